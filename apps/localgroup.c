@@ -1,0 +1,261 @@
+#include "localgroup.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "clock.h"
+
+struct local_child {
+	pid_t pid;
+	int pidfd;
+	int report_rd;
+	bool reaped;
+	int status;
+	char pending[1024]; /* bytes read but not yet returned as a line */
+	size_t pending_len;
+};
+
+struct local_group {
+	unsigned n;
+	struct local_child *children;
+};
+
+static int listen_any_port(int *fd_out, unsigned *port_out)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof sa;
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) || listen(fd, 128) ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len)) {
+		perror("localgroup: listening socket");
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	*fd_out = fd;
+	*port_out = ntohs(sa.sin_port);
+	return 0;
+}
+
+static void run_child(struct local_member *m, local_member_fn fn, void *arg, pid_t parent)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(126);
+	_exit(fn(m, arg));
+}
+
+static int spawn(struct local_group *lg, unsigned rank, int *listen_fds, const char *members,
+		 const char *group_name, local_member_fn fn, void *arg)
+{
+	int pipefd[2];
+	if (pipe2(pipefd, O_CLOEXEC) != 0)
+		return -1;
+	fflush(NULL);
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(pipefd[0]);
+		for (unsigned i = 0; i < lg->n; i++)
+			if (i != rank)
+				close(listen_fds[i]);
+		struct local_member m = {
+			.rank = rank, .n = lg->n, .listen_fd = listen_fds[rank],
+			.report_fd = pipefd[1], .members = members, .group_name = group_name,
+		};
+		run_child(&m, fn, arg, parent);
+	}
+	close(pipefd[1]);
+	struct local_child *c = &lg->children[rank];
+	c->pid = pid;
+	c->report_rd = pipefd[0];
+	c->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	return c->pidfd < 0 ? -1 : 0;
+}
+
+struct local_group *local_group_start(unsigned n, local_member_fn fn, void *arg)
+{
+	struct local_group *lg = calloc(1, sizeof *lg);
+	int *fds = calloc(n, sizeof *fds);
+	char *members = calloc(n, 24);
+	char group_name[64];
+	snprintf(group_name, sizeof group_name, "localgroup-%d", (int)getpid());
+	if (!lg || !fds || !members || !(lg->children = calloc(n, sizeof *lg->children))) {
+		free(lg ? lg->children : NULL);
+		free(lg);
+		free(fds);
+		free(members);
+		return NULL;
+	}
+	lg->n = n;
+	for (unsigned i = 0; i < n; i++)
+		lg->children[i] = (struct local_child){ .pid = -1, .pidfd = -1, .report_rd = -1 };
+	size_t off = 0;
+	int rc = 0;
+	for (unsigned i = 0; i < n && !rc; i++) {
+		unsigned port;
+		fds[i] = -1;
+		rc = listen_any_port(&fds[i], &port);
+		if (!rc)
+			off += (size_t)sprintf(members + off, "%s127.0.0.1:%u", i ? "," : "", port);
+	}
+	for (unsigned i = 0; i < n && !rc; i++)
+		rc = spawn(lg, i, fds, members, group_name, fn, arg);
+	for (unsigned i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(fds);
+	free(members);
+	if (rc) {
+		fprintf(stderr, "localgroup: cannot start %u members: %s\n", n, strerror(errno));
+		local_group_finish(lg, 0, NULL);
+		return NULL;
+	}
+	return lg;
+}
+
+static void reap(struct local_child *c, bool killed)
+{
+	int st;
+	if (c->reaped || c->pid < 0 || waitpid(c->pid, &st, 0) != c->pid)
+		return;
+	c->reaped = true;
+	if (killed)
+		c->status = -1;
+	else if (WIFEXITED(st))
+		c->status = WEXITSTATUS(st);
+	else
+		c->status = 128 + WTERMSIG(st);
+}
+
+int local_group_read_line(struct local_group *lg, unsigned rank, char *buf, size_t len,
+			  unsigned timeout_ms)
+{
+	struct local_child *c = &lg->children[rank];
+	uint64_t deadline = clock_deadline_ms(timeout_ms);
+	for (;;) {
+		char *nl = memchr(c->pending, '\n', c->pending_len);
+		if (nl) {
+			size_t line = (size_t)(nl - c->pending);
+			snprintf(buf, len, "%.*s", (int)line, c->pending);
+			c->pending_len -= line + 1;
+			memmove(c->pending, nl + 1, c->pending_len);
+			return 0;
+		}
+		struct pollfd p = { .fd = c->report_rd, .events = POLLIN };
+		int rc = poll(&p, 1, clock_ms_left(deadline));
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc <= 0 || c->pending_len == sizeof c->pending)
+			return -1;
+		ssize_t got = read(c->report_rd, c->pending + c->pending_len,
+				   sizeof c->pending - c->pending_len);
+		if (got <= 0)
+			return -1;
+		c->pending_len += (size_t)got;
+	}
+}
+
+void local_group_kill(struct local_group *lg, unsigned rank, int sig)
+{
+	struct local_child *c = &lg->children[rank];
+	if (c->pid > 0 && !c->reaped)
+		kill(c->pid, sig);
+}
+
+int local_group_finish(struct local_group *lg, unsigned timeout_ms, int *status)
+{
+	uint64_t deadline = clock_deadline_ms(timeout_ms);
+	int result = 0;
+	for (unsigned i = 0; i < lg->n; i++) {
+		struct local_child *c = &lg->children[i];
+		if (c->pid < 0) {
+			result = -1;
+			continue;
+		}
+		struct pollfd p = { .fd = c->pidfd, .events = POLLIN };
+		int rc;
+		do
+			rc = poll(&p, 1, clock_ms_left(deadline));
+		while (rc < 0 && errno == EINTR);
+		bool killed = rc <= 0 && !c->reaped;
+		if (killed) {
+			kill(c->pid, SIGKILL);
+			fprintf(stderr, "localgroup: member %u still running, killed\n", i);
+		}
+		reap(c, killed);
+		if (c->status != 0)
+			result = -1;
+	}
+	for (unsigned i = 0; i < lg->n; i++) {
+		struct local_child *c = &lg->children[i];
+		if (status)
+			status[i] = c->pid < 0 ? -1 : c->status;
+		if (c->pidfd >= 0)
+			close(c->pidfd);
+		if (c->report_rd >= 0)
+			close(c->report_rd);
+	}
+	free(lg->children);
+	free(lg);
+	return result;
+}
+
+void local_member_report(const struct local_member *m, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(line, sizeof line - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof line - 2)
+		n = (int)sizeof line - 2;
+	line[n++] = '\n';
+	ssize_t ignored = write(m->report_fd, line, (size_t)n);
+	(void)ignored;
+}
+
+grp_config *local_member_config(const struct local_member *m)
+{
+	grp_config *cfg;
+	if (grp_config_new(&cfg) != 0)
+		return NULL;
+	char rank[16], fd[16];
+	snprintf(rank, sizeof rank, "%u", m->rank);
+	snprintf(fd, sizeof fd, "%d", m->listen_fd);
+	int rc = grp_config_apply_env(cfg);
+	if (!rc)
+		rc = grp_config_set(cfg, "group.members", m->members);
+	if (!rc)
+		rc = grp_config_set(cfg, "member.rank", rank);
+	if (!rc)
+		rc = grp_config_set(cfg, "member.listen_fd", fd);
+	if (!rc)
+		rc = grp_config_set(cfg, "group.name", m->group_name);
+	if (rc) {
+		fprintf(stderr, "member %u: configuration: %s\n", m->rank, grp_config_error(cfg));
+		grp_config_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}

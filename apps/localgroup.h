@@ -1,0 +1,58 @@
+/* Runs a group of member processes on 127.0.0.1 from one program: the
+ * benchmarks, the multi-process tests and the demo all use it.
+ *
+ * The parent binds one listening socket per member on port 0 (the kernel
+ * picks free ports, so parallel runs never collide) and forks the members;
+ * each child inherits only its own socket (member.listen_fd) and a pipe to
+ * report lines to the parent. Children die with the parent
+ * (PR_SET_PDEATHSIG); local_group_finish kills and reaps whatever is left,
+ * whatever happened before. */
+#ifndef GRP_LOCALGROUP_H
+#define GRP_LOCALGROUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <group/config.h>
+
+struct local_member {
+	unsigned rank;
+	unsigned n;
+	int listen_fd;
+	int report_fd; /* write lines for the parent here */
+	const char *members; /* "127.0.0.1:p0,127.0.0.1:p1,..." */
+	const char *group_name;
+};
+
+/* A member's body; its return value becomes the child's exit status. */
+typedef int (*local_member_fn)(const struct local_member *m, void *arg);
+
+struct local_group;
+
+/* Starts n members running fn. Returns NULL (with a message on stderr) if
+ * sockets or processes cannot be created. */
+struct local_group *local_group_start(unsigned n, local_member_fn fn, void *arg);
+
+/* Reads the next line member `rank` reported (without the newline) into buf;
+ * 0, or -1 on timeout or if the member exited first. */
+int local_group_read_line(struct local_group *lg, unsigned rank, char *buf, size_t len,
+			  unsigned timeout_ms);
+
+/* Sends a signal to one member. */
+void local_group_kill(struct local_group *lg, unsigned rank, int sig);
+
+/* Waits for every member to exit, at most timeout_ms; members still running
+ * then are killed. status[rank] gets the exit code, or 128+signal, or -1 if
+ * it had to be killed. Returns 0 if every member exited with 0. Frees lg. */
+int local_group_finish(struct local_group *lg, unsigned timeout_ms, int *status);
+
+/* Writes a line to the parent (printf format). */
+void local_member_report(const struct local_member *m, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* A configuration for this member: defaults, then GROUP_* environment
+ * overrides, then the member list, rank, listening socket and group name.
+ * NULL (with a message) on error. */
+grp_config *local_member_config(const struct local_member *m);
+
+#endif

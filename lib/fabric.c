@@ -1,0 +1,674 @@
+#include "fabric.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rdma/fabric.h>
+#include <rdma/fi_cm.h>
+#include <rdma/fi_domain.h>
+#include <rdma/fi_endpoint.h>
+#include <rdma/fi_eq.h>
+#include <rdma/fi_errno.h>
+#include <rdma/fi_rma.h>
+
+#include <group/error.h>
+
+#include "clock.h"
+#include "codec.h"
+#include "log.h"
+
+#define FAB_API FI_VERSION(1, 17)
+#define CONN_MAGIC 0x50435247u /* "GRCP" */
+#define CONN_VERSION 1u
+#define CONN_PARAM_LEN 20u
+#define CQ_BATCH 32
+#define CQ_SIZE 8192u
+
+enum peer_state { PEER_EXPECTED, PEER_CONNECTING, PEER_CONNECTED, PEER_FAILED };
+
+struct fab_peer {
+	struct fab_domain *dom;
+	unsigned id;
+	struct fid_ep *ep;
+	atomic_int state;
+	atomic_long outstanding; /* posted writes whose local completion is pending */
+};
+
+struct fab_mr {
+	struct fab_domain *dom;
+	struct fid_mr *mr;
+	uint8_t *buf;
+	size_t len;
+};
+
+struct fab_domain {
+	struct fab_params params;
+	char provider[32];
+	char address[256];
+	struct fi_info *info;
+	struct fid_fabric *fabric;
+	struct fid_domain *domain;
+	struct fid_eq *eq;
+	struct fid_cq *cq;
+	struct fid_pep *pep;
+	bool rx_cq_data; /* remote CQ data consumes a posted receive */
+	bool virt_addr;
+	bool prov_key;
+	size_t inject_size;
+	size_t rx_size;
+	atomic_uint_fast64_t next_key;
+	/* Serialises connection-event handling and peer creation. */
+	pthread_mutex_t eq_lock;
+	struct fab_peer *_Atomic peers[FAB_MAX_PEERS];
+};
+
+static const char *MOD = "fabric";
+
+static struct fab_peer *peer_get(const struct fab_domain *dom, unsigned id)
+{
+	if (id >= FAB_MAX_PEERS)
+		return NULL;
+	return atomic_load_explicit(&((struct fab_domain *)dom)->peers[id], memory_order_acquire);
+}
+
+/* Moves a peer to FAILED once; the first caller reports it. */
+static void peer_fail(struct fab_peer *p, int err, const char *why)
+{
+	int old = atomic_exchange_explicit(&p->state, PEER_FAILED, memory_order_acq_rel);
+	if (old == PEER_FAILED)
+		return;
+	log_warn(MOD, "peer %u failed: %s", p->id, why);
+	const struct fab_handlers *h = &p->dom->params.handlers;
+	if (h->on_failure)
+		h->on_failure(h->arg, p->id, err, why);
+}
+
+static void encode_conn_param(const struct fab_domain *dom, uint8_t out[CONN_PARAM_LEN])
+{
+	struct wcursor w = { .p = out, .cap = CONN_PARAM_LEN };
+	wc_u32(&w, CONN_MAGIC);
+	wc_u16(&w, CONN_VERSION);
+	wc_u16(&w, 0);
+	wc_u64(&w, dom->params.group_id);
+	wc_u32(&w, dom->params.my_id);
+}
+
+/* Returns the peer id a connection request names, or -1 with *why set. */
+static int decode_conn_param(const struct fab_domain *dom, const uint8_t *p, size_t len,
+			     const char **why)
+{
+	struct rcursor r = { .p = p, .len = len };
+	uint32_t magic = rc_u32(&r);
+	uint16_t version = rc_u16(&r);
+	uint16_t reserved = rc_u16(&r);
+	uint64_t group = rc_u64(&r);
+	uint32_t id = rc_u32(&r);
+	if (r.bad || magic != CONN_MAGIC)
+		*why = "not a libgroup connection request";
+	else if (version != CONN_VERSION || reserved != 0)
+		*why = "unsupported connection version";
+	else if (group != dom->params.group_id)
+		*why = "connection request from another group";
+	else if (id >= FAB_MAX_PEERS || id == dom->params.my_id)
+		*why = "connection request with an invalid member id";
+	else
+		return (int)id;
+	return -1;
+}
+
+static struct fi_info *make_hints(const struct fab_params *params)
+{
+	struct fi_info *hints = fi_allocinfo();
+	if (!hints)
+		return NULL;
+	hints->caps = FI_RMA | FI_WRITE | FI_REMOTE_WRITE | FI_MSG;
+	hints->mode = FI_RX_CQ_DATA;
+	hints->ep_attr->type = FI_EP_MSG;
+	hints->domain_attr->mr_mode = FI_MR_LOCAL | FI_MR_VIRT_ADDR | FI_MR_ALLOCATED | FI_MR_PROV_KEY;
+	hints->domain_attr->threading = FI_THREAD_SAFE;
+	hints->tx_attr->msg_order = FI_ORDER_WAW | FI_ORDER_SAW;
+	hints->fabric_attr->prov_name = strdup(params->provider);
+	if (!hints->fabric_attr->prov_name) {
+		fi_freeinfo(hints);
+		return NULL;
+	}
+	return hints;
+}
+
+/* Checks the guarantees the protocols above rely on (DESIGN §2). */
+static int check_info(const struct fi_info *info, const char *provider)
+{
+	if (!(info->tx_attr->msg_order & FI_ORDER_WAW)) {
+		log_error(MOD, "provider %s cannot order write-after-write; the SST needs it", provider);
+		return GRP_EPROVIDER;
+	}
+	if (info->domain_attr->cq_data_size < 4) {
+		log_error(MOD, "provider %s carries %zu bytes of remote CQ data, 4 needed", provider,
+			  info->domain_attr->cq_data_size);
+		return GRP_EPROVIDER;
+	}
+	return 0;
+}
+
+static int open_info(struct fab_domain *dom)
+{
+	struct fi_info *hints = make_hints(&dom->params);
+	if (!hints)
+		return GRP_ENOMEM;
+	int rc = fi_getinfo(FAB_API, dom->address, "0", FI_SOURCE, hints, &dom->info);
+	fi_freeinfo(hints);
+	if (rc) {
+		log_error(MOD, "no fabric provider '%s' on address %s offers one-sided RMA over "
+			  "connected endpoints: %s", dom->provider, dom->address, fi_strerror(-rc));
+		dom->info = NULL;
+		return GRP_EPROVIDER;
+	}
+	rc = check_info(dom->info, dom->provider);
+	if (rc)
+		return rc;
+	uint64_t mr_mode = (uint64_t)dom->info->domain_attr->mr_mode;
+	dom->virt_addr = mr_mode & FI_MR_VIRT_ADDR;
+	dom->prov_key = mr_mode & FI_MR_PROV_KEY;
+	dom->rx_cq_data = dom->info->mode & FI_RX_CQ_DATA;
+	dom->inject_size = dom->info->tx_attr->inject_size;
+	dom->rx_size = dom->info->rx_attr->size;
+	log_info(MOD, "provider %s domain %s: inject %zu, tx %zu, rx %zu, mr_mode 0x%llx%s",
+		 dom->info->fabric_attr->prov_name, dom->info->domain_attr->name, dom->inject_size,
+		 dom->info->tx_attr->size, dom->rx_size, (unsigned long long)mr_mode,
+		 dom->rx_cq_data ? ", receives posted for CQ data" : "");
+	return 0;
+}
+
+#define FI_TRY(call, what) \
+	do { \
+		int fi_try_rc_ = (int)(call); \
+		if (fi_try_rc_) { \
+			log_error(MOD, "%s failed: %s", what, fi_strerror(-fi_try_rc_)); \
+			return GRP_EFABRIC; \
+		} \
+	} while (0)
+
+static int open_objects(struct fab_domain *dom)
+{
+	struct fi_eq_attr eq_attr = { .size = 256, .wait_obj = FI_WAIT_UNSPEC };
+	struct fi_cq_attr cq_attr = {
+		.size = CQ_SIZE,
+		.format = FI_CQ_FORMAT_DATA,
+		.wait_obj = FI_WAIT_UNSPEC,
+	};
+	FI_TRY(fi_fabric(dom->info->fabric_attr, &dom->fabric, NULL), "fi_fabric");
+	FI_TRY(fi_eq_open(dom->fabric, &eq_attr, &dom->eq, NULL), "fi_eq_open");
+	FI_TRY(fi_domain(dom->fabric, dom->info, &dom->domain, NULL), "fi_domain");
+	FI_TRY(fi_cq_open(dom->domain, &cq_attr, &dom->cq, NULL), "fi_cq_open");
+	FI_TRY(fi_passive_ep(dom->fabric, dom->info, &dom->pep, NULL), "fi_passive_ep");
+	FI_TRY(fi_pep_bind(dom->pep, &dom->eq->fid, 0), "fi_pep_bind");
+	FI_TRY(fi_listen(dom->pep), "fi_listen");
+	return 0;
+}
+
+int fab_domain_open(const struct fab_params *params, struct fab_domain **out)
+{
+	if (!params || !out || !params->provider || !params->address ||
+	    strlen(params->provider) >= sizeof((struct fab_domain *)0)->provider ||
+	    strlen(params->address) >= sizeof((struct fab_domain *)0)->address ||
+	    params->my_id >= FAB_MAX_PEERS)
+		return GRP_EINVAL;
+	struct fab_domain *dom = calloc(1, sizeof *dom);
+	if (!dom)
+		return GRP_ENOMEM;
+	dom->params = *params;
+	strcpy(dom->provider, params->provider);
+	strcpy(dom->address, params->address);
+	dom->params.provider = dom->provider;
+	dom->params.address = dom->address;
+	atomic_init(&dom->next_key, 1);
+	pthread_mutex_init(&dom->eq_lock, NULL);
+	int rc = open_info(dom);
+	if (!rc)
+		rc = open_objects(dom);
+	if (rc) {
+		fab_domain_close(dom);
+		return rc;
+	}
+	*out = dom;
+	return 0;
+}
+
+static void close_fid(struct fid *fid, const char *what)
+{
+	if (!fid)
+		return;
+	int rc = fi_close(fid);
+	if (rc)
+		log_warn(MOD, "closing %s: %s", what, fi_strerror(-rc));
+}
+
+void fab_domain_close(struct fab_domain *dom)
+{
+	if (!dom)
+		return;
+	for (unsigned i = 0; i < FAB_MAX_PEERS; i++) {
+		struct fab_peer *p = peer_get(dom, i);
+		if (!p)
+			continue;
+		if (p->ep)
+			close_fid(&p->ep->fid, "endpoint");
+		free(p);
+	}
+	close_fid(dom->pep ? &dom->pep->fid : NULL, "passive endpoint");
+	close_fid(dom->cq ? &dom->cq->fid : NULL, "completion queue");
+	close_fid(dom->eq ? &dom->eq->fid : NULL, "event queue");
+	close_fid(dom->domain ? &dom->domain->fid : NULL, "domain");
+	close_fid(dom->fabric ? &dom->fabric->fid : NULL, "fabric");
+	if (dom->info)
+		fi_freeinfo(dom->info);
+	pthread_mutex_destroy(&dom->eq_lock);
+	free(dom);
+}
+
+const char *fab_provider_name(const struct fab_domain *dom)
+{
+	return dom->info->fabric_attr->prov_name;
+}
+
+int fab_listen_name(const struct fab_domain *dom, uint8_t name[FAB_ADDR_MAX], size_t *len)
+{
+	size_t n = FAB_ADDR_MAX;
+	int rc = fi_getname(&dom->pep->fid, name, &n);
+	if (rc) {
+		log_error(MOD, "fi_getname: %s", fi_strerror(-rc));
+		return GRP_EFABRIC;
+	}
+	*len = n;
+	return 0;
+}
+
+int fab_mr_reg(struct fab_domain *dom, void *buf, size_t len, struct fab_mr **out)
+{
+	if (!dom || !buf || !len || !out)
+		return GRP_EINVAL;
+	struct fab_mr *m = calloc(1, sizeof *m);
+	if (!m)
+		return GRP_ENOMEM;
+	uint64_t key = dom->prov_key ? 0 : atomic_fetch_add(&dom->next_key, 1);
+	int rc = fi_mr_reg(dom->domain, buf, len, FI_WRITE | FI_REMOTE_WRITE, 0, key, 0, &m->mr,
+			   NULL);
+	if (rc) {
+		log_error(MOD, "registering %zu bytes: %s", len, fi_strerror(-rc));
+		free(m);
+		return rc == -FI_ENOMEM ? GRP_ENOMEM : GRP_EFABRIC;
+	}
+	m->dom = dom;
+	m->buf = buf;
+	m->len = len;
+	*out = m;
+	return 0;
+}
+
+void fab_mr_close(struct fab_mr *mr)
+{
+	if (!mr)
+		return;
+	close_fid(&mr->mr->fid, "memory region");
+	free(mr);
+}
+
+struct fab_remote_region fab_mr_remote(const struct fab_mr *mr)
+{
+	return (struct fab_remote_region){
+		.key = fi_mr_key(mr->mr),
+		.addr = mr->dom->virt_addr ? (uint64_t)(uintptr_t)mr->buf : 0,
+		.len = mr->len,
+	};
+}
+
+static int post_receive(struct fab_peer *p)
+{
+	ssize_t rc = fi_recv(p->ep, NULL, 0, NULL, FI_ADDR_UNSPEC, p);
+	if (rc) {
+		log_error(MOD, "posting a receive for peer %u: %s", p->id, fi_strerror((int)-rc));
+		return GRP_EFABRIC;
+	}
+	return 0;
+}
+
+/* Binds a new endpoint to our queues and, where remote CQ data needs them,
+ * fills its receive queue. */
+static int setup_endpoint(struct fab_domain *dom, struct fab_peer *p, struct fi_info *info)
+{
+	FI_TRY(fi_endpoint(dom->domain, info, &p->ep, p), "fi_endpoint");
+	FI_TRY(fi_ep_bind(p->ep, &dom->eq->fid, 0), "binding the event queue");
+	FI_TRY(fi_ep_bind(p->ep, &dom->cq->fid, FI_TRANSMIT | FI_RECV), "binding the completion queue");
+	FI_TRY(fi_enable(p->ep), "fi_enable");
+	for (size_t i = 0; dom->rx_cq_data && i < dom->rx_size; i++) {
+		int rc = post_receive(p);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Creates the peer record; the caller holds eq_lock. */
+static struct fab_peer *peer_create(struct fab_domain *dom, unsigned id, enum peer_state state)
+{
+	struct fab_peer *p = calloc(1, sizeof *p);
+	if (!p)
+		return NULL;
+	p->dom = dom;
+	p->id = id;
+	atomic_init(&p->state, state);
+	atomic_init(&p->outstanding, 0);
+	atomic_store_explicit(&dom->peers[id], p, memory_order_release);
+	return p;
+}
+
+int fab_peer_expect(struct fab_domain *dom, unsigned id)
+{
+	if (!dom || id >= FAB_MAX_PEERS || id == dom->params.my_id)
+		return GRP_EINVAL;
+	pthread_mutex_lock(&dom->eq_lock);
+	int rc = peer_get(dom, id) ? GRP_EBUSY : 0;
+	if (!rc && !peer_create(dom, id, PEER_EXPECTED))
+		rc = GRP_ENOMEM;
+	pthread_mutex_unlock(&dom->eq_lock);
+	return rc;
+}
+
+static int connect_locked(struct fab_domain *dom, unsigned id, const uint8_t *name, size_t len)
+{
+	if (peer_get(dom, id))
+		return GRP_EBUSY;
+	struct fi_info *hints = fi_dupinfo(dom->info);
+	if (!hints)
+		return GRP_ENOMEM;
+	free(hints->dest_addr);
+	hints->dest_addr = malloc(len);
+	if (!hints->dest_addr) {
+		fi_freeinfo(hints);
+		return GRP_ENOMEM;
+	}
+	memcpy(hints->dest_addr, name, len);
+	hints->dest_addrlen = len;
+	struct fi_info *info = NULL;
+	int rc = fi_getinfo(FAB_API, NULL, NULL, 0, hints, &info);
+	fi_freeinfo(hints);
+	if (rc) {
+		log_error(MOD, "resolving the fabric address of peer %u: %s", id, fi_strerror(-rc));
+		return GRP_EPROVIDER;
+	}
+	struct fab_peer *p = peer_create(dom, id, PEER_CONNECTING);
+	rc = p ? setup_endpoint(dom, p, info) : GRP_ENOMEM;
+	if (!rc) {
+		uint8_t param[CONN_PARAM_LEN];
+		encode_conn_param(dom, param);
+		int frc = fi_connect(p->ep, info->dest_addr, param, sizeof param);
+		if (frc) {
+			log_error(MOD, "connecting to peer %u: %s", id, fi_strerror(-frc));
+			rc = GRP_EFABRIC;
+		}
+	}
+	if (rc && p)
+		atomic_store(&p->state, PEER_FAILED);
+	fi_freeinfo(info);
+	return rc;
+}
+
+int fab_peer_connect(struct fab_domain *dom, unsigned id, const uint8_t *name, size_t len)
+{
+	if (!dom || !name || !len || len > FAB_ADDR_MAX || id >= FAB_MAX_PEERS ||
+	    id == dom->params.my_id)
+		return GRP_EINVAL;
+	pthread_mutex_lock(&dom->eq_lock);
+	int rc = connect_locked(dom, id, name, len);
+	pthread_mutex_unlock(&dom->eq_lock);
+	return rc;
+}
+
+bool fab_peer_connected(const struct fab_domain *dom, unsigned id)
+{
+	struct fab_peer *p = peer_get(dom, id);
+	return p && atomic_load_explicit(&p->state, memory_order_acquire) == PEER_CONNECTED;
+}
+
+bool fab_peer_failed(const struct fab_domain *dom, unsigned id)
+{
+	struct fab_peer *p = peer_get(dom, id);
+	return p && atomic_load_explicit(&p->state, memory_order_acquire) == PEER_FAILED;
+}
+
+static void reject_request(struct fab_domain *dom, struct fi_info *info, const char *why)
+{
+	log_warn(MOD, "refusing a fabric connection: %s", why);
+	fi_reject(dom->pep, info->handle, NULL, 0);
+}
+
+static void handle_connreq(struct fab_domain *dom, struct fi_eq_cm_entry *entry, size_t param_len)
+{
+	const char *why = NULL;
+	int id = decode_conn_param(dom, entry->data, param_len, &why);
+	struct fab_peer *p = id >= 0 ? peer_get(dom, (unsigned)id) : NULL;
+	if (id >= 0 && (!p || atomic_load(&p->state) != PEER_EXPECTED))
+		why = "connection request from a member not expected to connect";
+	if (why) {
+		reject_request(dom, entry->info, why);
+		return;
+	}
+	atomic_store(&p->state, PEER_CONNECTING);
+	int rc = setup_endpoint(dom, p, entry->info);
+	uint8_t param[CONN_PARAM_LEN];
+	encode_conn_param(dom, param);
+	if (!rc && fi_accept(p->ep, param, sizeof param) != 0)
+		rc = GRP_EFABRIC;
+	if (rc)
+		peer_fail(p, rc, "accepting its connection failed");
+}
+
+static void handle_eq_error(struct fab_domain *dom)
+{
+	struct fi_eq_err_entry err = { 0 };
+	if (fi_eq_readerr(dom->eq, &err, 0) < 0)
+		return;
+	struct fab_peer *p = err.fid && err.fid != &dom->pep->fid ? err.fid->context : NULL;
+	char why[160];
+	snprintf(why, sizeof why, "connection error: %s", fi_strerror(err.err));
+	if (p)
+		peer_fail(p, GRP_EPEER, why);
+	else
+		log_warn(MOD, "listening endpoint: %s", why);
+	if (err.err_data && err.err_data_size)
+		free(err.err_data);
+}
+
+/* Handles pending connection events; returns how many. */
+static int eq_drain(struct fab_domain *dom)
+{
+	if (pthread_mutex_trylock(&dom->eq_lock) != 0)
+		return 0;
+	int handled = 0;
+	for (;;) {
+		struct {
+			struct fi_eq_cm_entry entry;
+			uint8_t param[64];
+		} ev;
+		uint32_t event;
+		ssize_t n = fi_eq_read(dom->eq, &event, &ev, sizeof ev, 0);
+		if (n == -FI_EAGAIN)
+			break;
+		handled++;
+		if (n == -FI_EAVAIL) {
+			handle_eq_error(dom);
+			continue;
+		}
+		if (n < (ssize_t)sizeof(struct fi_eq_cm_entry)) {
+			log_warn(MOD, "fi_eq_read: %s", fi_strerror((int)-n));
+			break;
+		}
+		struct fab_peer *p = ev.entry.fid != &dom->pep->fid ? ev.entry.fid->context : NULL;
+		switch (event) {
+		case FI_CONNREQ:
+			handle_connreq(dom, &ev.entry, (size_t)n - sizeof ev.entry);
+			break;
+		case FI_CONNECTED: {
+			int expected = PEER_CONNECTING;
+			if (p && atomic_compare_exchange_strong(&p->state, &expected, PEER_CONNECTED))
+				log_debug(MOD, "peer %u connected", p->id);
+			break;
+		}
+		case FI_SHUTDOWN:
+			if (p)
+				peer_fail(p, GRP_EPEER, "connection shut down");
+			break;
+		default:
+			log_debug(MOD, "ignoring event queue event %u", event);
+		}
+	}
+	pthread_mutex_unlock(&dom->eq_lock);
+	return handled;
+}
+
+static void handle_completion(struct fab_domain *dom, const struct fi_cq_data_entry *e)
+{
+	struct fab_peer *p = e->op_context;
+	if (e->flags & FI_REMOTE_CQ_DATA) {
+		if (dom->rx_cq_data && p && atomic_load(&p->state) != PEER_FAILED &&
+		    post_receive(p) != 0)
+			peer_fail(p, GRP_EFABRIC, "cannot repost a receive");
+		const struct fab_handlers *h = &dom->params.handlers;
+		if (h->on_remote_data)
+			h->on_remote_data(h->arg, p ? p->id : FAB_MAX_PEERS, (uint32_t)e->data);
+		return;
+	}
+	if (p)
+		atomic_fetch_sub_explicit(&p->outstanding, 1, memory_order_release);
+}
+
+static void handle_cq_error(struct fab_domain *dom)
+{
+	struct fi_cq_err_entry err = { 0 };
+	if (fi_cq_readerr(dom->cq, &err, 0) < 0)
+		return;
+	struct fab_peer *p = err.op_context;
+	if (!p)
+		return;
+	if (!(err.flags & (FI_RECV | FI_REMOTE_CQ_DATA)))
+		atomic_fetch_sub_explicit(&p->outstanding, 1, memory_order_release);
+	if (err.err == FI_ECANCELED)
+		return;
+	char why[200];
+	snprintf(why, sizeof why, "write failed: %s",
+		 fi_cq_strerror(dom->cq, err.prov_errno, err.err_data, NULL, 0));
+	peer_fail(p, GRP_EPEER, why);
+}
+
+static int handle_cq_result(struct fab_domain *dom, const struct fi_cq_data_entry *entries,
+			    ssize_t n)
+{
+	if (n == -FI_EAVAIL) {
+		handle_cq_error(dom);
+		return 1;
+	}
+	if (n <= 0) {
+		if (n != -FI_EAGAIN && n != -FI_ETIMEDOUT)
+			log_warn(MOD, "reading completions: %s", fi_strerror((int)-n));
+		return 0;
+	}
+	for (ssize_t i = 0; i < n; i++)
+		handle_completion(dom, &entries[i]);
+	return (int)n;
+}
+
+static int cq_drain(struct fab_domain *dom)
+{
+	int handled = 0;
+	for (;;) {
+		struct fi_cq_data_entry entries[CQ_BATCH];
+		ssize_t n = fi_cq_read(dom->cq, entries, CQ_BATCH);
+		int got = handle_cq_result(dom, entries, n);
+		handled += got;
+		if (got == 0 || (n > 0 && n < CQ_BATCH))
+			break;
+	}
+	return handled;
+}
+
+int fab_progress(struct fab_domain *dom)
+{
+	return cq_drain(dom) + eq_drain(dom);
+}
+
+int fab_wait(struct fab_domain *dom, int timeout_ms)
+{
+	struct fi_cq_data_entry entries[CQ_BATCH];
+	ssize_t n = fi_cq_sread(dom->cq, entries, CQ_BATCH, NULL, timeout_ms);
+	return handle_cq_result(dom, entries, n) + fab_progress(dom);
+}
+
+void fab_wake(struct fab_domain *dom)
+{
+	fi_cq_signal(dom->cq);
+}
+
+static ssize_t post_write(struct fab_domain *dom, struct fab_peer *p, const struct fab_mr *local,
+			  size_t local_off, uint64_t raddr, uint64_t key, size_t len, uint32_t data)
+{
+	const uint8_t *src = local->buf + local_off;
+	if (len <= dom->inject_size)
+		return fi_inject_writedata(p->ep, src, len, data, 0, raddr, key);
+	atomic_fetch_add_explicit(&p->outstanding, 1, memory_order_relaxed);
+	ssize_t rc = fi_writedata(p->ep, src, len, fi_mr_desc(local->mr), data, 0, raddr, key, p);
+	if (rc)
+		atomic_fetch_sub_explicit(&p->outstanding, 1, memory_order_relaxed);
+	return rc;
+}
+
+int fab_write(struct fab_domain *dom, unsigned id, const struct fab_mr *local, size_t local_off,
+	      const struct fab_remote_region *remote, size_t remote_off, size_t len, uint32_t data)
+{
+	struct fab_peer *p = peer_get(dom, id);
+	if (!local || !remote || local_off > local->len || len > local->len - local_off ||
+	    remote_off > remote->len || len > remote->len - remote_off)
+		return GRP_EINVAL;
+	if (!p || atomic_load_explicit(&p->state, memory_order_acquire) != PEER_CONNECTED)
+		return GRP_EPEER;
+	uint64_t deadline = 0;
+	for (;;) {
+		ssize_t rc = post_write(dom, p, local, local_off, remote->addr + remote_off,
+					remote->key, len, data);
+		if (rc == 0)
+			return 0;
+		if (rc != -FI_EAGAIN) {
+			char why[160];
+			snprintf(why, sizeof why, "posting a write: %s", fi_strerror((int)-rc));
+			peer_fail(p, GRP_EPEER, why);
+			return GRP_EPEER;
+		}
+		if (!deadline)
+			deadline = clock_deadline_ms(dom->params.stall_timeout_ms);
+		fab_progress(dom);
+		if (atomic_load_explicit(&p->state, memory_order_acquire) != PEER_CONNECTED)
+			return GRP_EPEER;
+		if (clock_ms_left(deadline) == 0) {
+			peer_fail(p, GRP_ETIMEDOUT, "its send queue stayed full past the stall timeout");
+			return GRP_EPEER;
+		}
+	}
+}
+
+int fab_flush(struct fab_domain *dom, unsigned id, unsigned timeout_ms)
+{
+	struct fab_peer *p = peer_get(dom, id);
+	if (!p)
+		return GRP_EINVAL;
+	uint64_t deadline = clock_deadline_ms(timeout_ms);
+	while (atomic_load_explicit(&p->outstanding, memory_order_acquire) > 0) {
+		if (atomic_load_explicit(&p->state, memory_order_acquire) == PEER_FAILED)
+			return GRP_EPEER;
+		if (clock_ms_left(deadline) == 0)
+			return GRP_ETIMEDOUT;
+		fab_progress(dom);
+	}
+	return 0;
+}

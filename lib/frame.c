@@ -1,0 +1,161 @@
+#include "frame.h"
+
+#include <string.h>
+
+#include <group/error.h>
+
+uint64_t frame_group_id(const char *group_name)
+{
+	uint64_t h = 0xcbf29ce484222325u;
+	for (const unsigned char *c = (const unsigned char *)group_name; *c; c++) {
+		h ^= *c;
+		h *= 0x100000001b3u;
+	}
+	return h;
+}
+
+void frame_header_encode(uint8_t out[FRAME_HEADER_LEN], enum frame_type type, uint32_t length,
+			 uint64_t group_id)
+{
+	struct wcursor w = { .p = out, .cap = FRAME_HEADER_LEN };
+	wc_u32(&w, FRAME_MAGIC);
+	wc_u16(&w, FRAME_VERSION);
+	wc_u16(&w, (uint16_t)type);
+	wc_u32(&w, length);
+	wc_u32(&w, 0);
+	wc_u64(&w, group_id);
+}
+
+static bool frame_type_known(uint16_t type)
+{
+	return type >= FRAME_HELLO && type <= FRAME_REJECT;
+}
+
+int frame_header_decode(const uint8_t in[FRAME_HEADER_LEN], uint64_t group_id,
+			struct frame_header *out)
+{
+	struct rcursor r = { .p = in, .len = FRAME_HEADER_LEN };
+	uint32_t magic = rc_u32(&r);
+	struct frame_header h;
+	h.version = rc_u16(&r);
+	h.type = rc_u16(&r);
+	h.length = rc_u32(&r);
+	uint32_t reserved = rc_u32(&r);
+	h.group_id = rc_u64(&r);
+	if (magic != FRAME_MAGIC)
+		return GRP_ESTRANGER;
+	if (h.version != FRAME_VERSION)
+		return GRP_EVERSION;
+	if (h.group_id != group_id)
+		return GRP_ESTRANGER;
+	if (!frame_type_known(h.type) || reserved != 0)
+		return GRP_EPROTO;
+	if (h.length > FRAME_MAX_PAYLOAD)
+		return GRP_EMSGSIZE;
+	*out = h;
+	return 0;
+}
+
+/* A provider name is printable and short; anything else is a corrupt or
+ * hostile frame. */
+static bool provider_name_valid(const char *name, size_t len)
+{
+	if (len == 0 || len > HELLO_PROVIDER_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+		if (c < 0x21 || c > 0x7e)
+			return false;
+	}
+	return true;
+}
+
+int hello_encode(const struct hello *h, uint8_t *buf, size_t cap, size_t *len)
+{
+	size_t plen = strnlen(h->provider, sizeof h->provider);
+	if (!provider_name_valid(h->provider, plen) || h->fabric_addr_len > FAB_ADDR_MAX ||
+	    h->n_regions > HELLO_MAX_REGIONS)
+		return GRP_EINVAL;
+	struct wcursor w = { .p = buf, .cap = cap };
+	wc_u32(&w, h->rank);
+	wc_u32(&w, h->n_members);
+	wc_u8(&w, (uint8_t)plen);
+	wc_bytes(&w, h->provider, plen);
+	wc_u16(&w, h->fabric_addr_len);
+	wc_bytes(&w, h->fabric_addr, h->fabric_addr_len);
+	wc_u8(&w, h->n_regions);
+	for (unsigned i = 0; i < h->n_regions; i++) {
+		wc_u64(&w, h->regions[i].key);
+		wc_u64(&w, h->regions[i].addr);
+		wc_u64(&w, h->regions[i].len);
+	}
+	if (w.bad)
+		return GRP_EMSGSIZE;
+	*len = w.off;
+	return 0;
+}
+
+int hello_decode(const uint8_t *buf, size_t len, struct hello *out)
+{
+	struct rcursor r = { .p = buf, .len = len };
+	struct hello h;
+	memset(&h, 0, sizeof h);
+	h.rank = rc_u32(&r);
+	h.n_members = rc_u32(&r);
+	uint8_t plen = rc_u8(&r);
+	if (plen > HELLO_PROVIDER_MAX)
+		return GRP_EPROTO;
+	rc_bytes(&r, h.provider, plen);
+	h.fabric_addr_len = rc_u16(&r);
+	if (h.fabric_addr_len == 0 || h.fabric_addr_len > FAB_ADDR_MAX)
+		return GRP_EPROTO;
+	rc_bytes(&r, h.fabric_addr, h.fabric_addr_len);
+	h.n_regions = rc_u8(&r);
+	if (h.n_regions > HELLO_MAX_REGIONS)
+		return GRP_EPROTO;
+	for (unsigned i = 0; i < h.n_regions; i++) {
+		h.regions[i].key = rc_u64(&r);
+		h.regions[i].addr = rc_u64(&r);
+		h.regions[i].len = rc_u64(&r);
+	}
+	if (r.bad || rc_left(&r) != 0)
+		return GRP_EPROTO;
+	if (!provider_name_valid(h.provider, plen) || h.n_members == 0 ||
+	    h.n_members > FAB_MAX_PEERS || h.rank >= h.n_members)
+		return GRP_EPROTO;
+	*out = h;
+	return 0;
+}
+
+int reject_encode(const struct reject *rj, uint8_t *buf, size_t cap, size_t *len)
+{
+	size_t rlen = strnlen(rj->reason, sizeof rj->reason);
+	if (rlen > REJECT_REASON_MAX)
+		return GRP_EINVAL;
+	struct wcursor w = { .p = buf, .cap = cap };
+	wc_u32(&w, (uint32_t)rj->code);
+	wc_u16(&w, (uint16_t)rlen);
+	wc_bytes(&w, rj->reason, rlen);
+	if (w.bad)
+		return GRP_EMSGSIZE;
+	*len = w.off;
+	return 0;
+}
+
+int reject_decode(const uint8_t *buf, size_t len, struct reject *out)
+{
+	struct rcursor r = { .p = buf, .len = len };
+	struct reject rj;
+	memset(&rj, 0, sizeof rj);
+	rj.code = (int32_t)rc_u32(&r);
+	uint16_t rlen = rc_u16(&r);
+	if (rlen > REJECT_REASON_MAX)
+		return GRP_EPROTO;
+	rc_bytes(&r, rj.reason, rlen);
+	if (r.bad || rc_left(&r) != 0)
+		return GRP_EPROTO;
+	if (rj.code >= 0 || memchr(rj.reason, '\0', rlen))
+		return GRP_EPROTO;
+	*out = rj;
+	return 0;
+}

@@ -1,0 +1,81 @@
+/* Wire formats of the bootstrap (control) channel and their codecs.
+ *
+ * Every frame is a 24-byte header followed by `length` payload bytes, all
+ * integers little-endian:
+ *
+ *     u32 magic 'GRPB'   u16 version   u16 type
+ *     u32 length         u32 reserved (0)        u64 group_id
+ *
+ * Decoding validates every field before anything is used: a foreign magic or
+ * group is GRP_ESTRANGER, another version GRP_EVERSION, an unknown type or a
+ * non-zero reserved field GRP_EPROTO, a length above FRAME_MAX_PAYLOAD
+ * GRP_EMSGSIZE; payload decoders check every length against what is left.
+ * The codecs do no I/O, so they can be tested and fuzzed on their own. */
+#ifndef GRP_FRAME_H
+#define GRP_FRAME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "codec.h"
+#include "fabric.h"
+
+#define FRAME_MAGIC 0x42505247u /* "GRPB" read as little-endian bytes */
+#define FRAME_VERSION 1u
+#define FRAME_HEADER_LEN 24u
+#define FRAME_MAX_PAYLOAD (64u * 1024u)
+
+enum frame_type {
+	FRAME_HELLO = 1,       /* a member introduces itself: struct hello */
+	FRAME_HELLO_REPLY = 2, /* the answer to HELLO: struct hello */
+	FRAME_REJECT = 3,      /* a refusal: struct reject */
+};
+
+struct frame_header {
+	uint16_t version;
+	uint16_t type;
+	uint32_t length;
+	uint64_t group_id;
+};
+
+/* 64-bit FNV-1a of the group name: the group_id every frame carries. */
+uint64_t frame_group_id(const char *group_name);
+
+void frame_header_encode(uint8_t out[FRAME_HEADER_LEN], enum frame_type type, uint32_t length,
+			 uint64_t group_id);
+/* Validates a received header against the expected group. */
+int frame_header_decode(const uint8_t in[FRAME_HEADER_LEN], uint64_t group_id,
+			struct frame_header *out);
+
+#define HELLO_PROVIDER_MAX 31u
+#define HELLO_MAX_REGIONS 8u
+
+/* A member's introduction: who it is and how to reach its memory. */
+struct hello {
+	uint32_t rank;
+	uint32_t n_members;
+	char provider[HELLO_PROVIDER_MAX + 1];
+	uint16_t fabric_addr_len;
+	uint8_t fabric_addr[FAB_ADDR_MAX];
+	uint8_t n_regions;
+	struct fab_remote_region regions[HELLO_MAX_REGIONS];
+};
+
+/* Encodes into buf (cap bytes); sets *len. GRP_EMSGSIZE if it does not fit,
+ * GRP_EINVAL for out-of-range fields. */
+int hello_encode(const struct hello *h, uint8_t *buf, size_t cap, size_t *len);
+int hello_decode(const uint8_t *buf, size_t len, struct hello *out);
+
+#define REJECT_REASON_MAX 200u
+
+/* A refusal with its error code and a reason to log on the other side. */
+struct reject {
+	int32_t code;
+	char reason[REJECT_REASON_MAX + 1];
+};
+
+int reject_encode(const struct reject *r, uint8_t *buf, size_t cap, size_t *len);
+int reject_decode(const uint8_t *buf, size_t len, struct reject *out);
+
+#endif

@@ -1,0 +1,66 @@
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *const level_names[] = { "error", "warn", "info", "debug", "trace" };
+
+/* -1: not yet read from the environment. */
+static atomic_int current_level = -1;
+
+int log_level_parse(const char *name, enum log_level *out)
+{
+	for (int i = 0; i <= LOG_TRACE; i++) {
+		if (strcasecmp(name, level_names[i]) == 0) {
+			*out = (enum log_level)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+void log_set_level(enum log_level level)
+{
+	atomic_store_explicit(&current_level, (int)level, memory_order_relaxed);
+}
+
+int log_enabled(enum log_level level)
+{
+	int cur = atomic_load_explicit(&current_level, memory_order_relaxed);
+	if (cur < 0) {
+		enum log_level parsed = LOG_ERROR;
+		const char *env = getenv("GROUP_LOG");
+		if (env && log_level_parse(env, &parsed) != 0)
+			parsed = LOG_ERROR;
+		cur = (int)parsed;
+		atomic_store_explicit(&current_level, cur, memory_order_relaxed);
+	}
+	return (int)level <= cur;
+}
+
+void log_write(enum log_level level, const char *module, const char *fmt, ...)
+{
+	char line[1024];
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	int n = snprintf(line, sizeof line, "%ld.%06ld [%d] %s %s: ", (long)ts.tv_sec,
+			 ts.tv_nsec / 1000, (int)getpid(), level_names[level], module);
+	va_list ap;
+	va_start(ap, fmt);
+	if (n >= 0 && (size_t)n < sizeof line)
+		n += vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof line - 1)
+		n = (int)sizeof line - 2;
+	line[n++] = '\n';
+	ssize_t ignored = write(STDERR_FILENO, line, (size_t)n);
+	(void)ignored;
+}

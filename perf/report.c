@@ -1,0 +1,62 @@
+#include "report.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+static int compare_doubles(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+double perf_percentile(double *v, size_t n, double p)
+{
+	if (n == 0)
+		return 0;
+	qsort(v, n, sizeof *v, compare_doubles);
+	size_t i = (size_t)(p / 100.0 * (double)(n - 1) + 0.5);
+	return v[i < n ? i : n - 1];
+}
+
+FILE *perf_csv_open(const char *dir, const char *name, const char *header)
+{
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+		fprintf(stderr, "cannot create %s: %s\n", dir, strerror(errno));
+		return NULL;
+	}
+	char path[1024];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		fprintf(stderr, "cannot write %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	fprintf(f, "%s\n", header);
+	return f;
+}
+
+void perf_plot(const char *dir, const char *png_name, const char *script)
+{
+	char cmd[1200];
+	snprintf(cmd, sizeof cmd, "cd '%s' && gnuplot -e \"outfile='%s'\" - 2>&1", dir, png_name);
+	FILE *g = popen(cmd, "w");
+	if (!g) {
+		printf("plot: cannot run gnuplot\n");
+		return;
+	}
+	fputs(script, g);
+	int st = pclose(g);
+	if (st == 0)
+		printf("plot: %s/%s\n", dir, png_name);
+	else
+		printf("plot: gnuplot failed (status %d); the CSV is still in %s\n", st, dir);
+}
+
+void perf_progress(const char *label, unsigned done, unsigned total)
+{
+	fprintf(stderr, "\r[%s] %u/%u%s", label, done, total, done == total ? "\n" : "");
+	fflush(stderr);
+}

@@ -1,0 +1,223 @@
+/* The predicate engine: one thread per table that drives fabric progress,
+ * reports failures and runs triggers, and backs off when idle (DESIGN §3). */
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "clock.h"
+#include "log.h"
+#include "sst_internal.h"
+
+static const char *MOD = "sst";
+
+void sst_note_failure(void *arg, unsigned peer, int err, const char *why)
+{
+	grp_sst *sst = arg;
+	(void)err;
+	if (peer >= sst->n)
+		return;
+	log_info(MOD, "row %u frozen: %s", peer, why);
+	atomic_store_explicit(&sst->failed[peer], true, memory_order_release);
+	atomic_store_explicit(&sst->failures_pending, true, memory_order_release);
+	fab_wake(sst->dom);
+}
+
+static int report_failures(grp_sst *sst)
+{
+	if (!atomic_exchange_explicit(&sst->failures_pending, false, memory_order_acq_rel))
+		return 0;
+	int reported = 0;
+	for (unsigned row = 0; row < sst->n; row++) {
+		if (!atomic_load_explicit(&sst->failed[row], memory_order_acquire) ||
+		    atomic_exchange(&sst->reported[row], true))
+			continue;
+		reported++;
+		if (sst->callbacks.on_failure)
+			sst->callbacks.on_failure(sst, row, GRP_EPEER, sst->user);
+	}
+	return reported;
+}
+
+/* Evaluates every predicate once; returns how many triggers ran. The list
+ * lock is dropped around user code so that triggers can add and remove
+ * predicates; entries only move when the pass compacts them at the end. */
+static int run_predicates(grp_sst *sst)
+{
+	int fired = 0;
+	pthread_mutex_lock(&sst->pred_lock);
+	for (size_t i = 0; i < sst->n_preds; i++) {
+		struct sst_predicate p = sst->preds[i];
+		if (p.removed)
+			continue;
+		pthread_mutex_unlock(&sst->pred_lock);
+		bool holds = p.predicate(sst, p.arg);
+		pthread_mutex_lock(&sst->pred_lock);
+		if (!holds || sst->preds[i].removed)
+			continue;
+		if (p.kind == GRP_SST_ONCE)
+			sst->preds[i].removed = true;
+		pthread_mutex_unlock(&sst->pred_lock);
+		p.trigger(sst, p.arg);
+		fired++;
+		pthread_mutex_lock(&sst->pred_lock);
+	}
+	size_t kept = 0;
+	for (size_t i = 0; i < sst->n_preds; i++)
+		if (!sst->preds[i].removed)
+			sst->preds[kept++] = sst->preds[i];
+	sst->n_preds = kept;
+	pthread_mutex_unlock(&sst->pred_lock);
+	return fired;
+}
+
+static void notify_waiters(grp_sst *sst)
+{
+	if (atomic_load_explicit(&sst->waiters, memory_order_acquire) == 0)
+		return;
+	pthread_mutex_lock(&sst->wait_lock);
+	sst->activity++;
+	pthread_cond_broadcast(&sst->wait_cond);
+	pthread_mutex_unlock(&sst->wait_lock);
+}
+
+/* Spin, then yield, then sleep in the completion queue: every SST write
+ * carries remote CQ data, so a sleeping engine wakes when one lands. */
+static void *engine_main(void *arg)
+{
+	grp_sst *sst = arg;
+	pthread_setname_np(pthread_self(), "grp-sst");
+	uint64_t idle_since = clock_now_ns();
+	bool sleep_next = false;
+	while (!atomic_load_explicit(&sst->stop, memory_order_acquire)) {
+		int events = sleep_next ? fab_wait(sst->dom, sst->idle.sleep_ms)
+					: fab_progress(sst->dom);
+		events += report_failures(sst);
+		int fired = run_predicates(sst);
+		if (events)
+			notify_waiters(sst);
+		uint64_t now = clock_now_ns();
+		if (events || fired)
+			idle_since = now;
+		uint64_t idle = now - idle_since;
+		sleep_next = idle >= sst->idle.spin_ns + sst->idle.yield_ns;
+		if (!sleep_next && idle >= sst->idle.spin_ns)
+			sched_yield();
+	}
+	return NULL;
+}
+
+int sst_engine_start(grp_sst *sst)
+{
+	int rc = pthread_create(&sst->engine, NULL, engine_main, sst);
+	if (rc) {
+		log_error(MOD, "cannot start the engine thread: error %d", rc);
+		return GRP_ENOMEM;
+	}
+	sst->engine_started = true;
+	return 0;
+}
+
+void sst_engine_stop(grp_sst *sst)
+{
+	if (!sst->engine_started)
+		return;
+	atomic_store_explicit(&sst->stop, true, memory_order_release);
+	fab_wake(sst->dom);
+	pthread_join(sst->engine, NULL);
+	sst->engine_started = false;
+}
+
+GRP_API int grp_sst_predicate_add(grp_sst *sst, grp_sst_predicate_fn predicate,
+				  grp_sst_trigger_fn trigger, void *arg,
+				  enum grp_sst_trigger_kind kind, grp_sst_predicate_id *id)
+{
+	if (!sst || !predicate || !trigger ||
+	    (kind != GRP_SST_ONCE && kind != GRP_SST_RECURRENT))
+		return GRP_EINVAL;
+	pthread_mutex_lock(&sst->pred_lock);
+	if (sst->n_preds == sst->cap_preds) {
+		size_t cap = sst->cap_preds ? sst->cap_preds * 2 : 16;
+		struct sst_predicate *grown = realloc(sst->preds, cap * sizeof *grown);
+		if (!grown) {
+			pthread_mutex_unlock(&sst->pred_lock);
+			return GRP_ENOMEM;
+		}
+		sst->preds = grown;
+		sst->cap_preds = cap;
+	}
+	grp_sst_predicate_id new_id = ++sst->next_pred_id;
+	sst->preds[sst->n_preds++] = (struct sst_predicate){
+		.id = new_id, .predicate = predicate, .trigger = trigger, .arg = arg, .kind = kind,
+	};
+	pthread_mutex_unlock(&sst->pred_lock);
+	if (id)
+		*id = new_id;
+	fab_wake(sst->dom);
+	return 0;
+}
+
+GRP_API int grp_sst_predicate_remove(grp_sst *sst, grp_sst_predicate_id id)
+{
+	if (!sst)
+		return GRP_EINVAL;
+	int rc = GRP_ENOTFOUND;
+	pthread_mutex_lock(&sst->pred_lock);
+	for (size_t i = 0; i < sst->n_preds; i++) {
+		if (sst->preds[i].id == id && !sst->preds[i].removed) {
+			sst->preds[i].removed = true;
+			rc = 0;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&sst->pred_lock);
+	return rc;
+}
+
+static struct timespec abs_time_in_ms(int ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return ts;
+}
+
+GRP_API int grp_sst_wait(grp_sst *sst, grp_sst_predicate_fn predicate, void *arg,
+			 unsigned timeout_ms)
+{
+	if (!sst || !predicate)
+		return GRP_EINVAL;
+	uint64_t deadline = clock_deadline_ms(timeout_ms);
+	atomic_fetch_add(&sst->waiters, 1);
+	int rc = GRP_ETIMEDOUT;
+	for (;;) {
+		pthread_mutex_lock(&sst->wait_lock);
+		uint64_t seen = sst->activity;
+		pthread_mutex_unlock(&sst->wait_lock);
+		if (predicate(sst, arg)) {
+			rc = 0;
+			break;
+		}
+		int left = clock_ms_left(deadline);
+		if (left == 0)
+			break;
+		/* Our own thread's stores wake nobody, so re-check at least as
+		 * often as the engine would. */
+		int slice = left < sst->idle.sleep_ms ? left : sst->idle.sleep_ms;
+		struct timespec until = abs_time_in_ms(slice);
+		pthread_mutex_lock(&sst->wait_lock);
+		while (sst->activity == seen) {
+			int w = pthread_cond_timedwait(&sst->wait_cond, &sst->wait_lock, &until);
+			if (w == ETIMEDOUT)
+				break;
+		}
+		pthread_mutex_unlock(&sst->wait_lock);
+	}
+	atomic_fetch_sub(&sst->waiters, 1);
+	return rc;
+}
