@@ -510,6 +510,7 @@ static int eq_drain(struct fab_domain *dom)
 		switch (event) {
 		case FI_CONNREQ:
 			handle_connreq(dom, &ev.entry, (size_t)n - sizeof ev.entry);
+			fi_freeinfo(ev.entry.info);
 			break;
 		case FI_CONNECTED: {
 			int expected = PEER_CONNECTING;

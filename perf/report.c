@@ -57,6 +57,6 @@ void perf_plot(const char *dir, const char *png_name, const char *script)
 
 void perf_progress(const char *label, unsigned done, unsigned total)
 {
-	fprintf(stderr, "\r[%s] %u/%u%s", label, done, total, done == total ? "\n" : "");
-	fflush(stderr);
+	fflush(stdout);
+	fprintf(stderr, "[%s %u/%u]\n", label, done, total);
 }

@@ -17,7 +17,7 @@ FILE *perf_csv_open(const char *dir, const char *name, const char *header);
  * PNG went, or why there is none (gnuplot missing). */
 void perf_plot(const char *dir, const char *png_name, const char *script);
 
-/* "[label] done/total" on stderr, overwritten in place. */
+/* A "[label done/total]" line on stderr. */
 void perf_progress(const char *label, unsigned done, unsigned total);
 
 #endif

@@ -1,0 +1,188 @@
+/* sst_idle: what an idle table costs, and what waking it costs.
+ *
+ * N members (default 4) open a table and sit idle for T seconds (default
+ * 10); each reports its process CPU time over that window as % of one core.
+ * Then rank 0 sends P pings to rank 1, G ms apart so that both engines are
+ * asleep when each arrives, and reports the round trip from sleep.
+ * Engine knobs come from GROUP_ENGINE_SPIN_US / _YIELD_US / _SLEEP_MS.
+ *
+ *   sst_idle [-o DIR] [-n MEMBERS] [-t SECONDS] [-p PINGS] [-g GAP_MS]
+ * Output: a table and DIR/sst_idle.csv. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include <group/sst.h>
+
+#include "clock.h"
+#include "localgroup.h"
+#include "report.h"
+
+#define WAIT_MS 120000u
+
+struct options {
+	unsigned members;
+	double seconds;
+	unsigned pings;
+	unsigned gap_ms;
+};
+
+struct idle_table {
+	grp_sst *sst;
+	size_t cell, step;
+	uint64_t want;
+};
+
+static bool everyone_at_step(const grp_sst *sst, void *arg)
+{
+	const struct idle_table *t = arg;
+	for (unsigned r = 0; r < grp_sst_size(sst); r++)
+		if (grp_sst_load_u64(sst, r, t->step) < t->want)
+			return false;
+	return true;
+}
+
+static int step(struct idle_table *t, uint64_t value)
+{
+	t->want = value;
+	grp_sst_store_u64(t->sst, t->step, value);
+	grp_sst_push(t->sst, t->step, sizeof(uint64_t));
+	return grp_sst_wait(t->sst, everyone_at_step, t, WAIT_MS) ? 1 : 0;
+}
+
+static double cpu_seconds(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+	       ru.ru_stime.tv_usec / 1e6;
+}
+
+static void sleep_for(double seconds)
+{
+	struct timespec ts = { (time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9) };
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}
+
+static bool echo_due(const grp_sst *sst, void *arg)
+{
+	const struct idle_table *t = arg;
+	return grp_sst_load_u64(sst, 0, t->cell) > grp_sst_load_u64(sst, 1, t->cell);
+}
+
+static void echo(grp_sst *sst, void *arg)
+{
+	const struct idle_table *t = arg;
+	grp_sst_store_u64(sst, t->cell, grp_sst_load_u64(sst, 0, t->cell));
+	grp_sst_push(sst, t->cell, sizeof(uint64_t));
+}
+
+static bool echoed(const grp_sst *sst, void *arg)
+{
+	const struct idle_table *t = arg;
+	return grp_sst_load_u64(sst, 1, t->cell) >= t->want;
+}
+
+/* Rank 0 pings, rank 1's engine echoes from a trigger; the main thread of
+ * rank 0 waits on a condition variable, as an application would. */
+static int cold_pings(const struct local_member *m, struct idle_table *t, const struct options *o)
+{
+	if (m->rank == 1)
+		return grp_sst_predicate_add(t->sst, echo_due, echo, t, GRP_SST_RECURRENT, NULL);
+	if (m->rank != 0)
+		return 0;
+	double *rtt = calloc(o->pings, sizeof *rtt);
+	int rc = rtt ? 0 : 1;
+	for (unsigned i = 0; i < o->pings && !rc; i++) {
+		sleep_for(o->gap_ms / 1000.0);
+		uint64_t t0 = clock_now_ns();
+		t->want = i + 1;
+		grp_sst_store_u64(t->sst, t->cell, i + 1);
+		grp_sst_push(t->sst, t->cell, sizeof(uint64_t));
+		rc = grp_sst_wait(t->sst, echoed, t, WAIT_MS);
+		rtt[i] = (double)(clock_now_ns() - t0) / 1000.0;
+	}
+	if (!rc)
+		local_member_report(m, "cold_rtt_us,%u,%.1f,%.1f", m->n,
+				    perf_percentile(rtt, o->pings, 50), perf_percentile(rtt, o->pings, 99));
+	free(rtt);
+	return rc;
+}
+
+static int member(const struct local_member *m, void *arg)
+{
+	const struct options *o = arg;
+	struct idle_table t = { 0 };
+	grp_sst_layout layout = { 0 };
+	t.cell = grp_sst_layout_add(&layout, sizeof(uint64_t), 1);
+	t.step = grp_sst_layout_add(&layout, sizeof(uint64_t), 1);
+	grp_config *cfg = local_member_config(m);
+	if (!cfg || grp_sst_open(cfg, &layout, NULL, NULL, &t.sst) != 0)
+		return 1;
+	grp_config_free(cfg);
+	int rc = step(&t, 1);
+	if (!rc) {
+		double cpu0 = cpu_seconds();
+		uint64_t wall0 = clock_now_ns();
+		sleep_for(o->seconds);
+		double wall = (double)(clock_now_ns() - wall0) / 1e9;
+		local_member_report(m, "idle_cpu_pct,%u,%.2f,%u", m->n,
+				    100.0 * (cpu_seconds() - cpu0) / wall, m->rank);
+		rc = step(&t, 2) || cold_pings(m, &t, o) || step(&t, 3);
+	}
+	grp_sst_close(t.sst);
+	return rc ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { .members = 4, .seconds = 10, .pings = 20, .gap_ms = 100 };
+	const char *dir = "perf-results";
+	int opt;
+	while ((opt = getopt(argc, argv, "o:n:t:p:g:")) != -1) {
+		switch (opt) {
+		case 'o': dir = optarg; break;
+		case 'n': o.members = (unsigned)atoi(optarg); break;
+		case 't': o.seconds = atof(optarg); break;
+		case 'p': o.pings = (unsigned)atoi(optarg); break;
+		case 'g': o.gap_ms = (unsigned)atoi(optarg); break;
+		default:
+			fprintf(stderr, "usage: %s [-o DIR] [-n MEMBERS] [-t SECONDS] [-p PINGS] [-g GAP_MS]\n",
+				argv[0]);
+			return 2;
+		}
+	}
+	if (o.members < 2 || o.pings < 1) {
+		fprintf(stderr, "sst_idle: need -n >= 2 and -p >= 1\n");
+		return 2;
+	}
+	FILE *csv = perf_csv_open(dir, "sst_idle.csv", "kind,members,value1,value2");
+	if (!csv)
+		return 1;
+	printf("sst_idle: %u members idle for %.0f s, then %u pings %u ms apart\n", o.members,
+	       o.seconds, o.pings, o.gap_ms);
+	struct local_group *lg = local_group_start(o.members, member, &o);
+	if (!lg)
+		return 1;
+	char line[256];
+	for (unsigned r = 0; r < o.members; r++) {
+		while (local_group_read_line(lg, r, line, sizeof line, WAIT_MS) == 0) {
+			fprintf(csv, "%s\n", line);
+			char kind[32];
+			unsigned n;
+			double a, b;
+			if (sscanf(line, "%31[^,],%u,%lf,%lf", kind, &n, &a, &b) != 4)
+				continue;
+			if (strcmp(kind, "idle_cpu_pct") == 0)
+				printf("  member %u idle CPU   %6.2f %% of one core\n", (unsigned)b, a);
+			else
+				printf("  round trip from sleep   median %8.1f us   p99 %8.1f us\n", a, b);
+		}
+	}
+	fclose(csv);
+	return local_group_finish(lg, 30000, NULL) ? 1 : 0;
+}
