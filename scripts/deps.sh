@@ -2,7 +2,7 @@
 # Installs the Debian packages libgroup needs that are not installed yet.
 # Runs as root (apt-get); does nothing, and needs no network, when all are present.
 set -euo pipefail
-packages=(gcc pkg-config meson ninja-build libfabric-dev librdmacm-dev libibverbs-dev
+packages=(gcc g++ pkg-config meson ninja-build libfabric-dev librdmacm-dev libibverbs-dev
           libcmocka-dev gnuplot-nox)
 missing=()
 for p in "${packages[@]}"; do
