@@ -10,7 +10,6 @@
  *   fabric_bw [-o DIR] [-b BYTES_PER_SIZE] [-n PINGPONG_ITERS]
  * Output: a table on stdout and DIR/fabric_bw.csv (default perf-results). */
 #include <getopt.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,15 +17,9 @@
 #include <group/error.h>
 
 #include "clock.h"
-#include "config.h"
-#include "fabric.h"
-#include "localgroup.h"
-#include "mesh.h"
+#include "rawlink.h"
 #include "report.h"
 
-#define CTRL_BYTES 4096u
-#define PING_OFF 0u
-#define FLAG_OFF 64u
 #define MAX_SIZE (100u * 1000u * 1000u)
 
 static const size_t sizes[] = { 10u * 1000u, 1000u * 1000u, 100u * 1000u * 1000u };
@@ -36,113 +29,26 @@ struct options {
 	unsigned pingpong_iters;
 };
 
-struct link {
-	struct fab_domain *dom;
-	struct fab_mr *mr;
-	uint8_t *buf;
-	struct mesh_peer peers[2];
-	unsigned me, other;
-};
-
-static volatile uint64_t *cell(struct link *l, size_t off)
-{
-	return (volatile uint64_t *)(l->buf + off);
-}
-
-static int open_link(const struct local_member *m, struct link *l)
-{
-	grp_config *cfg = local_member_config(m);
-	if (!cfg)
-		return 1;
-	struct mesh_params mp;
-	struct fab_params fp;
-	int rc = mesh_params_from_config(cfg, &mp, &fp);
-	if (!rc)
-		rc = fab_domain_open(&fp, &l->dom);
-	l->buf = aligned_alloc(4096, CTRL_BYTES + MAX_SIZE);
-	if (!rc && !l->buf)
-		rc = GRP_ENOMEM;
-	if (!rc) {
-		memset(l->buf, 0, CTRL_BYTES + MAX_SIZE);
-		rc = fab_mr_reg(l->dom, l->buf, CTRL_BYTES + MAX_SIZE, &l->mr);
-	}
-	if (!rc)
-		rc = mesh_connect(&mp, l->dom, &l->mr, 1, l->peers);
-	grp_config_free(cfg);
-	l->me = m->rank;
-	l->other = 1 - m->rank;
-	if (rc)
-		fprintf(stderr, "fabric_bw member %u: %s\n", m->rank, grp_strerror(rc));
-	return rc ? 1 : 0;
-}
-
-/* Writes the 8-byte cell at off (our copy) to the same place at the peer. */
-static int write_cell(struct link *l, size_t off, uint64_t value)
-{
-	*cell(l, off + 8) = value;
-	return fab_write(l->dom, l->other, l->mr, off + 8, &l->peers[l->other].regions[0], off, 8, 0);
-}
-
-static int await_cell(struct link *l, size_t off, uint64_t value, unsigned timeout_ms)
-{
-	uint64_t deadline = clock_deadline_ms(timeout_ms);
-	unsigned spins = 0;
-	while (*cell(l, off) != value) {
-		fab_progress(l->dom);
-		if ((++spins & 1023) == 0 && clock_ms_left(deadline) == 0)
-			return GRP_ETIMEDOUT;
-	}
-	return 0;
-}
-
-static int pingpong(struct link *l, const struct local_member *m, unsigned iters)
-{
-	unsigned warmup = iters / 10 + 100;
-	double *rtt = calloc(iters, sizeof *rtt);
-	if (!rtt)
-		return 1;
-	int rc = 0;
-	for (unsigned i = 1; i <= warmup + iters && !rc; i++) {
-		uint64_t t0 = clock_now_ns();
-		if (l->me == 0) {
-			rc = write_cell(l, PING_OFF, i);
-			if (!rc)
-				rc = await_cell(l, PING_OFF, i, 10000);
-		} else {
-			rc = await_cell(l, PING_OFF, i, 10000);
-			if (!rc)
-				rc = write_cell(l, PING_OFF, i);
-		}
-		if (i > warmup)
-			rtt[i - warmup - 1] = (double)(clock_now_ns() - t0) / 1000.0;
-	}
-	if (!rc && l->me == 0)
-		local_member_report(m, "pingpong,8,%.2f,%.2f", perf_percentile(rtt, iters, 50),
-				    perf_percentile(rtt, iters, 99));
-	free(rtt);
-	return rc;
-}
-
-static int stream(struct link *l, const struct local_member *m, size_t size, double total,
+static int stream(struct rawlink *l, const struct local_member *m, size_t size, double total,
 		  uint64_t round)
 {
 	unsigned count = (unsigned)(total / (double)size);
 	if (count < 4)
 		count = 4;
 	if (l->me == 1) {
-		int rc = await_cell(l, FLAG_OFF, round, 120000);
-		return rc ? rc : write_cell(l, FLAG_OFF, round);
+		int rc = rawlink_await_cell(l, RAWLINK_FLAG_CELL, round, 120000);
+		return rc ? rc : rawlink_write_cell(l, RAWLINK_FLAG_CELL, round);
 	}
 	const struct fab_remote_region *dst = &l->peers[1].regions[0];
 	uint64_t t0 = clock_now_ns();
 	for (unsigned i = 0; i < count; i++) {
-		int rc = fab_write(l->dom, 1, l->mr, CTRL_BYTES, dst, CTRL_BYTES, size, 0);
+		int rc = fab_write(l->dom, 1, l->mr, RAWLINK_CTRL_BYTES, dst, RAWLINK_CTRL_BYTES, size, 0);
 		if (rc)
 			return rc;
 	}
-	int rc = write_cell(l, FLAG_OFF, round);
+	int rc = rawlink_write_cell(l, RAWLINK_FLAG_CELL, round);
 	if (!rc)
-		rc = await_cell(l, FLAG_OFF, round, 120000);
+		rc = rawlink_await_cell(l, RAWLINK_FLAG_CELL, round, 120000);
 	double secs = (double)(clock_now_ns() - t0) / 1e9;
 	if (!rc)
 		local_member_report(m, "bandwidth,%zu,%.3f,%u", size, (double)size * count / secs / 1e9,
@@ -153,22 +59,17 @@ static int stream(struct link *l, const struct local_member *m, size_t size, dou
 static int member(const struct local_member *m, void *arg)
 {
 	const struct options *o = arg;
-	struct link l = { 0 };
-	int rc = open_link(m, &l);
-	if (!rc)
-		rc = pingpong(&l, m, o->pingpong_iters);
+	struct rawlink l;
+	int rc = rawlink_open(m, MAX_SIZE, &l);
+	if (rc)
+		return 1;
+	double median, p99;
+	rc = rawlink_pingpong(&l, o->pingpong_iters, &median, &p99);
+	if (!rc && m->rank == 0)
+		local_member_report(m, "pingpong,8,%.2f,%.2f", median, p99);
 	for (size_t s = 0; s < sizeof sizes / sizeof sizes[0] && !rc; s++)
 		rc = stream(&l, m, sizes[s], o->bytes_per_size, 1000 + s);
-	if (!rc)
-		rc = fab_flush(l.dom, l.other, 10000);
-	/* Both sides have seen the last flag; let the peer read its ack. */
-	if (!rc && l.me == 0)
-		rc = write_cell(&l, PING_OFF, UINT64_MAX);
-	if (!rc && l.me == 1)
-		rc = await_cell(&l, PING_OFF, UINT64_MAX, 10000);
-	fab_mr_close(l.mr);
-	fab_domain_close(l.dom);
-	free(l.buf);
+	rc = rawlink_close(&l) || rc;
 	if (!rc)
 		local_member_report(m, "done");
 	return rc ? 1 : 0;

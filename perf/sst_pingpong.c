@@ -1,6 +1,6 @@
 /* sst_pingpong: what the SST adds on top of raw writes.
  *
- * Round trip: two members bounce a counter through SST pushes, each bounce
+ * Round trip: first over raw one-sided writes (perf/rawlink), then two members bounce a counter through SST pushes, each bounce
  * made by a predicate trigger on the engine thread (the way ordered
  * multicast uses the table), timed at rank 0: median and p99.
  * Push rate: 2..5 members each push an 8-byte cell to all others as fast as
@@ -18,6 +18,7 @@
 
 #include "clock.h"
 #include "localgroup.h"
+#include "rawlink.h"
 #include "report.h"
 
 #define WAIT_MS 120000u
@@ -158,6 +159,20 @@ static int pingpong_member(const struct local_member *m, void *arg)
 	return rc ? 1 : 0;
 }
 
+/* The same bounce over raw writes, each side polling its own memory. */
+static int raw_member(const struct local_member *m, void *arg)
+{
+	const struct options *o = arg;
+	struct rawlink l;
+	if (rawlink_open(m, 0, &l))
+		return 1;
+	double median, p99;
+	int rc = rawlink_pingpong(&l, o->iters, &median, &p99);
+	if (!rc && m->rank == 0)
+		local_member_report(m, "raw_rtt,2,%.2f,%.2f", median, p99);
+	return rawlink_close(&l) || rc ? 1 : 0;
+}
+
 static int push_member(const struct local_member *m, void *arg)
 {
 	const struct options *o = arg;
@@ -184,8 +199,11 @@ static int push_member(const struct local_member *m, void *arg)
 	return rc ? 1 : 0;
 }
 
+/* Runs n members and collects what they report: the sum of push rates, and
+ * round trips (raw first, then SST, whose ratio to raw is printed). */
 static int run(unsigned n, local_member_fn fn, struct options *o, FILE *csv, double *sum)
 {
+	static double raw_median;
 	struct local_group *lg = local_group_start(n, fn, o);
 	if (!lg)
 		return 1;
@@ -199,9 +217,13 @@ static int run(unsigned n, local_member_fn fn, struct options *o, FILE *csv, dou
 			double a, b;
 			if (sscanf(line, "%15[^,],%u,%lf,%lf", kind, &members, &a, &b) != 4)
 				continue;
-			if (strcmp(kind, "rtt") == 0)
-				printf("  SST ping-pong (2 members)   RTT median %8.2f us   p99 %8.2f us\n", a, b);
-			else
+			if (strcmp(kind, "raw_rtt") == 0) {
+				raw_median = a;
+				printf("  raw write ping-pong         RTT median %8.2f us   p99 %8.2f us\n", a, b);
+			} else if (strcmp(kind, "rtt") == 0) {
+				printf("  SST ping-pong (2 members)   RTT median %8.2f us   p99 %8.2f us"
+				       "   (%.2fx raw)\n", a, b, raw_median > 0 ? a / raw_median : 0);
+			} else
 				*sum += a;
 		}
 	}
@@ -245,7 +267,9 @@ int main(int argc, char **argv)
 		return 1;
 	printf("sst_pingpong: SST over one-sided writes, members on 127.0.0.1\n");
 	double ignored;
-	int rc = run(2, pingpong_member, &o, raw, &ignored);
+	int rc = run(2, raw_member, &o, raw, &ignored);
+	if (!rc)
+		rc = run(2, pingpong_member, &o, raw, &ignored);
 	for (unsigned n = 2; n <= o.max_members && !rc; n++) {
 		double total;
 		rc = run(n, push_member, &o, raw, &total);

@@ -1,6 +1,5 @@
 /* The predicate engine: one thread per table that drives fabric progress,
  * reports failures and runs triggers, and backs off when idle (DESIGN §3). */
-#include <errno.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <time.h>
@@ -71,16 +70,6 @@ static int run_predicates(grp_sst *sst)
 	return fired;
 }
 
-static void notify_waiters(grp_sst *sst)
-{
-	if (atomic_load_explicit(&sst->waiters, memory_order_acquire) == 0)
-		return;
-	pthread_mutex_lock(&sst->wait_lock);
-	sst->activity++;
-	pthread_cond_broadcast(&sst->wait_cond);
-	pthread_mutex_unlock(&sst->wait_lock);
-}
-
 /* Spin, then yield, then sleep in the completion queue: every SST write
  * carries remote CQ data, so a sleeping engine wakes when one lands. */
 static void *engine_main(void *arg)
@@ -94,8 +83,6 @@ static void *engine_main(void *arg)
 					: fab_progress(sst->dom);
 		events += report_failures(sst);
 		int fired = run_predicates(sst);
-		if (events)
-			notify_waiters(sst);
 		uint64_t now = clock_now_ns();
 		if (events || fired)
 			idle_since = now;
@@ -187,37 +174,50 @@ static struct timespec abs_time_in_ms(int ms)
 	return ts;
 }
 
+/* One blocked grp_sst_wait: the engine evaluates its predicate and wakes the
+ * waiter only once it holds, so a waiting thread costs no wake-ups. */
+struct sst_waiter {
+	grp_sst_predicate_fn predicate;
+	void *arg;
+	bool done; /* under wait_lock */
+};
+
+static bool waiter_ready(const grp_sst *sst, void *arg)
+{
+	const struct sst_waiter *w = arg;
+	return w->predicate(sst, w->arg);
+}
+
+static void waiter_wake(grp_sst *sst, void *arg)
+{
+	struct sst_waiter *w = arg;
+	pthread_mutex_lock(&sst->wait_lock);
+	w->done = true;
+	pthread_cond_broadcast(&sst->wait_cond);
+	pthread_mutex_unlock(&sst->wait_lock);
+}
+
 GRP_API int grp_sst_wait(grp_sst *sst, grp_sst_predicate_fn predicate, void *arg,
 			 unsigned timeout_ms)
 {
 	if (!sst || !predicate)
 		return GRP_EINVAL;
-	uint64_t deadline = clock_deadline_ms(timeout_ms);
-	atomic_fetch_add(&sst->waiters, 1);
-	int rc = GRP_ETIMEDOUT;
-	for (;;) {
-		pthread_mutex_lock(&sst->wait_lock);
-		uint64_t seen = sst->activity;
-		pthread_mutex_unlock(&sst->wait_lock);
-		if (predicate(sst, arg)) {
-			rc = 0;
-			break;
-		}
-		int left = clock_ms_left(deadline);
-		if (left == 0)
-			break;
-		/* Our own thread's stores wake nobody, so re-check at least as
-		 * often as the engine would. */
-		int slice = left < sst->idle.sleep_ms ? left : sst->idle.sleep_ms;
-		struct timespec until = abs_time_in_ms(slice);
-		pthread_mutex_lock(&sst->wait_lock);
-		while (sst->activity == seen) {
-			int w = pthread_cond_timedwait(&sst->wait_cond, &sst->wait_lock, &until);
-			if (w == ETIMEDOUT)
-				break;
-		}
-		pthread_mutex_unlock(&sst->wait_lock);
-	}
-	atomic_fetch_sub(&sst->waiters, 1);
-	return rc;
+	struct sst_waiter w = { .predicate = predicate, .arg = arg };
+	grp_sst_predicate_id id;
+	int rc = grp_sst_predicate_add(sst, waiter_ready, waiter_wake, &w, GRP_SST_ONCE, &id);
+	if (rc)
+		return rc;
+	struct timespec until = abs_time_in_ms((int)(timeout_ms > 0x7fffffff ? 0x7fffffff : timeout_ms));
+	pthread_mutex_lock(&sst->wait_lock);
+	while (!w.done && pthread_cond_timedwait(&sst->wait_cond, &sst->wait_lock, &until) == 0)
+		;
+	pthread_mutex_unlock(&sst->wait_lock);
+	if (grp_sst_predicate_remove(sst, id) == 0)
+		return GRP_ETIMEDOUT;
+	/* It fired (or is firing): the trigger still touches w until done. */
+	pthread_mutex_lock(&sst->wait_lock);
+	while (!w.done)
+		pthread_cond_wait(&sst->wait_cond, &sst->wait_lock);
+	pthread_mutex_unlock(&sst->wait_lock);
+	return 0;
 }

@@ -55,11 +55,9 @@ struct grp_sst {
 	size_t n_preds, cap_preds;
 	grp_sst_predicate_id next_pred_id;
 
-	/* grp_sst_wait sleeps on this; the engine bumps activity on progress. */
+	/* Threads in grp_sst_wait sleep on this until their trigger ran. */
 	pthread_mutex_t wait_lock;
 	pthread_cond_t wait_cond;
-	uint64_t activity;
-	atomic_uint waiters;
 };
 
 int sst_engine_start(grp_sst *sst);

@@ -108,9 +108,10 @@ GRP_API int grp_sst_predicate_add(grp_sst *sst, grp_sst_predicate_fn predicate,
  * is unknown or a one-shot predicate already fired. */
 GRP_API int grp_sst_predicate_remove(grp_sst *sst, grp_sst_predicate_id id);
 
-/* Blocks the calling thread (not the engine) until predicate(sst, arg) is
- * true, re-evaluating it whenever the engine sees activity. GRP_ETIMEDOUT
- * after timeout_ms. */
+/* Blocks the calling thread until predicate(sst, arg) holds. The predicate
+ * is evaluated on the engine thread (like any predicate), and the caller is
+ * woken only when it held, so a waiting thread costs nothing. GRP_ETIMEDOUT
+ * after timeout_ms. Must not be called from a trigger. */
 GRP_API int grp_sst_wait(grp_sst *sst, grp_sst_predicate_fn predicate, void *arg,
 			 unsigned timeout_ms);
 

@@ -1,0 +1,39 @@
+/* Two members joined by libgroup's transport and nothing else: the raw
+ * one-sided writes that the SST and multicast benchmarks are held against.
+ * Control cells live in the first RAWLINK_CTRL_BYTES of the registered
+ * buffer, bulk data after them. */
+#ifndef GRP_PERF_RAWLINK_H
+#define GRP_PERF_RAWLINK_H
+
+#include "fabric.h"
+#include "localgroup.h"
+#include "mesh.h"
+
+#define RAWLINK_CTRL_BYTES 4096u
+#define RAWLINK_PING_CELL 0u
+#define RAWLINK_FLAG_CELL 64u
+
+struct rawlink {
+	struct fab_domain *dom;
+	struct fab_mr *mr;
+	uint8_t *buf;
+	struct mesh_peer peers[2];
+	unsigned me, other;
+};
+
+/* Connects the two members with data_bytes of registered buffer after the
+ * control cells. Member ranks must be 0 and 1. */
+int rawlink_open(const struct local_member *m, size_t data_bytes, struct rawlink *l);
+/* Waits for the other side to be done too, then releases everything. */
+int rawlink_close(struct rawlink *l);
+
+/* Writes value into the peer's cell at off (8 bytes, ordered after every
+ * earlier write to that peer). */
+int rawlink_write_cell(struct rawlink *l, size_t off, uint64_t value);
+/* Polls the completion queue and our cell at off until it holds value. */
+int rawlink_await_cell(struct rawlink *l, size_t off, uint64_t value, unsigned timeout_ms);
+
+/* 8-byte write ping-pong; rank 0 gets the round trip's median and p99 in µs. */
+int rawlink_pingpong(struct rawlink *l, unsigned iters, double *median_us, double *p99_us);
+
+#endif
