@@ -106,6 +106,34 @@ static const struct key_def key_table[] = {
 		.help = "Idle engine: longest sleep between checks; a remote write wakes it earlier.",
 	},
 	{
+		.section = "multicast", .name = "senders", .type = KEY_STRING,
+		.default_text = "all", .non_empty = true,
+		.help = "Members that send: 'all', or their ranks separated by commas. Every other "
+			"member only receives; declare only real senders, since each quiet sender "
+			"costs nulls.",
+	},
+	{
+		.section = "multicast", .name = "max_smc_payload", .type = KEY_UINT,
+		.default_text = "10240", .u = { 0, 1048576 },
+		.help = "Largest message in bytes (the size of a send-window slot).",
+	},
+	{
+		.section = "multicast", .name = "window", .type = KEY_UINT,
+		.default_text = "32", .u = { 1, 65536 },
+		.help = "Messages a sender may have in flight before one is delivered everywhere.",
+	},
+	{
+		.section = "multicast", .name = "nonblocking", .type = KEY_BOOL,
+		.default_text = "false",
+		.help = "grp_send returns GRP_EAGAIN instead of blocking when the window is full.",
+	},
+	{
+		.section = "multicast", .name = "send_timeout_ms", .type = KEY_UINT,
+		.default_text = "60000", .u = { 0, 86400000 },
+		.help = "Longest a blocking grp_send waits for the window (GRP_ETIMEDOUT); 0 waits "
+			"until the window opens or the view is wedged.",
+	},
+	{
 		.section = "log", .name = "level", .type = KEY_ENUM,
 		.default_text = "error", .choices = log_levels,
 		.help = "Log verbosity (also GROUP_LOG).",

@@ -613,10 +613,11 @@ void fab_wake(struct fab_domain *dom)
 }
 
 static ssize_t post_write(struct fab_domain *dom, struct fab_peer *p, const struct fab_mr *local,
-			  size_t local_off, uint64_t raddr, uint64_t key, size_t len, uint32_t data)
+			  size_t local_off, uint64_t raddr, uint64_t key, size_t len, uint32_t data,
+			  bool signaled)
 {
 	const uint8_t *src = local->buf + local_off;
-	if (len <= dom->inject_size)
+	if (!signaled && len <= dom->inject_size)
 		return fi_inject_writedata(p->ep, src, len, data, 0, raddr, key);
 	atomic_fetch_add_explicit(&p->outstanding, 1, memory_order_relaxed);
 	ssize_t rc = fi_writedata(p->ep, src, len, fi_mr_desc(local->mr), data, 0, raddr, key, p);
@@ -625,8 +626,9 @@ static ssize_t post_write(struct fab_domain *dom, struct fab_peer *p, const stru
 	return rc;
 }
 
-int fab_write(struct fab_domain *dom, unsigned id, const struct fab_mr *local, size_t local_off,
-	      const struct fab_remote_region *remote, size_t remote_off, size_t len, uint32_t data)
+static int write_to(struct fab_domain *dom, unsigned id, const struct fab_mr *local,
+		    size_t local_off, const struct fab_remote_region *remote, size_t remote_off,
+		    size_t len, uint32_t data, bool signaled)
 {
 	struct fab_peer *p = peer_get(dom, id);
 	if (!local || !remote || local_off > local->len || len > local->len - local_off ||
@@ -637,7 +639,7 @@ int fab_write(struct fab_domain *dom, unsigned id, const struct fab_mr *local, s
 	uint64_t deadline = 0;
 	for (;;) {
 		ssize_t rc = post_write(dom, p, local, local_off, remote->addr + remote_off,
-					remote->key, len, data);
+					remote->key, len, data, signaled);
 		if (rc == 0)
 			return 0;
 		if (rc != -FI_EAGAIN) {
@@ -656,6 +658,19 @@ int fab_write(struct fab_domain *dom, unsigned id, const struct fab_mr *local, s
 			return GRP_EPEER;
 		}
 	}
+}
+
+int fab_write(struct fab_domain *dom, unsigned id, const struct fab_mr *local, size_t local_off,
+	      const struct fab_remote_region *remote, size_t remote_off, size_t len, uint32_t data)
+{
+	return write_to(dom, id, local, local_off, remote, remote_off, len, data, false);
+}
+
+int fab_fence(struct fab_domain *dom, unsigned id, const struct fab_mr *local, size_t local_off,
+	      const struct fab_remote_region *remote, size_t remote_off, unsigned timeout_ms)
+{
+	int rc = write_to(dom, id, local, local_off, remote, remote_off, 8, 0, true);
+	return rc ? rc : fab_flush(dom, id, timeout_ms);
 }
 
 int fab_flush(struct fab_domain *dom, unsigned id, unsigned timeout_ms)

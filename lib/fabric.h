@@ -84,6 +84,10 @@ bool fab_peer_failed(const struct fab_domain *dom, unsigned id);
 int fab_write(struct fab_domain *dom, unsigned id, const struct fab_mr *local, size_t local_off,
 	      const struct fab_remote_region *remote, size_t remote_off, size_t len,
 	      uint32_t data);
+/* Rewrites 8 bytes with a completion and waits for it: on a reliable
+ * connection every earlier write to the peer has then landed too. */
+int fab_fence(struct fab_domain *dom, unsigned id, const struct fab_mr *local, size_t local_off,
+	      const struct fab_remote_region *remote, size_t remote_off, unsigned timeout_ms);
 /* Waits until every write posted to peer `id` has completed locally. */
 int fab_flush(struct fab_domain *dom, unsigned id, unsigned timeout_ms);
 

@@ -77,10 +77,22 @@ static void *engine_main(void *arg)
 	grp_sst *sst = arg;
 	pthread_setname_np(pthread_self(), "grp-sst");
 	uint64_t idle_since = clock_now_ns();
+	uint64_t kicks_seen = 0;
 	bool sleep_next = false;
 	while (!atomic_load_explicit(&sst->stop, memory_order_acquire)) {
-		int events = sleep_next ? fab_wait(sst->dom, sst->idle.sleep_ms)
-					: fab_progress(sst->dom);
+		int events;
+		if (sleep_next) {
+			atomic_store(&sst->sleeping, true);
+			events = atomic_load(&sst->kicks) == kicks_seen
+					 ? fab_wait(sst->dom, sst->idle.sleep_ms)
+					 : fab_progress(sst->dom);
+			atomic_store(&sst->sleeping, false);
+		} else {
+			events = fab_progress(sst->dom);
+		}
+		uint64_t kicks = atomic_load_explicit(&sst->kicks, memory_order_acquire);
+		events += kicks != kicks_seen;
+		kicks_seen = kicks;
 		events += report_failures(sst);
 		int fired = run_predicates(sst);
 		uint64_t now = clock_now_ns();
@@ -92,6 +104,18 @@ static void *engine_main(void *arg)
 			sched_yield();
 	}
 	return NULL;
+}
+
+GRP_API void grp_sst_notify(grp_sst *sst)
+{
+	atomic_fetch_add(&sst->kicks, 1);
+	if (atomic_load(&sst->sleeping))
+		fab_wake(sst->dom);
+}
+
+GRP_API bool grp_sst_on_engine_thread(const grp_sst *sst)
+{
+	return sst && sst->engine_started && pthread_equal(pthread_self(), sst->engine);
 }
 
 int sst_engine_start(grp_sst *sst)

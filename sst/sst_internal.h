@@ -45,10 +45,15 @@ struct grp_sst {
 	grp_sst_callbacks callbacks;
 	void *user;
 	struct sst_idle idle;
+	unsigned fence_timeout_ms;
 
 	pthread_t engine;
 	bool engine_started;
 	atomic_bool stop;
+	/* Dekker pair with grp_sst_notify: the engine sets sleeping, then looks
+	 * at kicks; a notifier bumps kicks, then looks at sleeping. */
+	atomic_bool sleeping;
+	atomic_uint_fast64_t kicks;
 
 	pthread_mutex_t pred_lock;
 	struct sst_predicate *preds;

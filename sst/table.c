@@ -60,6 +60,7 @@ static int open_table(grp_sst *sst, const grp_config *cfg, const grp_sst_layout 
 	int rc = mesh_params_from_config(cfg, &mp, &fp);
 	if (rc)
 		return rc;
+	sst->fence_timeout_ms = fp.stall_timeout_ms;
 	read_idle_config(cfg, &sst->idle);
 	sst->n = mp.n;
 	sst->me = mp.me;
@@ -110,10 +111,23 @@ GRP_API int grp_sst_open(const grp_config *cfg, const grp_sst_layout *layout,
 	return 0;
 }
 
+/* Makes sure every push has landed before we disconnect, so that a peer
+ * never sees our connection close ahead of our last writes. */
+static void fence_all(grp_sst *sst)
+{
+	size_t at = (size_t)sst->me * sst->row_stride;
+	for (unsigned row = 0; row < sst->n; row++)
+		if (row != sst->me && !grp_sst_row_failed(sst, row))
+			fab_fence(sst->dom, row, sst->mr, at, &sst->peers[row].regions[0], at,
+				  sst->fence_timeout_ms);
+}
+
 GRP_API void grp_sst_close(grp_sst *sst)
 {
 	if (!sst)
 		return;
+	if (sst->engine_started)
+		fence_all(sst);
 	sst_engine_stop(sst);
 	fab_mr_close(sst->mr);
 	fab_domain_close(sst->dom);

@@ -87,6 +87,15 @@ GRP_API int grp_sst_push_to(grp_sst *sst, unsigned row, size_t offset, size_t le
 
 GRP_API bool grp_sst_row_failed(const grp_sst *sst, unsigned row);
 
+/* Tells the engine that local state changed (our own row, or data a
+ * predicate reads) so that predicates are evaluated now rather than after
+ * its sleep. Cheap when the engine is awake. Any thread. */
+GRP_API void grp_sst_notify(grp_sst *sst);
+
+/* Whether the caller runs on the engine thread (inside a trigger or
+ * callback), where blocking on the table would deadlock. */
+GRP_API bool grp_sst_on_engine_thread(const grp_sst *sst);
+
 enum grp_sst_trigger_kind {
 	GRP_SST_ONCE,      /* removed after its trigger has run once */
 	GRP_SST_RECURRENT, /* trigger runs on every engine pass while the predicate holds */

@@ -1,0 +1,133 @@
+/* libgroup: virtually synchronous group communication over one-sided RDMA
+ * writes. This header is the whole contract of the ordered-multicast API.
+ *
+ *   grp_config *cfg;  grp_config_new(&cfg);  grp_config_load_file(cfg, "group.ini");
+ *   grp_callbacks cb = { .size = sizeof cb, .deliver = on_msg, .view = on_view };
+ *   grp_t *g;  int rc = grp_join(cfg, &cb, app, &g);
+ *   rc = grp_send(g, buf, len);                   // ordered, copied
+ *   ...
+ *   grp_leave(g);  grp_free(g);
+ *
+ * Order: every member delivers the messages of a view in the same total
+ * order: round robin over the view's senders (sender r's k-th message has
+ * sequence k*S + r). A message is delivered only once every member has
+ * received it. Membership is fixed by group.members for now; when a member
+ * fails, the view is wedged (nothing more is sent or delivered) until view
+ * changes land.
+ *
+ * Threads: grp_join starts one engine thread ("grp-sst"). deliver and view
+ * callbacks run on it, one at a time, in order (the first view is reported
+ * on grp_join's thread before it returns). Inside a callback you may call
+ * grp_send (it never blocks there: a full window returns GRP_EAGAIN),
+ * grp_max_msg_size and grp_rank, but not grp_leave or grp_free.
+ * grp_send, grp_send_reserve/commit and grp_leave are safe from any thread;
+ * sends from several threads are serialised.
+ *
+ * Errors: every call returns 0 or a negative GRP_E* code (group/error.h);
+ * a call that fails has no effect. */
+#ifndef GROUP_GROUP_H
+#define GROUP_GROUP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <group/config.h>
+#include <group/error.h>
+#include <group/export.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct grp grp_t;
+
+/* Why a member left a view. */
+enum grp_departure {
+	GRP_DEPARTED_LEFT = 1,   /* called grp_leave */
+	GRP_DEPARTED_FAILED = 2, /* crashed, hung or unreachable */
+};
+
+/* A membership view, valid only during the view callback. Members are named
+ * by their rank in group.members. */
+typedef struct grp_view {
+	uint32_t vid;
+	unsigned n_members;
+	const unsigned *members;
+	unsigned my_rank; /* index in members */
+	unsigned n_joined;
+	const unsigned *joined;
+	unsigned n_departed;
+	const unsigned *departed;
+	const enum grp_departure *departed_reason;
+} grp_view;
+
+/* One delivered message. `data` points into library memory and is valid only
+ * during the deliver callback: copy what you keep. */
+typedef struct grp_delivery {
+	uint32_t vid;
+	unsigned sender;   /* rank in group.members */
+	uint64_t index;    /* the sender's message number in this view, from 0 */
+	uint64_t seq;      /* position in the view's total order (null turns count) */
+	const void *data;
+	size_t len;
+} grp_delivery;
+
+typedef struct grp_callbacks {
+	size_t size; /* sizeof(grp_callbacks): lets this struct grow */
+	void (*deliver)(grp_t *g, const grp_delivery *msg, void *user);
+	void (*view)(grp_t *g, const grp_view *view, void *user);
+	/* Reserved for persistence and state transfer; must be NULL for now. */
+	void (*persisted)(grp_t *g, uint64_t version, void *user);
+	int (*state_save)(grp_t *g, void *user);
+	int (*state_load)(grp_t *g, void *user);
+} grp_callbacks;
+
+/* Starts (or joins, once every member listed in cfg has) the group and
+ * returns when every member is connected. Reads group.*, member.*, fabric.*,
+ * engine.* and multicast.* from cfg (see grp_config_dump).
+ * Errors: GRP_EINVAL (NULL, no deliver callback, reserved callbacks set),
+ * GRP_ECONFIG (bad senders list, window, payload), GRP_EPROVIDER,
+ * GRP_EFABRIC, GRP_EPROTO (members disagree on layout), GRP_ETIMEDOUT,
+ * GRP_EPEER, GRP_ENOMEM. */
+GRP_API int grp_join(const grp_config *cfg, const grp_callbacks *callbacks, void *user,
+		     grp_t **out);
+
+/* Multicasts a copy of len bytes (buf is reusable on return) in total order.
+ * Blocks while the send window is full, unless multicast.nonblocking is set
+ * or the call comes from a callback: then GRP_EAGAIN.
+ * Errors: GRP_EMSGSIZE (len > grp_max_msg_size), GRP_EINVAL (this member is
+ * not a sender, or NULL buf with len > 0), GRP_EAGAIN, GRP_ETIMEDOUT
+ * (multicast.send_timeout_ms passed), GRP_EPEER (a member failed: the view
+ * is wedged), GRP_ECLOSED (after grp_leave), GRP_EBUSY (a reservation is
+ * open). */
+GRP_API int grp_send(grp_t *g, const void *buf, size_t len);
+
+/* Zero-copy send: lends the next slot of the send window, len bytes at
+ * *slot, to fill and then pass to grp_send_commit (same len). At most one
+ * reservation is open per group. Same errors and blocking as grp_send. */
+GRP_API int grp_send_reserve(grp_t *g, size_t len, void **slot);
+/* Multicasts the reserved slot. GRP_EINVAL if slot is not the open
+ * reservation. */
+GRP_API int grp_send_commit(grp_t *g, void *slot);
+
+/* The largest message grp_send accepts. */
+GRP_API size_t grp_max_msg_size(const grp_t *g);
+/* This member's rank in group.members. */
+GRP_API unsigned grp_rank(const grp_t *g);
+
+/* Leaves cleanly: stops sending, makes sure every member has received every
+ * message this member sent, tells them it is leaving (so its departure is
+ * not taken for a failure), and disconnects. Messages of others not yet
+ * delivered here are not delivered. GRP_ETIMEDOUT if members did not confirm
+ * receipt within fabric.connect_timeout_ms (it leaves anyway). */
+GRP_API int grp_leave(grp_t *g);
+
+/* Frees the group (leaving first, without waiting, if grp_leave was not
+ * called). Must not be called from a callback. */
+GRP_API void grp_free(grp_t *g);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

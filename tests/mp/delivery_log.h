@@ -1,0 +1,29 @@
+/* Delivery logs of multicast tests and the checker of virtual synchrony
+ * inside one view (DESIGN §9).
+ *
+ * Test senders send, as their k-th message, payload_for(sender, k): its
+ * length and bytes derive from (sender, k) alone, so the checker can tell a
+ * real message from an invented or corrupted one. Each member appends one
+ * line per delivery, "vid sender index len hash", to DIR/member-RANK.log. */
+#ifndef GRP_TEST_DELIVERY_LOG_H
+#define GRP_TEST_DELIVERY_LOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Fills buf (room for max_len bytes) with message k of sender; returns its
+ * length, in [0, max_len]. */
+size_t payload_for(unsigned sender, uint64_t k, size_t max_len, uint8_t *buf);
+
+/* FNV-1a over the bytes. */
+uint64_t payload_hash(const void *data, size_t len);
+
+/* Checks the logs of members 0..n-1 in dir: identical sequences, per-sender
+ * FIFO from index 0 without gaps or duplicates, exactly `per_sender`
+ * messages from each of the senders named in is_sender[], nothing from
+ * anyone else, every payload as payload_for made it. Returns 0, or -1 with
+ * the first violation in err. */
+int delivery_log_check(const char *dir, unsigned n, const unsigned char *is_sender,
+		       uint64_t per_sender, size_t max_len, char *err, size_t err_len);
+
+#endif

@@ -1,0 +1,276 @@
+/* Ordered multicast: groups of 2..5 members with all, half or one sender,
+ * messages of random size in [0, max_smc_payload]; every member logs its
+ * deliveries and the checker verifies total order, FIFO, completeness and
+ * payloads. Plus bad input on a single-member group. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <inttypes.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <group/group.h>
+
+#include "delivery_log.h"
+#include "localgroup.h"
+
+#define MESSAGES 2000u
+#define PAYLOAD 10240u
+#define WAIT_S 120
+
+enum pattern { ALL, HALF, ONE };
+
+struct run {
+	enum pattern pattern;
+	unsigned n;
+	char dir[256];
+	unsigned char is_sender[8];
+};
+
+struct member_state {
+	FILE *log;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	uint64_t delivered;
+	uint64_t expected;
+	int bad_view;
+};
+
+static void on_deliver(grp_t *g, const grp_delivery *m, void *user)
+{
+	(void)g;
+	struct member_state *st = user;
+	fprintf(st->log, "%u %u %" PRIu64 " %zu %" PRIx64 "\n", m->vid, m->sender, m->index, m->len,
+		payload_hash(m->data, m->len));
+	pthread_mutex_lock(&st->lock);
+	if (++st->delivered >= st->expected)
+		pthread_cond_broadcast(&st->cond);
+	pthread_mutex_unlock(&st->lock);
+}
+
+static void on_view(grp_t *g, const grp_view *v, void *user)
+{
+	struct member_state *st = user;
+	if (v->vid != 0 || v->my_rank != grp_rank(g) || v->n_joined != v->n_members ||
+	    v->n_departed != 0)
+		st->bad_view = 1;
+}
+
+static void senders_text(const struct run *r, char *buf, size_t len)
+{
+	size_t off = 0;
+	buf[0] = '\0';
+	for (unsigned i = 0; i < r->n; i++)
+		if (r->is_sender[i])
+			off += (size_t)snprintf(buf + off, len - off, "%s%u", off ? "," : "", i);
+}
+
+static int wait_all_delivered(struct member_state *st)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += WAIT_S;
+	int rc = 0;
+	pthread_mutex_lock(&st->lock);
+	while (st->delivered < st->expected && rc == 0)
+		rc = pthread_cond_timedwait(&st->cond, &st->lock, &until);
+	pthread_mutex_unlock(&st->lock);
+	return st->delivered == st->expected ? 0 : -1;
+}
+
+static int send_all(grp_t *g, unsigned rank)
+{
+	uint8_t buf[PAYLOAD];
+	for (uint64_t k = 0; k < MESSAGES; k++) {
+		size_t len = payload_for(rank, k, PAYLOAD, buf);
+		int rc = grp_send(g, buf, len);
+		if (rc) {
+			fprintf(stderr, "member %u: grp_send %" PRIu64 ": %s\n", rank, k, grp_strerror(rc));
+			return 20;
+		}
+	}
+	return 0;
+}
+
+static int member(const struct local_member *m, void *arg)
+{
+	const struct run *r = arg;
+	char path[300], senders[64];
+	snprintf(path, sizeof path, "%s/member-%u.log", r->dir, m->rank);
+	senders_text(r, senders, sizeof senders);
+	unsigned n_senders = 0;
+	for (unsigned i = 0; i < r->n; i++)
+		n_senders += r->is_sender[i];
+	struct member_state st = { .expected = (uint64_t)n_senders * MESSAGES };
+	pthread_mutex_init(&st.lock, NULL);
+	pthread_cond_init(&st.cond, NULL);
+	st.log = fopen(path, "w");
+	grp_config *cfg = local_member_config(m);
+	if (!st.log || !cfg || grp_config_set(cfg, "multicast.senders", senders))
+		return 10;
+	grp_callbacks cb = { .size = sizeof cb, .deliver = on_deliver, .view = on_view };
+	grp_t *g;
+	int rc = grp_join(cfg, &cb, &st, &g);
+	grp_config_free(cfg);
+	if (rc) {
+		fprintf(stderr, "member %u: grp_join: %s\n", m->rank, grp_strerror(rc));
+		return 11;
+	}
+	rc = r->is_sender[m->rank] ? send_all(g, m->rank) : 0;
+	if (!rc && wait_all_delivered(&st) != 0) {
+		fprintf(stderr, "member %u: delivered %" PRIu64 " of %" PRIu64 "\n", m->rank,
+			st.delivered, st.expected);
+		rc = 12;
+	}
+	int leave = grp_leave(g);
+	grp_free(g);
+	fclose(st.log);
+	if (!rc && leave)
+		rc = 13;
+	return rc ? rc : st.bad_view ? 14 : 0;
+}
+
+static void run_pattern(unsigned n, enum pattern pattern)
+{
+	struct run r = { .pattern = pattern, .n = n };
+	snprintf(r.dir, sizeof r.dir, "/tmp/grp-multicast-XXXXXX");
+	assert_non_null(mkdtemp(r.dir));
+	unsigned count = pattern == ALL ? n : pattern == HALF ? (n + 1) / 2 : 1;
+	/* "one" is the last member, so that every lower rank fills with nulls. */
+	for (unsigned i = 0; i < count; i++)
+		r.is_sender[pattern == ONE ? n - 1 : i] = 1;
+	struct local_group *lg = local_group_start(n, member, &r);
+	assert_non_null(lg);
+	int status[8];
+	local_group_finish(lg, (WAIT_S + 60) * 1000u, status);
+	for (unsigned i = 0; i < n; i++) {
+		if (status[i] != 0)
+			fprintf(stderr, "%u members, pattern %d: member %u exited %d\n", n, pattern, i,
+				status[i]);
+		assert_int_equal(status[i], 0);
+	}
+	char err[512];
+	int rc = delivery_log_check(r.dir, n, r.is_sender, MESSAGES, PAYLOAD, err, sizeof err);
+	if (rc)
+		fprintf(stderr, "%u members, pattern %d: %s (logs kept in %s)\n", n, pattern, err, r.dir);
+	assert_int_equal(rc, 0);
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", r.dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+#define PATTERN_TEST(n, p) \
+	static void test_##n##_members_##p(void **state) \
+	{ \
+		(void)state; \
+		run_pattern(n, p); \
+	}
+PATTERN_TEST(2, ALL) PATTERN_TEST(2, HALF) PATTERN_TEST(2, ONE)
+PATTERN_TEST(3, ALL) PATTERN_TEST(3, HALF) PATTERN_TEST(3, ONE)
+PATTERN_TEST(4, ALL) PATTERN_TEST(4, HALF) PATTERN_TEST(4, ONE)
+PATTERN_TEST(5, ALL) PATTERN_TEST(5, HALF) PATTERN_TEST(5, ONE)
+
+/* A single-member group on a listening socket of our own. */
+static grp_config *singleton_config(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof sa;
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	assert_int_equal(listen(fd, 4), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	char members[64], fdtext[16];
+	snprintf(members, sizeof members, "127.0.0.1:%u", ntohs(sa.sin_port));
+	snprintf(fdtext, sizeof fdtext, "%d", fd);
+	grp_config *cfg;
+	assert_int_equal(grp_config_new(&cfg), 0);
+	assert_int_equal(grp_config_set(cfg, "group.members", members), 0);
+	assert_int_equal(grp_config_set(cfg, "member.listen_fd", fdtext), 0);
+	return cfg;
+}
+
+static void count_delivery(grp_t *g, const grp_delivery *m, void *user)
+{
+	(void)g;
+	(void)m;
+	(*(int *)user)++;
+}
+
+static void test_bad_input(void **state)
+{
+	(void)state;
+	grp_config *cfg = singleton_config();
+	grp_callbacks cb = { .size = sizeof cb, .deliver = count_delivery };
+	int delivered = 0;
+	grp_t *g;
+	assert_int_equal(grp_join(cfg, &cb, &delivered, &g), 0);
+	grp_config_free(cfg);
+	assert_int_equal(grp_max_msg_size(g), PAYLOAD);
+	static uint8_t big[PAYLOAD + 1];
+	assert_int_equal(grp_send(g, big, sizeof big), GRP_EMSGSIZE);
+	assert_int_equal(grp_send(g, NULL, 5), GRP_EINVAL);
+	void *slot;
+	assert_int_equal(grp_send_reserve(g, 8, &slot), 0);
+	assert_int_equal(grp_send(g, big, 1), GRP_EBUSY);
+	assert_int_equal(grp_send_commit(g, big), GRP_EINVAL);
+	memcpy(slot, "reserved", 8);
+	assert_int_equal(grp_send_commit(g, slot), 0);
+	assert_int_equal(grp_leave(g), 0);
+	assert_int_equal(grp_send(g, big, 1), GRP_ECLOSED);
+	assert_int_equal(grp_leave(g), GRP_ECLOSED);
+	grp_free(g);
+
+	grp_callbacks no_deliver = { .size = sizeof no_deliver };
+	cfg = singleton_config();
+	assert_int_equal(grp_join(cfg, &no_deliver, NULL, &g), GRP_EINVAL);
+	assert_int_equal(grp_config_set(cfg, "multicast.senders", "3"), 0);
+	assert_int_equal(grp_join(cfg, &cb, NULL, &g), GRP_ECONFIG);
+	assert_int_equal(grp_config_set(cfg, "multicast.senders", "0,0"), 0);
+	assert_int_equal(grp_join(cfg, &cb, NULL, &g), GRP_ECONFIG);
+	assert_int_equal(grp_config_set(cfg, "multicast.window", "0"), GRP_ECONFIG);
+	assert_int_equal(grp_config_set(cfg, "multicast.max_smc_payload", "-1"), GRP_ECONFIG);
+	grp_config_free(cfg);
+}
+
+/* A single member delivers its own messages, in order, at once. */
+static void test_singleton_delivers(void **state)
+{
+	(void)state;
+	grp_config *cfg = singleton_config();
+	grp_callbacks cb = { .size = sizeof cb, .deliver = count_delivery };
+	int delivered = 0;
+	grp_t *g;
+	assert_int_equal(grp_join(cfg, &cb, &delivered, &g), 0);
+	grp_config_free(cfg);
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(grp_send(g, &i, sizeof i), 0);
+	assert_int_equal(grp_leave(g), 0);
+	grp_free(g);
+	assert_int_equal(delivered, 100);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_singleton_delivers),
+		cmocka_unit_test(test_2_members_ALL), cmocka_unit_test(test_2_members_HALF),
+		cmocka_unit_test(test_2_members_ONE), cmocka_unit_test(test_3_members_ALL),
+		cmocka_unit_test(test_3_members_HALF), cmocka_unit_test(test_3_members_ONE),
+		cmocka_unit_test(test_4_members_ALL), cmocka_unit_test(test_4_members_HALF),
+		cmocka_unit_test(test_4_members_ONE), cmocka_unit_test(test_5_members_ALL),
+		cmocka_unit_test(test_5_members_HALF), cmocka_unit_test(test_5_members_ONE),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
