@@ -92,8 +92,10 @@ static const struct key_def key_table[] = {
 	},
 	{
 		.section = "engine", .name = "spin_us", .type = KEY_UINT,
-		.default_text = "50", .u = { 0, 1000000 },
-		.help = "Idle engine: microseconds of busy polling before yielding.",
+		.default_text = "0", .u = { 0, 1000000 },
+		.help = "Idle engine: microseconds of busy polling before yielding. Spinning only "
+			"pays where every member has a core to itself; with more busy threads than "
+			"cores (several members per host) it starves the others.",
 	},
 	{
 		.section = "engine", .name = "yield_us", .type = KEY_UINT,

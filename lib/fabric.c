@@ -59,6 +59,7 @@ struct fab_domain {
 	bool prov_key;
 	size_t inject_size;
 	size_t rx_size;
+	long tx_size;
 	atomic_uint_fast64_t next_key;
 	/* Serialises connection-event handling and peer creation. */
 	pthread_mutex_t eq_lock;
@@ -175,6 +176,7 @@ static int open_info(struct fab_domain *dom)
 	dom->rx_cq_data = dom->info->mode & FI_RX_CQ_DATA;
 	dom->inject_size = dom->info->tx_attr->inject_size;
 	dom->rx_size = dom->info->rx_attr->size;
+	dom->tx_size = (long)dom->info->tx_attr->size;
 	log_info(MOD, "provider %s domain %s: inject %zu, tx %zu, rx %zu, mr_mode 0x%llx%s",
 		 dom->info->fabric_attr->prov_name, dom->info->domain_attr->name, dom->inject_size,
 		 dom->info->tx_attr->size, dom->rx_size, (unsigned long long)mr_mode,
@@ -640,8 +642,14 @@ static int write_to(struct fab_domain *dom, unsigned id, const struct fab_mr *lo
 	for (;;) {
 		ssize_t rc = post_write(dom, p, local, local_off, remote->addr + remote_off,
 					remote->key, len, data, signaled);
-		if (rc == 0)
+		if (rc == 0) {
+			/* Completions of signaled writes pile up in the shared CQ
+			 * unless someone reads them; reading them here bounds
+			 * what a fast writer leaves there to one send queue. */
+			if (atomic_load_explicit(&p->outstanding, memory_order_relaxed) >= dom->tx_size)
+				cq_drain(dom);
 			return 0;
+		}
 		if (rc != -FI_EAGAIN) {
 			char why[160];
 			snprintf(why, sizeof why, "posting a write: %s", fi_strerror((int)-rc));

@@ -29,33 +29,6 @@ struct options {
 	unsigned pingpong_iters;
 };
 
-static int stream(struct rawlink *l, const struct local_member *m, size_t size, double total,
-		  uint64_t round)
-{
-	unsigned count = (unsigned)(total / (double)size);
-	if (count < 4)
-		count = 4;
-	if (l->me == 1) {
-		int rc = rawlink_await_cell(l, RAWLINK_FLAG_CELL, round, 120000);
-		return rc ? rc : rawlink_write_cell(l, RAWLINK_FLAG_CELL, round);
-	}
-	const struct fab_remote_region *dst = &l->peers[1].regions[0];
-	uint64_t t0 = clock_now_ns();
-	for (unsigned i = 0; i < count; i++) {
-		int rc = fab_write(l->dom, 1, l->mr, RAWLINK_CTRL_BYTES, dst, RAWLINK_CTRL_BYTES, size, 0);
-		if (rc)
-			return rc;
-	}
-	int rc = rawlink_write_cell(l, RAWLINK_FLAG_CELL, round);
-	if (!rc)
-		rc = rawlink_await_cell(l, RAWLINK_FLAG_CELL, round, 120000);
-	double secs = (double)(clock_now_ns() - t0) / 1e9;
-	if (!rc)
-		local_member_report(m, "bandwidth,%zu,%.3f,%u", size, (double)size * count / secs / 1e9,
-				    count);
-	return rc;
-}
-
 static int member(const struct local_member *m, void *arg)
 {
 	const struct options *o = arg;
@@ -67,8 +40,13 @@ static int member(const struct local_member *m, void *arg)
 	rc = rawlink_pingpong(&l, o->pingpong_iters, &median, &p99);
 	if (!rc && m->rank == 0)
 		local_member_report(m, "pingpong,8,%.2f,%.2f", median, p99);
-	for (size_t s = 0; s < sizeof sizes / sizeof sizes[0] && !rc; s++)
-		rc = stream(&l, m, sizes[s], o->bytes_per_size, 1000 + s);
+	for (size_t s = 0; s < sizeof sizes / sizeof sizes[0] && !rc; s++) {
+		double gbps;
+		unsigned count;
+		rc = rawlink_stream(&l, sizes[s], o->bytes_per_size, 1000 + s, &gbps, &count);
+		if (!rc && m->rank == 0)
+			local_member_report(m, "bandwidth,%zu,%.3f,%u", sizes[s], gbps, count);
+	}
 	rc = rawlink_close(&l) || rc;
 	if (!rc)
 		local_member_report(m, "done");

@@ -10,6 +10,8 @@
 #include "config.h"
 #include "report.h"
 
+static int rawlink_pingpong_barrier(struct rawlink *l);
+
 int rawlink_open(const struct local_member *m, size_t data_bytes, struct rawlink *l)
 {
 	memset(l, 0, sizeof *l);
@@ -33,6 +35,8 @@ int rawlink_open(const struct local_member *m, size_t data_bytes, struct rawlink
 	if (!rc)
 		rc = mesh_connect(&mp, l->dom, &l->mr, 1, l->peers);
 	grp_config_free(cfg);
+	if (!rc)
+		rc = rawlink_pingpong_barrier(l);
 	if (rc)
 		fprintf(stderr, "member %u: raw link: %s\n", m->rank, grp_strerror(rc));
 	return rc;
@@ -54,7 +58,7 @@ int rawlink_await_cell(struct rawlink *l, size_t off, uint64_t value, unsigned t
 {
 	uint64_t deadline = clock_deadline_ms(timeout_ms);
 	unsigned spins = 0;
-	while (*cell(l, off) != value) {
+	while (*cell(l, off) < value) {
 		fab_progress(l->dom);
 		if ((++spins & 1023) == 0 && clock_ms_left(deadline) == 0)
 			return GRP_ETIMEDOUT;
@@ -88,6 +92,43 @@ int rawlink_pingpong(struct rawlink *l, unsigned iters, double *median_us, doubl
 		*p99_us = perf_percentile(rtt, iters, 99);
 	}
 	free(rtt);
+	return rc;
+}
+
+/* Both sides have seen the other's write: measurements start together. */
+static int rawlink_pingpong_barrier(struct rawlink *l)
+{
+	if (l->me == 0) {
+		int rc = rawlink_write_cell(l, RAWLINK_BARRIER_CELL, 1);
+		return rc ? rc : rawlink_await_cell(l, RAWLINK_BARRIER_CELL, 1, 10000);
+	}
+	int rc = rawlink_await_cell(l, RAWLINK_BARRIER_CELL, 1, 10000);
+	return rc ? rc : rawlink_write_cell(l, RAWLINK_BARRIER_CELL, 1);
+}
+
+int rawlink_stream(struct rawlink *l, size_t size, double total_bytes, uint64_t round,
+		   double *gbps, unsigned *count)
+{
+	unsigned n = (unsigned)(total_bytes / (double)size);
+	if (n < 4)
+		n = 4;
+	if (l->me == 1) {
+		int rc = rawlink_await_cell(l, RAWLINK_FLAG_CELL, round, 120000);
+		return rc ? rc : rawlink_write_cell(l, RAWLINK_FLAG_CELL, round);
+	}
+	const struct fab_remote_region *dst = &l->peers[1].regions[0];
+	uint64_t t0 = clock_now_ns();
+	for (unsigned i = 0; i < n; i++) {
+		int rc = fab_write(l->dom, 1, l->mr, RAWLINK_CTRL_BYTES, dst, RAWLINK_CTRL_BYTES, size, 0);
+		if (rc)
+			return rc;
+	}
+	int rc = rawlink_write_cell(l, RAWLINK_FLAG_CELL, round);
+	if (!rc)
+		rc = rawlink_await_cell(l, RAWLINK_FLAG_CELL, round, 120000);
+	double secs = (double)(clock_now_ns() - t0) / 1e9;
+	*gbps = (double)size * n / secs / 1e9;
+	*count = n;
 	return rc;
 }
 

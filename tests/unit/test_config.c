@@ -27,9 +27,14 @@ static const struct {
 	{ "fabric.address", "" },
 	{ "fabric.connect_timeout_ms", "15000" },
 	{ "fabric.stall_timeout_ms", "10000" },
-	{ "engine.spin_us", "50" },
+	{ "engine.spin_us", "0" },
 	{ "engine.yield_us", "200" },
 	{ "engine.sleep_ms", "20" },
+	{ "multicast.senders", "all" },
+	{ "multicast.max_smc_payload", "10240" },
+	{ "multicast.window", "32" },
+	{ "multicast.nonblocking", "false" },
+	{ "multicast.send_timeout_ms", "60000" },
 	{ "log.level", "error" },
 };
 
@@ -76,7 +81,8 @@ static void test_defaults(void **state)
 	assert_int_equal(config_int(cfg, "member.listen_fd"), -1);
 	assert_int_equal(config_uint(cfg, "fabric.connect_timeout_ms"), 15000);
 	assert_int_equal(config_uint(cfg, "fabric.stall_timeout_ms"), 10000);
-	assert_int_equal(config_uint(cfg, "engine.spin_us"), 50);
+	assert_int_equal(config_uint(cfg, "engine.spin_us"), 0);
+	assert_false(config_bool(cfg, "multicast.nonblocking"));
 	assert_int_equal(config_uint(cfg, "engine.yield_us"), 200);
 	assert_int_equal(config_uint(cfg, "engine.sleep_ms"), 20);
 	const struct grp_hostport *members;
@@ -102,9 +108,11 @@ static void test_load_string_good(void **state)
 		"address = 192.168.1.5\n"
 		"connect_timeout_ms = 3600000\n"
 		"[ engine ]\n"
-		"spin_us = 0\n"
+		"spin_us = 7\n"
 		"yield_us = 1000000\n"
 		"sleep_ms = 1000\n"
+		"[multicast]\n"
+		"nonblocking = Yes\n"
 		"[log]\n"
 		"level = trace";
 	assert_int_equal(grp_config_load_string(cfg, text, "good.ini"), 0);
@@ -121,7 +129,8 @@ static void test_load_string_good(void **state)
 	assert_string_equal(config_str(cfg, "fabric.provider"), "verbs");
 	assert_string_equal(config_str(cfg, "fabric.address"), "192.168.1.5");
 	assert_int_equal(config_uint(cfg, "fabric.connect_timeout_ms"), 3600000);
-	assert_int_equal(config_uint(cfg, "engine.spin_us"), 0);
+	assert_int_equal(config_uint(cfg, "engine.spin_us"), 7);
+	assert_true(config_bool(cfg, "multicast.nonblocking"));
 	assert_int_equal(config_uint(cfg, "engine.yield_us"), 1000000);
 	assert_int_equal(config_uint(cfg, "engine.sleep_ms"), 1000);
 	assert_string_equal(config_str(cfg, "log.level"), "trace");
@@ -156,6 +165,8 @@ static struct reject_case reject_cases[] = {
 	{ "empty uint", "[member]\nrank =\n", { "bad.ini:2:", "member.rank" } },
 	{ "uint overflowing 64 bits", "[member]\nrank = 18446744073709551616\n",
 	  { "bad.ini:2:", "member.rank", "out of range" } },
+	{ "bad bool", "[multicast]\nnonblocking = maybe\n",
+	  { "bad.ini:2:", "multicast.nonblocking", "maybe" } },
 	{ "huge uint", "[engine]\nspin_us = 99999999999999999999999\n",
 	  { "bad.ini:2:", "engine.spin_us", "out of range" } },
 	{ "int below range", "[member]\nlisten_fd = -2\n",
@@ -470,8 +481,9 @@ static void test_dump_round_trip(void **state)
 		{ "fabric.address", "10.9.8.7" },
 		{ "fabric.connect_timeout_ms", "1" },
 		{ "fabric.stall_timeout_ms", "3600000" },
-		{ "engine.spin_us", "0" },
+		{ "engine.spin_us", "3" },
 		{ "engine.yield_us", "999" },
+		{ "multicast.nonblocking", "on" },
 		{ "engine.sleep_ms", "1000" },
 		{ "log.level", "warn" },
 	};

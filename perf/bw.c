@@ -1,0 +1,226 @@
+/* bw: ordered-multicast throughput at every member.
+ *
+ * N members on 127.0.0.1; all, half or one of them send M messages of S
+ * bytes as fast as the window allows. Each member times its deliveries from
+ * the first to the last and reports messages/s and MB/s. The raw one-sided
+ * write bandwidth for the same message size (perf/rawlink) is measured in
+ * the same run, first, and every figure is also given as a fraction of it.
+ *
+ *   bw [-n MEMBERS] [-s BYTES] [-p all|half|one] [-m MESSAGES_PER_SENDER] [-o DIR]
+ * Output: a table, progress lines on stderr, rows appended to DIR/bw.csv. */
+#include <getopt.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <group/group.h>
+
+#include "clock.h"
+#include "localgroup.h"
+#include "rawlink.h"
+#include "report.h"
+
+#define WAIT_S 600
+
+struct options {
+	unsigned members;
+	size_t size;
+	const char *pattern;
+	unsigned messages;
+};
+
+struct counter {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	uint64_t delivered, expected;
+	uint64_t first_ns, last_ns;
+};
+
+static unsigned sender_count(const struct options *o)
+{
+	if (strcmp(o->pattern, "one") == 0)
+		return 1;
+	return strcmp(o->pattern, "half") == 0 ? (o->members + 1) / 2 : o->members;
+}
+
+static bool is_sender(const struct options *o, unsigned rank)
+{
+	if (strcmp(o->pattern, "one") == 0)
+		return rank == o->members - 1;
+	return rank < sender_count(o);
+}
+
+static void senders_text(const struct options *o, char *buf, size_t len)
+{
+	size_t off = 0;
+	for (unsigned r = 0; r < o->members; r++)
+		if (is_sender(o, r))
+			off += (size_t)snprintf(buf + off, len - off, "%s%u", off ? "," : "", r);
+}
+
+static void on_deliver(grp_t *g, const grp_delivery *m, void *user)
+{
+	(void)g;
+	(void)m;
+	struct counter *c = user;
+	uint64_t now = clock_now_ns();
+	pthread_mutex_lock(&c->lock);
+	if (c->delivered++ == 0)
+		c->first_ns = now;
+	c->last_ns = now;
+	if (c->delivered == c->expected)
+		pthread_cond_broadcast(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Waits for every delivery; rank 0 reports progress once a second. */
+static int await_deliveries(const struct local_member *m, struct counter *c)
+{
+	uint64_t deadline = clock_deadline_ms(WAIT_S * 1000u);
+	pthread_mutex_lock(&c->lock);
+	while (c->delivered < c->expected && clock_ms_left(deadline) > 0) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 1;
+		pthread_cond_timedwait(&c->cond, &c->lock, &until);
+		if (m->rank == 0 && c->delivered < c->expected)
+			local_member_report(m, "progress,%llu,%llu", (unsigned long long)c->delivered,
+					    (unsigned long long)c->expected);
+	}
+	int rc = c->delivered == c->expected ? 0 : 1;
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+static int multicast_member(const struct local_member *m, void *arg)
+{
+	const struct options *o = arg;
+	struct counter c = { .expected = (uint64_t)sender_count(o) * o->messages };
+	pthread_mutex_init(&c.lock, NULL);
+	pthread_cond_init(&c.cond, NULL);
+	char senders[256], size[32];
+	senders_text(o, senders, sizeof senders);
+	snprintf(size, sizeof size, "%zu", o->size);
+	grp_config *cfg = local_member_config(m);
+	if (!cfg || grp_config_set(cfg, "multicast.senders", senders) ||
+	    grp_config_set(cfg, "multicast.max_smc_payload", size))
+		return 1;
+	grp_callbacks cb = { .size = sizeof cb, .deliver = on_deliver };
+	grp_t *g;
+	int rc = grp_join(cfg, &cb, &c, &g);
+	grp_config_free(cfg);
+	if (rc) {
+		fprintf(stderr, "member %u: %s\n", m->rank, grp_strerror(rc));
+		return 1;
+	}
+	void *payload = calloc(1, o->size ? o->size : 1);
+	for (unsigned i = 0; is_sender(o, m->rank) && i < o->messages && !rc; i++)
+		rc = grp_send(g, payload, o->size);
+	free(payload);
+	if (!rc)
+		rc = await_deliveries(m, &c);
+	if (!rc) {
+		double secs = (double)(c.last_ns - c.first_ns) / 1e9;
+		double rate = secs > 0 ? (double)(c.delivered - 1) / secs : 0;
+		local_member_report(m, "member,%u,%.0f,%.2f", m->rank, rate,
+				    rate * (double)o->size / 1e6);
+	}
+	grp_leave(g);
+	grp_free(g);
+	return rc ? 1 : 0;
+}
+
+static int raw_member(const struct local_member *m, void *arg)
+{
+	const struct options *o = arg;
+	struct rawlink l;
+	if (rawlink_open(m, o->size, &l))
+		return 1;
+	double gbps = 0;
+	unsigned count;
+	int rc = rawlink_stream(&l, o->size, 5e8, 1, &gbps, &count);
+	if (!rc && m->rank == 0)
+		local_member_report(m, "raw,%.3f", gbps);
+	return rawlink_close(&l) || rc ? 1 : 0;
+}
+
+static int measure_raw(struct options *o, double *raw_mbps)
+{
+	struct local_group *lg = local_group_start(2, raw_member, o);
+	if (!lg)
+		return 1;
+	char line[128];
+	double gbps = 0;
+	if (local_group_read_line(lg, 0, line, sizeof line, WAIT_S * 1000u) == 0)
+		sscanf(line, "raw,%lf", &gbps);
+	*raw_mbps = gbps * 1000;
+	int status[2];
+	int rc = local_group_finish(lg, 30000, status);
+	if (rc || gbps <= 0)
+		fprintf(stderr, "bw: raw writes: members exited with %d and %d\n", status[0], status[1]);
+	return rc || gbps <= 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { .members = 3, .size = 10240, .pattern = "all", .messages = 20000 };
+	const char *dir = "perf-results";
+	int opt;
+	while ((opt = getopt(argc, argv, "n:s:p:m:o:")) != -1) {
+		switch (opt) {
+		case 'n': o.members = (unsigned)atoi(optarg); break;
+		case 's': o.size = (size_t)atol(optarg); break;
+		case 'p': o.pattern = optarg; break;
+		case 'm': o.messages = (unsigned)atoi(optarg); break;
+		case 'o': dir = optarg; break;
+		default: goto usage;
+		}
+	}
+	if (o.members < 1 || o.members > 64 || o.messages < 2 ||
+	    (strcmp(o.pattern, "all") && strcmp(o.pattern, "half") && strcmp(o.pattern, "one")))
+		goto usage;
+	double raw_mbps;
+	if (measure_raw(&o, &raw_mbps)) {
+		fprintf(stderr, "bw: the raw write measurement failed\n");
+		return 1;
+	}
+	char csv_name[] = "bw.csv";
+	char path[1024];
+	snprintf(path, sizeof path, "%s/%s", dir, csv_name);
+	bool fresh = access(path, F_OK) != 0;
+	FILE *csv = fresh ? perf_csv_open(dir, csv_name,
+					  "members,bytes,senders,member,msgs_per_s,MB_per_s,raw_MB_per_s,fraction_of_raw")
+			  : fopen(path, "a");
+	if (!csv)
+		return 1;
+	printf("bw: %u members, %s sending, %u messages of %zu B each; raw writes of %zu B: %.0f MB/s\n",
+	       o.members, o.pattern, o.messages, o.size, o.size, raw_mbps);
+	struct local_group *lg = local_group_start(o.members, multicast_member, &o);
+	if (!lg)
+		return 1;
+	char line[256];
+	for (unsigned r = 0; r < o.members; r++) {
+		while (local_group_read_line(lg, r, line, sizeof line, WAIT_S * 1000u) == 0) {
+			unsigned long long done, total;
+			unsigned rank;
+			double rate, mbps;
+			if (sscanf(line, "progress,%llu,%llu", &done, &total) == 2) {
+				fprintf(stderr, "[bw %llu/%llu delivered at member 0]\n", done, total);
+			} else if (sscanf(line, "member,%u,%lf,%lf", &rank, &rate, &mbps) == 3) {
+				printf("  member %u: %10.0f msgs/s %9.1f MB/s  (%.1f%% of raw)\n", rank, rate,
+				       mbps, 100 * mbps / raw_mbps);
+				fprintf(csv, "%u,%zu,%s,%u,%.0f,%.2f,%.0f,%.4f\n", o.members, o.size,
+					o.pattern, rank, rate, mbps, raw_mbps, mbps / raw_mbps);
+			}
+		}
+	}
+	fclose(csv);
+	return local_group_finish(lg, 60000, NULL) ? 1 : 0;
+usage:
+	fprintf(stderr, "usage: %s [-n MEMBERS] [-s BYTES] [-p all|half|one] [-m MESSAGES] [-o DIR]\n",
+		argv[0]);
+	return 2;
+}

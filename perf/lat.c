@@ -1,0 +1,189 @@
+/* lat: delivery latency of ordered multicast, one message in flight.
+ *
+ * N members (default 3) on 127.0.0.1, rank 0 the only sender. For each
+ * size from 1 B to 10 KB it sends a message stamped with CLOCK_MONOTONIC
+ * (one clock for every process on this host), waits until it has delivered
+ * it itself, and sends the next. The sender reports send-to-own-delivery;
+ * every other member reports send-to-its-delivery. Median and p99.
+ *
+ *   lat [-n MEMBERS] [-i ITERATIONS] [-o DIR]
+ * Output: a table and DIR/lat.csv. */
+#include <getopt.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <group/group.h>
+
+#include "clock.h"
+#include "localgroup.h"
+#include "report.h"
+
+#define WAIT_MS 120000u
+
+static const size_t sizes[] = { 1, 100, 1000, 10240 };
+#define N_SIZES (sizeof sizes / sizeof sizes[0])
+
+struct options {
+	unsigned members;
+	unsigned iters;
+};
+
+struct samples {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	uint64_t delivered;
+	double *us[N_SIZES];
+	unsigned count[N_SIZES];
+	unsigned warmup;
+};
+
+/* Payload: the size index and the send time; 1-byte messages carry only
+ * the size index, and are timed by the sender's clock alone. */
+static void on_deliver(grp_t *g, const grp_delivery *m, void *user)
+{
+	struct samples *s = user;
+	uint64_t now = clock_now_ns();
+	uint8_t which = ((const uint8_t *)m->data)[0];
+	uint64_t sent = 0;
+	if (m->len >= 1 + sizeof sent)
+		memcpy(&sent, (const uint8_t *)m->data + 1, sizeof sent);
+	pthread_mutex_lock(&s->lock);
+	if (which < N_SIZES && sent && grp_rank(g) != 0 && m->index % (s->warmup + 1) != 0) {
+		unsigned *c = &s->count[which];
+		s->us[which][*c] = (double)(now - sent) / 1000.0;
+		(*c)++;
+	}
+	s->delivered++;
+	pthread_cond_broadcast(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+}
+
+static int wait_delivered(struct samples *s, uint64_t count)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += WAIT_MS / 1000;
+	int rc = 0;
+	pthread_mutex_lock(&s->lock);
+	while (s->delivered < count && rc == 0)
+		rc = pthread_cond_timedwait(&s->cond, &s->lock, &until);
+	pthread_mutex_unlock(&s->lock);
+	return s->delivered >= count ? 0 : 1;
+}
+
+static void report(const struct local_member *m, const char *who, size_t size, double *v,
+		   unsigned n)
+{
+	if (n)
+		local_member_report(m, "%s,%zu,%.1f,%.1f,%u", who, size, perf_percentile(v, n, 50),
+				    perf_percentile(v, n, 99), m->rank);
+}
+
+/* Rank 0 sends each message after delivering the previous one. */
+static int send_all(grp_t *g, struct samples *s, const struct options *o,
+		    const struct local_member *m)
+{
+	uint8_t buf[10240] = { 0 };
+	uint64_t sent_total = 0;
+	unsigned per_size = o->iters + o->iters / 10;
+	double *mine = calloc(per_size, sizeof *mine);
+	int rc = mine ? 0 : 1;
+	for (size_t w = 0; w < N_SIZES && !rc; w++) {
+		unsigned kept = 0;
+		for (unsigned i = 0; i < per_size && !rc; i++) {
+			uint64_t t0 = clock_now_ns();
+			buf[0] = (uint8_t)w;
+			if (sizes[w] >= 1 + sizeof t0)
+				memcpy(buf + 1, &t0, sizeof t0);
+			rc = grp_send(g, buf, sizes[w]);
+			if (!rc)
+				rc = wait_delivered(s, ++sent_total);
+			if (i >= per_size - o->iters)
+				mine[kept++] = (double)(clock_now_ns() - t0) / 1000.0;
+		}
+		if (!rc)
+			report(m, "sender", sizes[w], mine, kept);
+	}
+	free(mine);
+	return rc;
+}
+
+static int member(const struct local_member *m, void *arg)
+{
+	const struct options *o = arg;
+	unsigned per_size = o->iters + o->iters / 10;
+	struct samples s = { .warmup = 10 };
+	pthread_mutex_init(&s.lock, NULL);
+	pthread_condattr_t attr;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&s.cond, &attr);
+	for (size_t w = 0; w < N_SIZES; w++)
+		if (!(s.us[w] = calloc(per_size, sizeof(double))))
+			return 1;
+	grp_config *cfg = local_member_config(m);
+	if (!cfg || grp_config_set(cfg, "multicast.senders", "0"))
+		return 1;
+	grp_callbacks cb = { .size = sizeof cb, .deliver = on_deliver };
+	grp_t *g;
+	int rc = grp_join(cfg, &cb, &s, &g);
+	grp_config_free(cfg);
+	if (rc)
+		return 1;
+	uint64_t total = (uint64_t)per_size * N_SIZES;
+	rc = m->rank == 0 ? send_all(g, &s, o, m) : wait_delivered(&s, total);
+	for (size_t w = 0; w < N_SIZES && !rc && m->rank != 0; w++)
+		report(m, "receiver", sizes[w], s.us[w], s.count[w]);
+	grp_leave(g);
+	grp_free(g);
+	for (size_t w = 0; w < N_SIZES; w++)
+		free(s.us[w]);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { .members = 3, .iters = 2000 };
+	const char *dir = "perf-results";
+	int opt;
+	while ((opt = getopt(argc, argv, "n:i:o:")) != -1) {
+		switch (opt) {
+		case 'n': o.members = (unsigned)atoi(optarg); break;
+		case 'i': o.iters = (unsigned)atoi(optarg); break;
+		case 'o': dir = optarg; break;
+		default:
+			fprintf(stderr, "usage: %s [-n MEMBERS] [-i ITERATIONS] [-o DIR]\n", argv[0]);
+			return 2;
+		}
+	}
+	if (o.members < 1 || o.iters < 10) {
+		fprintf(stderr, "lat: need -n >= 1 and -i >= 10\n");
+		return 2;
+	}
+	FILE *csv = perf_csv_open(dir, "lat.csv", "role,bytes,median_us,p99_us,member");
+	if (!csv)
+		return 1;
+	printf("lat: %u members, member 0 sends, one message in flight, %u per size\n", o.members,
+	       o.iters);
+	struct local_group *lg = local_group_start(o.members, member, &o);
+	if (!lg)
+		return 1;
+	char line[256];
+	for (unsigned r = 0; r < o.members; r++) {
+		while (local_group_read_line(lg, r, line, sizeof line, WAIT_MS) == 0) {
+			fprintf(csv, "%s\n", line);
+			char role[16];
+			size_t bytes;
+			double median, p99;
+			unsigned rank;
+			if (sscanf(line, "%15[^,],%zu,%lf,%lf,%u", role, &bytes, &median, &p99, &rank) == 5)
+				printf("  %-8s (member %u) %6zu B   median %8.1f us   p99 %8.1f us\n", role,
+				       rank, bytes, median, p99);
+		}
+	}
+	fclose(csv);
+	return local_group_finish(lg, 30000, NULL) ? 1 : 0;
+}
