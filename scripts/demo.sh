@@ -1,19 +1,27 @@
 #!/usr/bin/env bash
-# The main job: install what is missing, build, and run the benchmarks on a
-# local group of member processes on 127.0.0.1. Results: perf-results/.
+# The main job: install what is missing, build, and run a local group of
+# member processes on 127.0.0.1 through the benchmarks and the replicated
+# key-value store. Results (CSV, plots): perf-results/.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/deps.sh"
 "$root/scripts/build.sh" build
 out="$root/perf-results"
 cd "$root"
-echo "== raw one-sided writes (the ceiling) =="
-build/perf/fabric_bw -o "$out" -b 1e9
-echo
-echo "== shared state table: round trip and push rate, 2..5 members =="
-build/perf/sst_pingpong -o "$out" -t 1
-echo
-echo "== idle cost: 4 members idle, then pings into sleeping engines =="
-build/perf/sst_idle -o "$out" -t 5
+section() { echo; echo "== $* =="; }
+section "ceiling: raw one-sided writes between two processes"
+build/perf/fabric_bw -o "$out" -b 5e8 -n 5000
+section "ordered multicast throughput, 3 members, 10 KB messages, all send"
+build/perf/bw -o "$out" -n 3 -s 10240 -p all -m 20000 2>/dev/null
+section "ordered multicast throughput, 3 members, 10 KB messages, one sends"
+build/perf/bw -o "$out" -n 3 -s 10240 -p one -m 20000 2>/dev/null
+section "ordered multicast latency, 3 members, one message in flight"
+build/perf/lat -o "$out" -n 3 -i 1000
+section "replicated key-value store, 3 members, concurrent load"
+build/apps/kvstore --local 3 --ops 5000
+section "idle cost of a 3-member group, then sends into sleeping engines"
+build/perf/idle -o "$out" -l group -n 3 -t 5
+section "shared state table: round trip against raw writes, push rate"
+build/perf/sst_pingpong -o "$out" -t 0.5 -m 4 2>/dev/null
 echo
 echo "CSV and plots: $out"

@@ -1,13 +1,15 @@
-/* sst_idle: what an idle table costs, and what waking it costs.
+/* idle: what an idle table or group costs, and what waking it costs.
  *
- * N members (default 4) open a table and sit idle for T seconds (default
- * 10); each reports its process CPU time over that window as % of one core.
- * Then rank 0 sends P pings to rank 1, G ms apart so that both engines are
- * asleep when each arrives, and reports the round trip from sleep.
- * Engine knobs come from GROUP_ENGINE_SPIN_US / _YIELD_US / _SLEEP_MS.
+ * N members (default 4) open a table (-l table) or join a group (-l group)
+ * and sit idle for T seconds (default 10); each reports its process CPU
+ * time over that window as % of one core. Then rank 0 sends P pings, G ms
+ * apart so that every engine is asleep when each arrives: to rank 1 through
+ * the table, whose trigger echoes it; or as a multicast it waits to deliver.
+ * It reports the round trip from sleep. Engine knobs come from
+ * GROUP_ENGINE_SPIN_US / _YIELD_US / _SLEEP_MS.
  *
- *   sst_idle [-o DIR] [-n MEMBERS] [-t SECONDS] [-p PINGS] [-g GAP_MS]
- * Output: a table and DIR/sst_idle.csv. */
+ *   idle [-l table|group] [-o DIR] [-n MEMBERS] [-t SECONDS] [-p PINGS] [-g GAP_MS]
+ * Output: a table and DIR/idle-LAYER.csv. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,9 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include <pthread.h>
+
+#include <group/group.h>
 #include <group/sst.h>
 
 #include "clock.h"
@@ -24,6 +29,7 @@
 #define WAIT_MS 120000u
 
 struct options {
+	bool group;
 	unsigned members;
 	double seconds;
 	unsigned pings;
@@ -113,9 +119,88 @@ static int cold_pings(const struct local_member *m, struct idle_table *t, const 
 	return rc;
 }
 
+static void report_idle_cpu(const struct local_member *m, double seconds)
+{
+	double cpu0 = cpu_seconds();
+	uint64_t wall0 = clock_now_ns();
+	sleep_for(seconds);
+	double wall = (double)(clock_now_ns() - wall0) / 1e9;
+	local_member_report(m, "idle_cpu_pct,%u,%.2f,%u", m->n, 100.0 * (cpu_seconds() - cpu0) / wall,
+			    m->rank);
+}
+
+struct deliveries {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	uint64_t count;
+};
+
+static void count_delivery(grp_t *g, const grp_delivery *msg, void *user)
+{
+	(void)g;
+	(void)msg;
+	struct deliveries *d = user;
+	pthread_mutex_lock(&d->lock);
+	d->count++;
+	pthread_cond_broadcast(&d->cond);
+	pthread_mutex_unlock(&d->lock);
+}
+
+static int await_count(struct deliveries *d, uint64_t count)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += WAIT_MS / 1000;
+	int rc = 0;
+	pthread_mutex_lock(&d->lock);
+	while (d->count < count && rc == 0)
+		rc = pthread_cond_timedwait(&d->cond, &d->lock, &until);
+	pthread_mutex_unlock(&d->lock);
+	return d->count >= count ? 0 : 1;
+}
+
+/* Rank 0 multicasts and waits for its own delivery, which needs every
+ * member's engine to wake and acknowledge. */
+static int group_member(const struct local_member *m, const struct options *o)
+{
+	struct deliveries d = { .count = 0 };
+	pthread_mutex_init(&d.lock, NULL);
+	pthread_cond_init(&d.cond, NULL);
+	grp_config *cfg = local_member_config(m);
+	if (!cfg || grp_config_set(cfg, "multicast.senders", "0"))
+		return 1;
+	grp_callbacks cb = { .size = sizeof cb, .deliver = count_delivery };
+	grp_t *g;
+	int rc = grp_join(cfg, &cb, &d, &g);
+	grp_config_free(cfg);
+	if (rc)
+		return 1;
+	report_idle_cpu(m, o->seconds);
+	double *rtt = calloc(o->pings, sizeof *rtt);
+	for (unsigned i = 0; rtt && i < o->pings && !rc; i++) {
+		if (m->rank != 0)
+			continue;
+		sleep_for(o->gap_ms / 1000.0);
+		uint64_t t0 = clock_now_ns();
+		rc = grp_send(g, &t0, sizeof t0) || await_count(&d, i + 1);
+		rtt[i] = (double)(clock_now_ns() - t0) / 1000.0;
+	}
+	if (!rc)
+		rc = await_count(&d, o->pings);
+	if (!rc && rtt && m->rank == 0)
+		local_member_report(m, "cold_rtt_us,%u,%.1f,%.1f", m->n,
+				    perf_percentile(rtt, o->pings, 50), perf_percentile(rtt, o->pings, 99));
+	free(rtt);
+	grp_leave(g);
+	grp_free(g);
+	return rc || !rtt ? 1 : 0;
+}
+
 static int member(const struct local_member *m, void *arg)
 {
 	const struct options *o = arg;
+	if (o->group)
+		return group_member(m, o);
 	struct idle_table t = { 0 };
 	grp_sst_layout layout = { 0 };
 	t.cell = grp_sst_layout_add(&layout, sizeof(uint64_t), 1);
@@ -126,12 +211,7 @@ static int member(const struct local_member *m, void *arg)
 	grp_config_free(cfg);
 	int rc = step(&t, 1);
 	if (!rc) {
-		double cpu0 = cpu_seconds();
-		uint64_t wall0 = clock_now_ns();
-		sleep_for(o->seconds);
-		double wall = (double)(clock_now_ns() - wall0) / 1e9;
-		local_member_report(m, "idle_cpu_pct,%u,%.2f,%u", m->n,
-				    100.0 * (cpu_seconds() - cpu0) / wall, m->rank);
+		report_idle_cpu(m, o->seconds);
 		rc = step(&t, 2) || cold_pings(m, &t, o) || step(&t, 3);
 	}
 	grp_sst_close(t.sst);
@@ -143,28 +223,30 @@ int main(int argc, char **argv)
 	struct options o = { .members = 4, .seconds = 10, .pings = 20, .gap_ms = 100 };
 	const char *dir = "perf-results";
 	int opt;
-	while ((opt = getopt(argc, argv, "o:n:t:p:g:")) != -1) {
+	while ((opt = getopt(argc, argv, "l:o:n:t:p:g:")) != -1) {
 		switch (opt) {
+		case 'l':
+			if (strcmp(optarg, "group") && strcmp(optarg, "table"))
+				goto usage;
+			o.group = strcmp(optarg, "group") == 0;
+			break;
 		case 'o': dir = optarg; break;
 		case 'n': o.members = (unsigned)atoi(optarg); break;
 		case 't': o.seconds = atof(optarg); break;
 		case 'p': o.pings = (unsigned)atoi(optarg); break;
 		case 'g': o.gap_ms = (unsigned)atoi(optarg); break;
 		default:
-			fprintf(stderr, "usage: %s [-o DIR] [-n MEMBERS] [-t SECONDS] [-p PINGS] [-g GAP_MS]\n",
-				argv[0]);
-			return 2;
+			goto usage;
 		}
 	}
-	if (o.members < 2 || o.pings < 1) {
-		fprintf(stderr, "sst_idle: need -n >= 2 and -p >= 1\n");
-		return 2;
-	}
-	FILE *csv = perf_csv_open(dir, "sst_idle.csv", "kind,members,value1,value2");
+	if (o.members < 2 || o.pings < 1)
+		goto usage;
+	FILE *csv = perf_csv_open(dir, o.group ? "idle-group.csv" : "idle-table.csv",
+				  "kind,members,value1,value2");
 	if (!csv)
 		return 1;
-	printf("sst_idle: %u members idle for %.0f s, then %u pings %u ms apart\n", o.members,
-	       o.seconds, o.pings, o.gap_ms);
+	printf("idle: %u members, %s, idle for %.0f s, then %u pings %u ms apart\n", o.members,
+	       o.group ? "ordered-multicast group" : "SST table", o.seconds, o.pings, o.gap_ms);
 	struct local_group *lg = local_group_start(o.members, member, &o);
 	if (!lg)
 		return 1;
@@ -185,4 +267,8 @@ int main(int argc, char **argv)
 	}
 	fclose(csv);
 	return local_group_finish(lg, 30000, NULL) ? 1 : 0;
+usage:
+	fprintf(stderr, "usage: %s [-l table|group] [-o DIR] [-n MEMBERS >= 2] [-t SECONDS] "
+		"[-p PINGS >= 1] [-g GAP_MS]\n", argv[0]);
+	return 2;
 }
