@@ -9,7 +9,6 @@
  *   bw [-n MEMBERS] [-s BYTES] [-p all|half|one] [-m MESSAGES_PER_SENDER] [-o DIR]
  * Output: a table, progress lines on stderr, rows appended to DIR/bw.csv. */
 #include <getopt.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 #include <group/group.h>
 
 #include "clock.h"
+#include "delivery_count.h"
 #include "localgroup.h"
 #include "rawlink.h"
 #include "report.h"
@@ -32,10 +32,11 @@ struct options {
 	unsigned messages;
 };
 
+/* The times are written by the deliver callback only, and read once every
+ * delivery is in. */
 struct counter {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	uint64_t delivered, expected;
+	struct delivery_count delivered;
+	uint64_t expected;
 	uint64_t first_ns, last_ns;
 };
 
@@ -67,40 +68,32 @@ static void on_deliver(grp_t *g, const grp_delivery *m, void *user)
 	(void)m;
 	struct counter *c = user;
 	uint64_t now = clock_now_ns();
-	pthread_mutex_lock(&c->lock);
-	if (c->delivered++ == 0)
+	if (c->first_ns == 0)
 		c->first_ns = now;
 	c->last_ns = now;
-	if (c->delivered == c->expected)
-		pthread_cond_broadcast(&c->cond);
-	pthread_mutex_unlock(&c->lock);
+	delivery_count_add(&c->delivered);
 }
 
 /* Waits for every delivery; rank 0 reports progress once a second. */
 static int await_deliveries(const struct local_member *m, struct counter *c)
 {
 	uint64_t deadline = clock_deadline_ms(WAIT_S * 1000u);
-	pthread_mutex_lock(&c->lock);
-	while (c->delivered < c->expected && clock_ms_left(deadline) > 0) {
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += 1;
-		pthread_cond_timedwait(&c->cond, &c->lock, &until);
-		if (m->rank == 0 && c->delivered < c->expected)
-			local_member_report(m, "progress,%llu,%llu", (unsigned long long)c->delivered,
+	while (delivery_count_await(&c->delivered, c->expected, 1000) != 0) {
+		if (clock_ms_left(deadline) == 0)
+			return 1;
+		if (m->rank == 0)
+			local_member_report(m, "progress,%llu,%llu",
+					    (unsigned long long)delivery_count_get(&c->delivered),
 					    (unsigned long long)c->expected);
 	}
-	int rc = c->delivered == c->expected ? 0 : 1;
-	pthread_mutex_unlock(&c->lock);
-	return rc;
+	return 0;
 }
 
 static int multicast_member(const struct local_member *m, void *arg)
 {
 	const struct options *o = arg;
 	struct counter c = { .expected = (uint64_t)sender_count(o) * o->messages };
-	pthread_mutex_init(&c.lock, NULL);
-	pthread_cond_init(&c.cond, NULL);
+	delivery_count_init(&c.delivered);
 	char senders[256], size[32];
 	senders_text(o, senders, sizeof senders);
 	snprintf(size, sizeof size, "%zu", o->size);
@@ -124,12 +117,13 @@ static int multicast_member(const struct local_member *m, void *arg)
 		rc = await_deliveries(m, &c);
 	if (!rc) {
 		double secs = (double)(c.last_ns - c.first_ns) / 1e9;
-		double rate = secs > 0 ? (double)(c.delivered - 1) / secs : 0;
+		double rate = secs > 0 ? (double)(c.expected - 1) / secs : 0;
 		local_member_report(m, "member,%u,%.0f,%.2f", m->rank, rate,
 				    rate * (double)o->size / 1e6);
 	}
 	grp_leave(g);
 	grp_free(g);
+	delivery_count_destroy(&c.delivered);
 	return rc ? 1 : 0;
 }
 

@@ -17,12 +17,11 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include <pthread.h>
-
 #include <group/group.h>
 #include <group/sst.h>
 
 #include "clock.h"
+#include "delivery_count.h"
 #include "localgroup.h"
 #include "report.h"
 
@@ -129,43 +128,19 @@ static void report_idle_cpu(const struct local_member *m, double seconds)
 			    m->rank);
 }
 
-struct deliveries {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	uint64_t count;
-};
-
 static void count_delivery(grp_t *g, const grp_delivery *msg, void *user)
 {
 	(void)g;
 	(void)msg;
-	struct deliveries *d = user;
-	pthread_mutex_lock(&d->lock);
-	d->count++;
-	pthread_cond_broadcast(&d->cond);
-	pthread_mutex_unlock(&d->lock);
-}
-
-static int await_count(struct deliveries *d, uint64_t count)
-{
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += WAIT_MS / 1000;
-	int rc = 0;
-	pthread_mutex_lock(&d->lock);
-	while (d->count < count && rc == 0)
-		rc = pthread_cond_timedwait(&d->cond, &d->lock, &until);
-	pthread_mutex_unlock(&d->lock);
-	return d->count >= count ? 0 : 1;
+	delivery_count_add(user);
 }
 
 /* Rank 0 multicasts and waits for its own delivery, which needs every
  * member's engine to wake and acknowledge. */
 static int group_member(const struct local_member *m, const struct options *o)
 {
-	struct deliveries d = { .count = 0 };
-	pthread_mutex_init(&d.lock, NULL);
-	pthread_cond_init(&d.cond, NULL);
+	struct delivery_count d;
+	delivery_count_init(&d);
 	grp_config *cfg = local_member_config(m);
 	if (!cfg || grp_config_set(cfg, "multicast.senders", "0"))
 		return 1;
@@ -182,17 +157,18 @@ static int group_member(const struct local_member *m, const struct options *o)
 			continue;
 		sleep_for(o->gap_ms / 1000.0);
 		uint64_t t0 = clock_now_ns();
-		rc = grp_send(g, &t0, sizeof t0) || await_count(&d, i + 1);
+		rc = grp_send(g, &t0, sizeof t0) || delivery_count_await(&d, i + 1, WAIT_MS);
 		rtt[i] = (double)(clock_now_ns() - t0) / 1000.0;
 	}
 	if (!rc)
-		rc = await_count(&d, o->pings);
+		rc = delivery_count_await(&d, o->pings, WAIT_MS);
 	if (!rc && rtt && m->rank == 0)
 		local_member_report(m, "cold_rtt_us,%u,%.1f,%.1f", m->n,
 				    perf_percentile(rtt, o->pings, 50), perf_percentile(rtt, o->pings, 99));
 	free(rtt);
 	grp_leave(g);
 	grp_free(g);
+	delivery_count_destroy(&d);
 	return rc || !rtt ? 1 : 0;
 }
 

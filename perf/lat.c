@@ -9,7 +9,6 @@
  *   lat [-n MEMBERS] [-i ITERATIONS] [-o DIR]
  * Output: a table and DIR/lat.csv. */
 #include <getopt.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include <group/group.h>
 
 #include "clock.h"
+#include "delivery_count.h"
 #include "localgroup.h"
 #include "report.h"
 
@@ -31,10 +31,9 @@ struct options {
 	unsigned iters;
 };
 
+/* Written by the deliver callback only; read once every delivery is in. */
 struct samples {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	uint64_t delivered;
+	struct delivery_count delivered;
 	double *us[N_SIZES];
 	unsigned count[N_SIZES];
 	unsigned warmup;
@@ -50,28 +49,17 @@ static void on_deliver(grp_t *g, const grp_delivery *m, void *user)
 	uint64_t sent = 0;
 	if (m->len >= 1 + sizeof sent)
 		memcpy(&sent, (const uint8_t *)m->data + 1, sizeof sent);
-	pthread_mutex_lock(&s->lock);
 	if (which < N_SIZES && sent && grp_rank(g) != 0 && m->index % (s->warmup + 1) != 0) {
 		unsigned *c = &s->count[which];
 		s->us[which][*c] = (double)(now - sent) / 1000.0;
 		(*c)++;
 	}
-	s->delivered++;
-	pthread_cond_broadcast(&s->cond);
-	pthread_mutex_unlock(&s->lock);
+	delivery_count_add(&s->delivered);
 }
 
 static int wait_delivered(struct samples *s, uint64_t count)
 {
-	struct timespec until;
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += WAIT_MS / 1000;
-	int rc = 0;
-	pthread_mutex_lock(&s->lock);
-	while (s->delivered < count && rc == 0)
-		rc = pthread_cond_timedwait(&s->cond, &s->lock, &until);
-	pthread_mutex_unlock(&s->lock);
-	return s->delivered >= count ? 0 : 1;
+	return delivery_count_await(&s->delivered, count, WAIT_MS) ? 1 : 0;
 }
 
 static void report(const struct local_member *m, const char *who, size_t size, double *v,
@@ -116,11 +104,7 @@ static int member(const struct local_member *m, void *arg)
 	const struct options *o = arg;
 	unsigned per_size = o->iters + o->iters / 10;
 	struct samples s = { .warmup = 10 };
-	pthread_mutex_init(&s.lock, NULL);
-	pthread_condattr_t attr;
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&s.cond, &attr);
+	delivery_count_init(&s.delivered);
 	for (size_t w = 0; w < N_SIZES; w++)
 		if (!(s.us[w] = calloc(per_size, sizeof(double))))
 			return 1;
@@ -141,6 +125,7 @@ static int member(const struct local_member *m, void *arg)
 	grp_free(g);
 	for (size_t w = 0; w < N_SIZES; w++)
 		free(s.us[w]);
+	delivery_count_destroy(&s.delivered);
 	return rc;
 }
 

@@ -9,18 +9,17 @@
 #include <inttypes.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include <group/group.h>
 
+#include "delivery_count.h"
 #include "delivery_log.h"
 #include "localgroup.h"
 
@@ -39,9 +38,7 @@ struct run {
 
 struct member_state {
 	FILE *log;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	uint64_t delivered;
+	struct delivery_count delivered;
 	uint64_t expected;
 	int bad_view;
 };
@@ -52,10 +49,7 @@ static void on_deliver(grp_t *g, const grp_delivery *m, void *user)
 	struct member_state *st = user;
 	fprintf(st->log, "%u %u %" PRIu64 " %zu %" PRIx64 "\n", m->vid, m->sender, m->index, m->len,
 		payload_hash(m->data, m->len));
-	pthread_mutex_lock(&st->lock);
-	if (++st->delivered >= st->expected)
-		pthread_cond_broadcast(&st->cond);
-	pthread_mutex_unlock(&st->lock);
+	delivery_count_add(&st->delivered);
 }
 
 static void on_view(grp_t *g, const grp_view *v, void *user)
@@ -73,19 +67,6 @@ static void senders_text(const struct run *r, char *buf, size_t len)
 	for (unsigned i = 0; i < r->n; i++)
 		if (r->is_sender[i])
 			off += (size_t)snprintf(buf + off, len - off, "%s%u", off ? "," : "", i);
-}
-
-static int wait_all_delivered(struct member_state *st)
-{
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += WAIT_S;
-	int rc = 0;
-	pthread_mutex_lock(&st->lock);
-	while (st->delivered < st->expected && rc == 0)
-		rc = pthread_cond_timedwait(&st->cond, &st->lock, &until);
-	pthread_mutex_unlock(&st->lock);
-	return st->delivered == st->expected ? 0 : -1;
 }
 
 static int send_all(grp_t *g, unsigned rank)
@@ -112,8 +93,7 @@ static int member(const struct local_member *m, void *arg)
 	for (unsigned i = 0; i < r->n; i++)
 		n_senders += r->is_sender[i];
 	struct member_state st = { .expected = (uint64_t)n_senders * MESSAGES };
-	pthread_mutex_init(&st.lock, NULL);
-	pthread_cond_init(&st.cond, NULL);
+	delivery_count_init(&st.delivered);
 	st.log = fopen(path, "w");
 	grp_config *cfg = local_member_config(m);
 	if (!st.log || !cfg || grp_config_set(cfg, "multicast.senders", senders))
@@ -127,14 +107,15 @@ static int member(const struct local_member *m, void *arg)
 		return 11;
 	}
 	rc = r->is_sender[m->rank] ? send_all(g, m->rank) : 0;
-	if (!rc && wait_all_delivered(&st) != 0) {
+	if (!rc && delivery_count_await(&st.delivered, st.expected, WAIT_S * 1000u) != 0) {
 		fprintf(stderr, "member %u: delivered %" PRIu64 " of %" PRIu64 "\n", m->rank,
-			st.delivered, st.expected);
+			delivery_count_get(&st.delivered), st.expected);
 		rc = 12;
 	}
 	int leave = grp_leave(g);
 	grp_free(g);
 	fclose(st.log);
+	delivery_count_destroy(&st.delivered);
 	if (!rc && leave)
 		rc = 13;
 	return rc ? rc : st.bad_view ? 14 : 0;

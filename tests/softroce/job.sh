@@ -1,0 +1,35 @@
+#!/bin/bash
+# Runs inside the soft-RoCE guest (cwd /job, which holds the binaries run.sh
+# shipped): the multi-process suites over libfabric verbs on rxe0, then the
+# transport and SST benchmarks over verbs and over tcp, side by side.
+set -u
+ip=10.0.2.15
+fails=0
+section() { echo; echo "=== $* ($(cut -d' ' -f1 /proc/uptime) s)"; }
+run_test() { # NAME COMMAND...
+  local name=$1; shift
+  section "$name"
+  local t0=$SECONDS
+  if "$@"; then echo "PASS $name ($((SECONDS - t0)) s)"; else echo "FAIL $name (rc=$?)"; fails=$((fails + 1)); fi
+}
+section "device"
+rdma link show
+fi_info -p verbs -t FI_EP_MSG 2>&1 | grep -E 'domain|type:' | head -4
+# RoCE cannot reach 127.0.0.1: fabric endpoints bind the rxe netdev's address;
+# the bootstrap channel stays on loopback.
+export GROUP_FABRIC_PROVIDER=verbs GROUP_FABRIC_ADDRESS=$ip
+# Emulated RDMA under TCG is slow: give connections and stalls time.
+export GROUP_FABRIC_CONNECT_TIMEOUT_MS=120000 GROUP_FABRIC_STALL_TIMEOUT_MS=60000
+export GROUP_LOG=warn
+run_test sst_multi ./test_sst_multi
+run_test multicast ./test_multicast
+run_test kvstore ./kvstore --local 3 --ops 2000
+section "benchmarks over verbs"
+./fabric_bw -o /job/results -b 2e8 -n 2000 || fails=$((fails + 1))
+./sst_pingpong -o /job/results -n 2000 -t 1 -m 3 2>/dev/null || fails=$((fails + 1))
+section "benchmarks over tcp in the same guest"
+GROUP_FABRIC_PROVIDER=tcp GROUP_FABRIC_ADDRESS=127.0.0.1 ./fabric_bw -o /job/results -b 2e8 -n 2000 || fails=$((fails + 1))
+GROUP_FABRIC_PROVIDER=tcp GROUP_FABRIC_ADDRESS=127.0.0.1 ./sst_pingpong -o /job/results -n 2000 -t 1 -m 3 2>/dev/null || fails=$((fails + 1))
+section "done"
+echo "softroce: $fails failed"
+exit "$fails"

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The soft-RoCE suite: boots a Debian guest with an rdma_rxe device (the rig,
+# adapted from shared/tools/softroce) and runs the multi-process tests and
+# benchmarks there over libfabric verbs. Binaries come from this build.
+#   run.sh BUILD_DIR
+# Exit 77 (skip) where the guest cannot be built or booted here. The guest
+# image is cached in $RIG_DIR (default /var/cache/libgroup-softroce) between runs.
+set -uo pipefail
+build=$(cd "$1" && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+export RIG_DIR=${RIG_DIR:-/var/cache/libgroup-softroce}
+export RIG_TIMEOUT=${RIG_TIMEOUT:-2400}
+if [ "$(id -u)" != 0 ]; then echo "softroce: needs root for the guest image; skipping"; exit 77; fi
+if ! bash "$here/rig.sh" build; then echo "softroce: cannot build the guest image; skipping"; exit 77; fi
+bins=("$build/tests/test_sst_multi" "$build/tests/test_multicast" "$build/apps/kvstore"
+      "$build/perf/fabric_bw" "$build/perf/sst_pingpong")
+bash "$here/rig.sh" run "$here/job.sh" "${bins[@]}"
+rc=$?
+# 125: the rig itself failed (no qemu, no boot): not a verdict on libgroup.
+[ "$rc" = 125 ] && { echo "softroce: the guest did not run; skipping"; exit 77; }
+exit "$rc"
