@@ -6,7 +6,8 @@
  * each child inherits only its own socket (member.listen_fd) and a pipe to
  * report lines to the parent. Children die with the parent
  * (PR_SET_PDEATHSIG); local_group_finish kills and reaps whatever is left,
- * whatever happened before. */
+ * whatever happened before. The parent must not have opened a fabric
+ * itself: a child forked after a verbs device is open inherits it broken. */
 #ifndef GRP_LOCALGROUP_H
 #define GRP_LOCALGROUP_H
 

@@ -66,7 +66,9 @@ static const struct key_def key_table[] = {
 		.section = "member", .name = "listen_fd", .type = KEY_INT,
 		.default_text = "-1", .i = { -1, 1048576 },
 		.help = "An already-listening TCP socket to use as this member's bootstrap listener "
-			"(socket activation, tests); -1 binds the address from group.members.",
+			"(socket activation, tests); -1 binds the address from group.members. "
+			"Opening a group or table takes it over and closes it, on failure too "
+			"(except GRP_EINVAL for invalid arguments).",
 	},
 	{
 		.section = "fabric", .name = "provider", .type = KEY_STRING,

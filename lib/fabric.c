@@ -81,7 +81,7 @@ static void peer_fail(struct fab_peer *p, int err, const char *why)
 	int old = atomic_exchange_explicit(&p->state, PEER_FAILED, memory_order_acq_rel);
 	if (old == PEER_FAILED)
 		return;
-	log_warn(MOD, "peer %u failed: %s", p->id, why);
+	log_info(MOD, "peer %u failed: %s", p->id, why);
 	const struct fab_handlers *h = &p->dom->params.handlers;
 	if (h->on_failure)
 		h->on_failure(h->arg, p->id, err, why);

@@ -16,7 +16,8 @@ void sst_note_failure(void *arg, unsigned peer, int err, const char *why)
 	(void)err;
 	if (peer >= sst->n)
 		return;
-	log_info(MOD, "row %u frozen: %s", peer, why);
+	if (!atomic_load(&sst->stop))
+		log_info(MOD, "member %u unreachable, row frozen: %s", peer, why);
 	atomic_store_explicit(&sst->failed[peer], true, memory_order_release);
 	atomic_store_explicit(&sst->failures_pending, true, memory_order_release);
 	fab_wake(sst->dom);

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "group_internal.h"
@@ -126,7 +127,12 @@ GRP_API int grp_join(const grp_config *cfg, const grp_callbacks *callbacks, void
 	pthread_mutex_init(&g->send_lock, NULL);
 	grp_sst_layout layout = { 0 };
 	int rc = read_config(g, cfg, &layout);
-	if (!rc) {
+	if (rc) {
+		/* The table would have taken it; so do we, on every path. */
+		int listen_fd = (int)config_int(cfg, "member.listen_fd");
+		if (listen_fd >= 0)
+			close(listen_fd);
+	} else {
 		grp_sst_callbacks scb = { .on_failure = epoch_on_failure };
 		rc = grp_sst_open(cfg, &layout, &scb, g, &g->sst);
 	}
