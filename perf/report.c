@@ -40,6 +40,10 @@ FILE *perf_csv_open(const char *dir, const char *name, const char *header)
 
 void perf_plot(const char *dir, const char *png_name, const char *script)
 {
+	if (system("command -v gnuplot > /dev/null 2>&1") != 0) {
+		printf("plot: gnuplot is not installed; the CSV is in %s\n", dir);
+		return;
+	}
 	char cmd[1200];
 	snprintf(cmd, sizeof cmd, "cd '%s' && gnuplot -e \"outfile='%s'\" - 2>&1", dir, png_name);
 	FILE *g = popen(cmd, "w");
