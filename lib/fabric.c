@@ -491,9 +491,10 @@ static int eq_drain(struct fab_domain *dom)
 		return 0;
 	int handled = 0;
 	for (;;) {
-		struct {
+		/* An entry followed by the connection parameters it carries. */
+		union {
 			struct fi_eq_cm_entry entry;
-			uint8_t param[64];
+			uint8_t bytes[sizeof(struct fi_eq_cm_entry) + 64];
 		} ev;
 		uint32_t event;
 		ssize_t n = fi_eq_read(dom->eq, &event, &ev, sizeof ev, 0);
