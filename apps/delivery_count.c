@@ -1,6 +1,6 @@
 #include "delivery_count.h"
 
-#include <time.h>
+#include "clock.h"
 
 void delivery_count_init(struct delivery_count *c)
 {
@@ -30,14 +30,7 @@ uint64_t delivery_count_add(struct delivery_count *c)
 
 int delivery_count_await(struct delivery_count *c, uint64_t target, unsigned timeout_ms)
 {
-	struct timespec until;
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += timeout_ms / 1000;
-	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	struct timespec until = clock_monotonic_in_ms(timeout_ms);
 	int rc = 0;
 	pthread_mutex_lock(&c->lock);
 	while (c->count < target && rc == 0)

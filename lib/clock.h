@@ -27,4 +27,19 @@ static inline int clock_ms_left(uint64_t deadline)
 	return left > 0x7fffffff ? 0x7fffffff : (int)left;
 }
 
+/* CLOCK_MONOTONIC time ms from now, for pthread_cond_timedwait on a
+ * condition variable set to that clock. */
+static inline struct timespec clock_monotonic_in_ms(unsigned ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return ts;
+}
+
 #endif

@@ -158,6 +158,29 @@ static int measure_raw(struct options *o, double *raw_mbps)
 	return rc || gbps <= 0;
 }
 
+struct shown {
+	const struct options *o;
+	FILE *csv;
+	double raw_mbps;
+};
+
+/* Progress goes to stderr; each member's result to stdout and the CSV. */
+static void show(const char *line, void *arg)
+{
+	const struct shown *s = arg;
+	unsigned long long done, total;
+	unsigned rank;
+	double rate, mbps;
+	if (sscanf(line, "progress,%llu,%llu", &done, &total) == 2) {
+		fprintf(stderr, "[bw %llu/%llu delivered at member 0]\n", done, total);
+	} else if (sscanf(line, "member,%u,%lf,%lf", &rank, &rate, &mbps) == 3) {
+		printf("  member %u: %10.0f msgs/s %9.1f MB/s  (%.1f%% of raw)\n", rank, rate, mbps,
+		       100 * mbps / s->raw_mbps);
+		fprintf(s->csv, "%u,%zu,%s,%u,%.0f,%.2f,%.0f,%.4f\n", s->o->members, s->o->size,
+			s->o->pattern, rank, rate, mbps, s->raw_mbps, mbps / s->raw_mbps);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = { .members = 3, .size = 10240, .pattern = "all", .messages = 20000 };
@@ -195,22 +218,8 @@ int main(int argc, char **argv)
 	struct local_group *lg = local_group_start(o.members, multicast_member, &o);
 	if (!lg)
 		return 1;
-	char line[256];
-	for (unsigned r = 0; r < o.members; r++) {
-		while (local_group_read_line(lg, r, line, sizeof line, WAIT_S * 1000u) == 0) {
-			unsigned long long done, total;
-			unsigned rank;
-			double rate, mbps;
-			if (sscanf(line, "progress,%llu,%llu", &done, &total) == 2) {
-				fprintf(stderr, "[bw %llu/%llu delivered at member 0]\n", done, total);
-			} else if (sscanf(line, "member,%u,%lf,%lf", &rank, &rate, &mbps) == 3) {
-				printf("  member %u: %10.0f msgs/s %9.1f MB/s  (%.1f%% of raw)\n", rank, rate,
-				       mbps, 100 * mbps / raw_mbps);
-				fprintf(csv, "%u,%zu,%s,%u,%.0f,%.2f,%.0f,%.4f\n", o.members, o.size,
-					o.pattern, rank, rate, mbps, raw_mbps, mbps / raw_mbps);
-			}
-		}
-	}
+	struct shown shown = { &o, csv, raw_mbps };
+	perf_collect(lg, o.members, NULL, show, &shown, WAIT_S * 1000u);
 	fclose(csv);
 	return local_group_finish(lg, 60000, NULL) ? 1 : 0;
 usage:

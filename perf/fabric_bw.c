@@ -48,9 +48,21 @@ static int member(const struct local_member *m, void *arg)
 			local_member_report(m, "bandwidth,%zu,%.3f,%u", sizes[s], gbps, count);
 	}
 	rc = rawlink_close(&l) || rc;
-	if (!rc)
-		local_member_report(m, "done");
 	return rc ? 1 : 0;
+}
+
+static void show(const char *line, void *arg)
+{
+	(void)arg;
+	char kind[32];
+	size_t bytes;
+	double a, b;
+	if (sscanf(line, "%31[^,],%zu,%lf,%lf", kind, &bytes, &a, &b) != 4)
+		return;
+	if (strcmp(kind, "pingpong") == 0)
+		printf("  8 B write ping-pong      RTT median %8.2f us   p99 %8.2f us\n", a, b);
+	else
+		printf("  %9zu B writes       %8.3f GB/s  (%0.f writes)\n", bytes, a, b);
 }
 
 int main(int argc, char **argv)
@@ -76,21 +88,7 @@ int main(int argc, char **argv)
 		return 1;
 	printf("fabric_bw: raw one-sided writes between 2 processes on 127.0.0.1 (provider %s)\n",
 	       getenv("GROUP_FABRIC_PROVIDER") ? getenv("GROUP_FABRIC_PROVIDER") : "tcp");
-	char line[256];
-	while (local_group_read_line(lg, 0, line, sizeof line, 300000) == 0 &&
-	       strcmp(line, "done") != 0) {
-		fprintf(csv, "%s\n", line);
-		char kind[32];
-		size_t bytes;
-		double a, b;
-		if (sscanf(line, "%31[^,],%zu,%lf,%lf", kind, &bytes, &a, &b) != 4)
-			continue;
-		if (strcmp(kind, "pingpong") == 0)
-			printf("  8 B write ping-pong      RTT median %8.2f us   p99 %8.2f us\n", a, b);
-		else
-			printf("  %9zu B writes       %8.3f GB/s  (%0.f writes)\n", bytes, a, b);
-		fflush(stdout);
-	}
+	perf_collect(lg, 2, csv, show, NULL, 300000);
 	fclose(csv);
 	int status[2];
 	int rc = local_group_finish(lg, 30000, status);

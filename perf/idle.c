@@ -194,6 +194,20 @@ static int member(const struct local_member *m, void *arg)
 	return rc ? 1 : 0;
 }
 
+static void show(const char *line, void *arg)
+{
+	(void)arg;
+	char kind[32];
+	unsigned n;
+	double a, b;
+	if (sscanf(line, "%31[^,],%u,%lf,%lf", kind, &n, &a, &b) != 4)
+		return;
+	if (strcmp(kind, "idle_cpu_pct") == 0)
+		printf("  member %u idle CPU   %6.2f %% of one core\n", (unsigned)b, a);
+	else
+		printf("  round trip from sleep   median %8.1f us   p99 %8.1f us\n", a, b);
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = { .members = 4, .seconds = 10, .pings = 20, .gap_ms = 100 };
@@ -226,21 +240,7 @@ int main(int argc, char **argv)
 	struct local_group *lg = local_group_start(o.members, member, &o);
 	if (!lg)
 		return 1;
-	char line[256];
-	for (unsigned r = 0; r < o.members; r++) {
-		while (local_group_read_line(lg, r, line, sizeof line, WAIT_MS) == 0) {
-			fprintf(csv, "%s\n", line);
-			char kind[32];
-			unsigned n;
-			double a, b;
-			if (sscanf(line, "%31[^,],%u,%lf,%lf", kind, &n, &a, &b) != 4)
-				continue;
-			if (strcmp(kind, "idle_cpu_pct") == 0)
-				printf("  member %u idle CPU   %6.2f %% of one core\n", (unsigned)b, a);
-			else
-				printf("  round trip from sleep   median %8.1f us   p99 %8.1f us\n", a, b);
-		}
-	}
+	perf_collect(lg, o.members, csv, show, NULL, WAIT_MS);
 	fclose(csv);
 	return local_group_finish(lg, 30000, NULL) ? 1 : 0;
 usage:

@@ -129,6 +129,18 @@ static int member(const struct local_member *m, void *arg)
 	return rc;
 }
 
+static void show(const char *line, void *arg)
+{
+	(void)arg;
+	char role[16];
+	size_t bytes;
+	double median, p99;
+	unsigned rank;
+	if (sscanf(line, "%15[^,],%zu,%lf,%lf,%u", role, &bytes, &median, &p99, &rank) == 5)
+		printf("  %-8s (member %u) %6zu B   median %8.1f us   p99 %8.1f us\n", role, rank, bytes,
+		       median, p99);
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = { .members = 3, .iters = 2000 };
@@ -156,19 +168,7 @@ int main(int argc, char **argv)
 	struct local_group *lg = local_group_start(o.members, member, &o);
 	if (!lg)
 		return 1;
-	char line[256];
-	for (unsigned r = 0; r < o.members; r++) {
-		while (local_group_read_line(lg, r, line, sizeof line, WAIT_MS) == 0) {
-			fprintf(csv, "%s\n", line);
-			char role[16];
-			size_t bytes;
-			double median, p99;
-			unsigned rank;
-			if (sscanf(line, "%15[^,],%zu,%lf,%lf,%u", role, &bytes, &median, &p99, &rank) == 5)
-				printf("  %-8s (member %u) %6zu B   median %8.1f us   p99 %8.1f us\n", role,
-				       rank, bytes, median, p99);
-		}
-	}
+	perf_collect(lg, o.members, csv, show, NULL, WAIT_MS);
 	fclose(csv);
 	return local_group_finish(lg, 30000, NULL) ? 1 : 0;
 }

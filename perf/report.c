@@ -64,3 +64,17 @@ void perf_progress(const char *label, unsigned done, unsigned total)
 	fflush(stdout);
 	fprintf(stderr, "[%s %u/%u]\n", label, done, total);
 }
+
+void perf_collect(struct local_group *lg, unsigned n, FILE *csv, perf_line_fn show, void *arg,
+		  unsigned timeout_ms)
+{
+	char line[512];
+	for (unsigned r = 0; r < n; r++) {
+		while (local_group_read_line(lg, r, line, sizeof line, timeout_ms) == 0) {
+			if (csv)
+				fprintf(csv, "%s\n", line);
+			show(line, arg);
+			fflush(stdout);
+		}
+	}
+}

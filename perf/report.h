@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "localgroup.h"
+
 /* Sorts v in place and returns the p-th percentile (0..100). */
 double perf_percentile(double *v, size_t n, double p);
 
@@ -16,6 +18,14 @@ FILE *perf_csv_open(const char *dir, const char *name, const char *header);
 /* Runs gnuplot on `script` with the variable `outfile` set; prints where the
  * PNG went, or why there is none (gnuplot missing). */
 void perf_plot(const char *dir, const char *png_name, const char *script);
+
+typedef void (*perf_line_fn)(const char *line, void *arg);
+
+/* Reads the lines members report, member by member until each has exited
+ * (or timeout_ms passes without a line), appends each to csv when csv is
+ * not NULL, and hands it to show. */
+void perf_collect(struct local_group *lg, unsigned n, FILE *csv, perf_line_fn show, void *arg,
+		  unsigned timeout_ms);
 
 /* A "[label done/total]" line on stderr. */
 void perf_progress(const char *label, unsigned done, unsigned total);

@@ -199,34 +199,39 @@ static int push_member(const struct local_member *m, void *arg)
 	return rc ? 1 : 0;
 }
 
-/* Runs n members and collects what they report: the sum of push rates, and
- * round trips (raw first, then SST, whose ratio to raw is printed). */
-static int run(unsigned n, local_member_fn fn, struct options *o, FILE *csv, double *sum)
+/* What the members of one run reported: round trips are printed (raw first,
+ * then SST with its ratio to raw), push rates summed. */
+struct tally {
+	double raw_median;
+	double push_sum;
+};
+
+static void show(const char *line, void *arg)
 {
-	static double raw_median;
+	struct tally *t = arg;
+	char kind[16];
+	unsigned members;
+	double a, b;
+	if (sscanf(line, "%15[^,],%u,%lf,%lf", kind, &members, &a, &b) != 4)
+		return;
+	if (strcmp(kind, "raw_rtt") == 0) {
+		t->raw_median = a;
+		printf("  raw write ping-pong         RTT median %8.2f us   p99 %8.2f us\n", a, b);
+	} else if (strcmp(kind, "rtt") == 0) {
+		printf("  SST ping-pong (2 members)   RTT median %8.2f us   p99 %8.2f us   (%.2fx raw)\n",
+		       a, b, t->raw_median > 0 ? a / t->raw_median : 0);
+	} else {
+		t->push_sum += a;
+	}
+}
+
+static int run(unsigned n, local_member_fn fn, struct options *o, FILE *csv, struct tally *t)
+{
 	struct local_group *lg = local_group_start(n, fn, o);
 	if (!lg)
 		return 1;
-	*sum = 0;
-	char line[256];
-	for (unsigned r = 0; r < n; r++) {
-		while (local_group_read_line(lg, r, line, sizeof line, WAIT_MS) == 0) {
-			fprintf(csv, "%s\n", line);
-			char kind[16];
-			unsigned members;
-			double a, b;
-			if (sscanf(line, "%15[^,],%u,%lf,%lf", kind, &members, &a, &b) != 4)
-				continue;
-			if (strcmp(kind, "raw_rtt") == 0) {
-				raw_median = a;
-				printf("  raw write ping-pong         RTT median %8.2f us   p99 %8.2f us\n", a, b);
-			} else if (strcmp(kind, "rtt") == 0) {
-				printf("  SST ping-pong (2 members)   RTT median %8.2f us   p99 %8.2f us"
-				       "   (%.2fx raw)\n", a, b, raw_median > 0 ? a / raw_median : 0);
-			} else
-				*sum += a;
-		}
-	}
+	t->push_sum = 0;
+	perf_collect(lg, n, csv, show, t, WAIT_MS);
 	return local_group_finish(lg, 30000, NULL) ? 1 : 0;
 }
 
@@ -266,13 +271,13 @@ int main(int argc, char **argv)
 	if (!raw || !rate)
 		return 1;
 	printf("sst_pingpong: SST over one-sided writes, members on 127.0.0.1\n");
-	double ignored;
-	int rc = run(2, raw_member, &o, raw, &ignored);
+	struct tally t = { 0 };
+	int rc = run(2, raw_member, &o, raw, &t);
 	if (!rc)
-		rc = run(2, pingpong_member, &o, raw, &ignored);
+		rc = run(2, pingpong_member, &o, raw, &t);
 	for (unsigned n = 2; n <= o.max_members && !rc; n++) {
-		double total;
-		rc = run(n, push_member, &o, raw, &total);
+		rc = run(n, push_member, &o, raw, &t);
+		double total = t.push_sum;
 		if (!rc) {
 			printf("  push rate, %u members        %10.0f pushes/s per member   %10.0f in total\n",
 			       n, total / n, total);

@@ -186,19 +186,6 @@ GRP_API int grp_sst_predicate_remove(grp_sst *sst, grp_sst_predicate_id id)
 	return rc;
 }
 
-static struct timespec abs_time_in_ms(int ms)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	return ts;
-}
-
 /* One blocked grp_sst_wait: the engine evaluates its predicate and wakes the
  * waiter only once it holds, so a waiting thread costs no wake-ups. */
 struct sst_waiter {
@@ -232,7 +219,7 @@ GRP_API int grp_sst_wait(grp_sst *sst, grp_sst_predicate_fn predicate, void *arg
 	int rc = grp_sst_predicate_add(sst, waiter_ready, waiter_wake, &w, GRP_SST_ONCE, &id);
 	if (rc)
 		return rc;
-	struct timespec until = abs_time_in_ms((int)(timeout_ms > 0x7fffffff ? 0x7fffffff : timeout_ms));
+	struct timespec until = clock_monotonic_in_ms(timeout_ms);
 	pthread_mutex_lock(&sst->wait_lock);
 	while (!w.done && pthread_cond_timedwait(&sst->wait_cond, &sst->wait_lock, &until) == 0)
 		;

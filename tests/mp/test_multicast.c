@@ -203,17 +203,26 @@ static void count_delivery(grp_t *g, const grp_delivery *m, void *user)
 	(*(int *)user)++;
 }
 
+static const grp_callbacks counting = { .size = sizeof counting, .deliver = count_delivery };
+
+/* Joins a fresh single-member group that counts its deliveries. */
+static grp_t *join_singleton(int *delivered)
+{
+	grp_config *cfg = singleton_config();
+	grp_t *g = NULL;
+	if (cfg && grp_join(cfg, &counting, delivered, &g) != 0)
+		g = NULL;
+	grp_config_free(cfg);
+	return g;
+}
+
 static int bad_input_member(const struct local_member *m, void *arg)
 {
 	(void)m;
 	(void)arg;
-	grp_config *cfg = singleton_config();
-	CHECK(cfg);
-	grp_callbacks cb = { .size = sizeof cb, .deliver = count_delivery };
 	int delivered = 0;
-	grp_t *g;
-	CHECK(grp_join(cfg, &cb, &delivered, &g) == 0);
-	grp_config_free(cfg);
+	grp_t *g = join_singleton(&delivered);
+	CHECK(g);
 	CHECK(grp_max_msg_size(g) == PAYLOAD);
 	static uint8_t big[PAYLOAD + 1];
 	CHECK(grp_send(g, big, sizeof big) == GRP_EMSGSIZE);
@@ -231,16 +240,17 @@ static int bad_input_member(const struct local_member *m, void *arg)
 
 	/* Each join takes its listening socket, whatever the outcome. */
 	grp_callbacks no_deliver = { .size = sizeof no_deliver };
+	grp_config *cfg;
 	CHECK((cfg = singleton_config()));
 	CHECK(grp_join(cfg, &no_deliver, NULL, &g) == GRP_EINVAL);
 	grp_config_free(cfg);
 	CHECK((cfg = singleton_config()));
 	CHECK(grp_config_set(cfg, "multicast.senders", "3") == 0);
-	CHECK(grp_join(cfg, &cb, NULL, &g) == GRP_ECONFIG);
+	CHECK(grp_join(cfg, &counting, NULL, &g) == GRP_ECONFIG);
 	grp_config_free(cfg);
 	CHECK((cfg = singleton_config()));
 	CHECK(grp_config_set(cfg, "multicast.senders", "0,0") == 0);
-	CHECK(grp_join(cfg, &cb, NULL, &g) == GRP_ECONFIG);
+	CHECK(grp_join(cfg, &counting, NULL, &g) == GRP_ECONFIG);
 	CHECK(grp_config_set(cfg, "multicast.window", "0") == GRP_ECONFIG);
 	CHECK(grp_config_set(cfg, "multicast.max_smc_payload", "-1") == GRP_ECONFIG);
 	grp_config_free(cfg);
@@ -252,13 +262,9 @@ static int singleton_member(const struct local_member *m, void *arg)
 {
 	(void)m;
 	(void)arg;
-	grp_config *cfg = singleton_config();
-	CHECK(cfg);
-	grp_callbacks cb = { .size = sizeof cb, .deliver = count_delivery };
 	int delivered = 0;
-	grp_t *g;
-	CHECK(grp_join(cfg, &cb, &delivered, &g) == 0);
-	grp_config_free(cfg);
+	grp_t *g = join_singleton(&delivered);
+	CHECK(g);
 	for (int i = 0; i < 100; i++)
 		CHECK(grp_send(g, &i, sizeof i) == 0);
 	CHECK(grp_leave(g) == 0);
