@@ -119,11 +119,15 @@ GRP_API unsigned grp_rank(const grp_t *g);
  * message this member sent, tells them it is leaving (so its departure is
  * not taken for a failure), and disconnects. Messages of others not yet
  * delivered here are not delivered. GRP_ETIMEDOUT if members did not confirm
- * receipt within fabric.connect_timeout_ms (it leaves anyway). */
+ * receipt within fabric.connect_timeout_ms: it leaves anyway, and messages it
+ * had accepted but not yet pushed are never sent (every member agrees on
+ * that: the departure names how many of ours count). */
 GRP_API int grp_leave(grp_t *g);
 
 /* Frees the group (leaving first, without waiting, if grp_leave was not
- * called). Must not be called from a callback. */
+ * called: messages not yet pushed to the others are then never sent). Must
+ * not be called from a callback, nor while another thread is in a call on
+ * g. */
 GRP_API void grp_free(grp_t *g);
 
 #ifdef __cplusplus

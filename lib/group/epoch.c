@@ -212,6 +212,10 @@ static bool flush(grp_t *g)
 	if (g->my_sender < 0)
 		return false;
 	pthread_mutex_lock(&g->send_lock);
+	if (g->sealed) {
+		pthread_mutex_unlock(&g->send_lock);
+		return false;
+	}
 	fill_nulls(g);
 	uint64_t written = atomic_load_explicit(&g->next_k, memory_order_acquire);
 	bool changed = written > g->pushed;

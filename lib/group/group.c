@@ -328,6 +328,19 @@ static bool others_hold_ours(const grp_sst *sst, void *arg)
 	return true;
 }
 
+/* Seals our slots (nothing more is pushed) and tells the others how many
+ * messages we sent, so that our going is a departure and not a failure, and
+ * all of them count the same turns of ours as real. */
+static void announce_departure(grp_t *g)
+{
+	pthread_mutex_lock(&g->send_lock);
+	g->sealed = true;
+	uint64_t sent = g->pushed;
+	pthread_mutex_unlock(&g->send_lock);
+	grp_sst_store_u64(g->sst, g->lay.left, sent + 1);
+	grp_sst_push(g->sst, g->lay.left, sizeof(uint64_t));
+}
+
 static bool no_send_in_progress(const grp_sst *sst, void *arg)
 {
 	(void)sst;
@@ -350,8 +363,7 @@ GRP_API int grp_leave(grp_t *g)
 		rc = grp_sst_wait(g->sst, others_hold_ours, g, g->leave_timeout_ms);
 	if (rc)
 		log_warn(MOD, "leaving before every member confirmed our last messages");
-	grp_sst_store_u64(g->sst, g->lay.left, atomic_load(&g->next_k) + 1);
-	grp_sst_push(g->sst, g->lay.left, sizeof(uint64_t));
+	announce_departure(g);
 	grp_sst_close(g->sst);
 	g->sst = NULL;
 	return rc;
@@ -361,6 +373,10 @@ GRP_API void grp_free(grp_t *g)
 {
 	if (!g)
 		return;
+	if (g->sst && g->received) {
+		atomic_store(&g->leaving, true);
+		announce_departure(g);
+	}
 	grp_sst_close(g->sst);
 	free(g->senders);
 	free(g->received);

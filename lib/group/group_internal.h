@@ -55,6 +55,7 @@ struct grp {
 	void *_Atomic reserved;      /* payload of an open reservation */
 	size_t reserved_len;
 	atomic_bool leaving;
+	bool sealed;                 /* departure announced: nothing more is pushed */
 	atomic_uint active_calls; /* send calls in progress: grp_leave waits them out */
 	atomic_uint window_waiters; /* sends waiting for a slot: they fill our turns, not nulls */
 

@@ -203,6 +203,13 @@ static void count_delivery(grp_t *g, const grp_delivery *m, void *user)
 	(*(int *)user)++;
 }
 
+static void on_count(grp_t *g, const grp_delivery *m, void *user)
+{
+	(void)g;
+	(void)m;
+	delivery_count_add(user);
+}
+
 static const grp_callbacks counting = { .size = sizeof counting, .deliver = count_delivery };
 
 /* Joins a fresh single-member group that counts its deliveries. */
@@ -273,6 +280,54 @@ static int singleton_member(const struct local_member *m, void *arg)
 	return 0;
 }
 
+#define DEPARTURE_ROUND 200u
+
+static int send_round(grp_t *g)
+{
+	for (unsigned i = 0; i < DEPARTURE_ROUND; i++)
+		CHECK(grp_send(g, &i, sizeof i) == 0);
+	return 0;
+}
+
+/* Member 2 goes with grp_free alone after a first round; the others must
+ * take that for a departure, not a failure, and go on in order without it. */
+static int departure_member(const struct local_member *m, void *arg)
+{
+	(void)arg;
+	struct delivery_count delivered;
+	delivery_count_init(&delivered);
+	grp_config *cfg = local_member_config(m);
+	CHECK(cfg);
+	grp_callbacks cb = { .size = sizeof cb, .deliver = on_count };
+	grp_t *g;
+	CHECK(grp_join(cfg, &cb, &delivered, &g) == 0);
+	grp_config_free(cfg);
+	CHECK(send_round(g) == 0);
+	CHECK(delivery_count_await(&delivered, 3 * DEPARTURE_ROUND, WAIT_S * 1000u) == 0);
+	if (m->rank == 2) {
+		grp_free(g);
+		return 0;
+	}
+	CHECK(send_round(g) == 0);
+	CHECK(delivery_count_await(&delivered, 5 * DEPARTURE_ROUND, WAIT_S * 1000u) == 0);
+	CHECK(grp_leave(g) == 0);
+	grp_free(g);
+	CHECK(delivery_count_get(&delivered) == 5 * DEPARTURE_ROUND);
+	delivery_count_destroy(&delivered);
+	return 0;
+}
+
+static void test_free_without_leave_is_a_departure(void **state)
+{
+	(void)state;
+	struct local_group *lg = local_group_start(3, departure_member, NULL);
+	assert_non_null(lg);
+	int status[3];
+	local_group_finish(lg, (WAIT_S + 30) * 1000u, status);
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(status[i], 0);
+}
+
 static void run_alone(local_member_fn fn)
 {
 	struct local_group *lg = local_group_start(1, fn, NULL);
@@ -299,6 +354,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_singleton_delivers),
+		cmocka_unit_test(test_free_without_leave_is_a_departure),
 		cmocka_unit_test(test_2_members_ALL), cmocka_unit_test(test_2_members_HALF),
 		cmocka_unit_test(test_2_members_ONE), cmocka_unit_test(test_3_members_ALL),
 		cmocka_unit_test(test_3_members_HALF), cmocka_unit_test(test_3_members_ONE),
