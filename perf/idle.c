@@ -38,24 +38,12 @@ struct options {
 struct idle_table {
 	grp_sst *sst;
 	size_t cell, step;
-	uint64_t want;
+	uint64_t want; /* the echo rank 0 waits for */
 };
-
-static bool everyone_at_step(const grp_sst *sst, void *arg)
-{
-	const struct idle_table *t = arg;
-	for (unsigned r = 0; r < grp_sst_size(sst); r++)
-		if (grp_sst_load_u64(sst, r, t->step) < t->want)
-			return false;
-	return true;
-}
 
 static int step(struct idle_table *t, uint64_t value)
 {
-	t->want = value;
-	grp_sst_store_u64(t->sst, t->step, value);
-	grp_sst_push(t->sst, t->step, sizeof(uint64_t));
-	return grp_sst_wait(t->sst, everyone_at_step, t, WAIT_MS) ? 1 : 0;
+	return grp_sst_barrier(t->sst, t->step, value, WAIT_MS) ? 1 : 0;
 }
 
 static double cpu_seconds(void)

@@ -52,27 +52,10 @@ static int open_bench(const struct local_member *m, struct bench *b)
 	return rc ? 1 : 0;
 }
 
-struct all_at_least {
-	size_t column;
-	uint64_t value;
-};
-
-static bool all_reached(const grp_sst *sst, void *arg)
-{
-	const struct all_at_least *a = arg;
-	for (unsigned r = 0; r < grp_sst_size(sst); r++)
-		if (grp_sst_load_u64(sst, r, a->column) < a->value)
-			return false;
-	return true;
-}
-
 /* Sets our cell of `column` and waits until every member has done so. */
 static int barrier(struct bench *b, size_t column, uint64_t value)
 {
-	grp_sst_store_u64(b->sst, column, value);
-	grp_sst_push(b->sst, column, sizeof(uint64_t));
-	struct all_at_least a = { column, value };
-	return grp_sst_wait(b->sst, all_reached, &a, WAIT_MS) ? 1 : 0;
+	return grp_sst_barrier(b->sst, column, value, WAIT_MS) ? 1 : 0;
 }
 
 static void close_bench(struct bench *b)

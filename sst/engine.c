@@ -233,3 +233,28 @@ GRP_API int grp_sst_wait(grp_sst *sst, grp_sst_predicate_fn predicate, void *arg
 	pthread_mutex_unlock(&sst->wait_lock);
 	return 0;
 }
+
+struct barrier_cell {
+	size_t offset;
+	uint64_t value;
+};
+
+static bool every_live_row_reached(const grp_sst *sst, void *arg)
+{
+	const struct barrier_cell *b = arg;
+	for (unsigned row = 0; row < sst->n; row++)
+		if (!grp_sst_row_failed(sst, row) && grp_sst_load_u64(sst, row, b->offset) < b->value)
+			return false;
+	return true;
+}
+
+GRP_API int grp_sst_barrier(grp_sst *sst, size_t offset, uint64_t value, unsigned timeout_ms)
+{
+	if (!sst || offset % 8 != 0 || sst->row_bytes < sizeof(uint64_t) ||
+	    offset > sst->row_bytes - sizeof(uint64_t))
+		return GRP_EINVAL;
+	grp_sst_store_u64(sst, offset, value);
+	int rc = grp_sst_push(sst, offset, sizeof(uint64_t));
+	struct barrier_cell b = { offset, value };
+	return rc ? rc : grp_sst_wait(sst, every_live_row_reached, &b, timeout_ms);
+}

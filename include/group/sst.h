@@ -124,6 +124,12 @@ GRP_API int grp_sst_predicate_remove(grp_sst *sst, grp_sst_predicate_id id);
 GRP_API int grp_sst_wait(grp_sst *sst, grp_sst_predicate_fn predicate, void *arg,
 			 unsigned timeout_ms);
 
+/* A barrier on a counter column: release-stores `value` into our 8-byte
+ * cell at `offset`, pushes it, and waits until every member not failed holds
+ * at least `value` in that cell. Use a value that grows each time.
+ * GRP_ETIMEDOUT after timeout_ms. Must not be called from a trigger. */
+GRP_API int grp_sst_barrier(grp_sst *sst, size_t offset, uint64_t value, unsigned timeout_ms);
+
 #ifdef __cplusplus
 }
 #endif

@@ -66,8 +66,12 @@ static int open_member_table(const struct local_member *m, struct member_table *
 	return OK;
 }
 
+static int set_and_wait(struct member_table *t, size_t column, uint64_t value)
+{
+	return grp_sst_barrier(t->sst, column, value, WAIT_MS) == 0 ? OK : E_NOT_REACHED;
+}
+
 struct column_at_least {
-	struct member_table *t;
 	size_t column;
 	uint64_t value;
 };
@@ -80,15 +84,6 @@ static bool column_reached(const grp_sst *sst, void *arg)
 		if (!grp_sst_row_failed(sst, r) && grp_sst_load_u64(sst, r, c->column) < c->value)
 			return false;
 	return true;
-}
-
-static int set_and_wait(struct member_table *t, size_t column, uint64_t value)
-{
-	grp_sst_store_u64(t->sst, column, value);
-	if (grp_sst_push(t->sst, column, sizeof(uint64_t)) != 0)
-		return E_PUSH;
-	struct column_at_least c = { t, column, value };
-	return grp_sst_wait(t->sst, column_reached, &c, WAIT_MS) == 0 ? OK : E_NOT_REACHED;
 }
 
 /* Leaves together, so that nobody's departure looks like a failure to a
@@ -120,7 +115,7 @@ static int count_up(struct member_table *t, uint64_t count)
 			last[r] = v;
 		}
 	}
-	struct column_at_least c = { t, t->counter, count };
+	struct column_at_least c = { t->counter, count };
 	return grp_sst_wait(t->sst, column_reached, &c, WAIT_MS) == 0 ? OK : E_NOT_REACHED;
 }
 
@@ -158,7 +153,7 @@ static void test_four_members_count_to_100k(void **state)
 
 static bool half_reached(const grp_sst *sst, void *arg)
 {
-	struct column_at_least c = { arg, ((struct member_table *)arg)->counter, 50 };
+	struct column_at_least c = { ((struct member_table *)arg)->counter, 50 };
 	return column_reached(sst, &c);
 }
 
