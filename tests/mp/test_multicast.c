@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -328,6 +329,55 @@ static void test_free_without_leave_is_a_departure(void **state)
 		assert_int_equal(status[i], 0);
 }
 
+/* kill -9 of a member in mid-stream: the survivors' view is wedged, and
+ * they learn it as GRP_EPEER from grp_send (never a hang or a crash), then
+ * leave and free cleanly. The victim reports "ready" once it has delivered
+ * a first round, then sends until killed. */
+static int killed_member(const struct local_member *m, void *arg)
+{
+	(void)arg;
+	struct delivery_count delivered;
+	delivery_count_init(&delivered);
+	grp_config *cfg = local_member_config(m);
+	CHECK(cfg);
+	CHECK(grp_config_set(cfg, "multicast.send_timeout_ms", "0") == 0);
+	grp_callbacks cb = { .size = sizeof cb, .deliver = on_count };
+	grp_t *g;
+	CHECK(grp_join(cfg, &cb, &delivered, &g) == 0);
+	grp_config_free(cfg);
+	CHECK(send_round(g) == 0);
+	CHECK(delivery_count_await(&delivered, 3 * DEPARTURE_ROUND, WAIT_S * 1000u) == 0);
+	local_member_report(m, "ready");
+	int rc = 0;
+	for (unsigned i = 0; rc == 0; i++)
+		rc = grp_send(g, &i, sizeof i);
+	CHECK(rc == GRP_EPEER);
+	grp_leave(g);
+	grp_free(g);
+	delivery_count_destroy(&delivered);
+	return 0;
+}
+
+static void test_kill9_wedges_survivors(void **state)
+{
+	(void)state;
+	struct local_group *lg = local_group_start(3, killed_member, NULL);
+	assert_non_null(lg);
+	char line[32];
+	for (unsigned r = 0; r < 3; r++) {
+		int rc = local_group_read_line(lg, r, line, sizeof line, WAIT_S * 1000u);
+		if (rc)
+			local_group_finish(lg, 0, NULL);
+		assert_int_equal(rc, 0);
+	}
+	local_group_kill(lg, 2, SIGKILL);
+	int status[3];
+	local_group_finish(lg, (WAIT_S + 30) * 1000u, status);
+	assert_int_equal(status[0], 0);
+	assert_int_equal(status[1], 0);
+	assert_int_equal(status[2], 128 + SIGKILL);
+}
+
 static void run_alone(local_member_fn fn)
 {
 	struct local_group *lg = local_group_start(1, fn, NULL);
@@ -355,6 +405,7 @@ int main(void)
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_singleton_delivers),
 		cmocka_unit_test(test_free_without_leave_is_a_departure),
+		cmocka_unit_test(test_kill9_wedges_survivors),
 		cmocka_unit_test(test_2_members_ALL), cmocka_unit_test(test_2_members_HALF),
 		cmocka_unit_test(test_2_members_ONE), cmocka_unit_test(test_3_members_ALL),
 		cmocka_unit_test(test_3_members_HALF), cmocka_unit_test(test_3_members_ONE),
