@@ -42,6 +42,7 @@ struct key_def {
 	const char *help;
 };
 
+static const char *const rdmc_schedules[] = { "binomial", "chain", "sequential", NULL };
 static const char *const log_levels[] = { "error", "warn", "info", "debug", "trace", NULL };
 
 /* Every key, grouped by section so that grp_config_dump writes each section
@@ -136,6 +137,22 @@ static const struct key_def key_table[] = {
 		.default_text = "60000", .u = { 0, 86400000 },
 		.help = "Longest a blocking grp_send waits for the window (GRP_ETIMEDOUT); 0 waits "
 			"until the window opens or the view is wedged.",
+	},
+	{
+		.section = "rdmc", .name = "max_payload", .type = KEY_UINT,
+		.default_text = "16777216", .u = { 1, 17179869184u },
+		.help = "Largest RDMC message in bytes; every member registers one receive buffer "
+			"of this size per member.",
+	},
+	{
+		.section = "rdmc", .name = "block_size", .type = KEY_UINT,
+		.default_text = "1048576", .u = { 4096, 1073741824 },
+		.help = "RDMC pipeline block in bytes (at most 2^20 blocks per message).",
+	},
+	{
+		.section = "rdmc", .name = "schedule", .type = KEY_ENUM,
+		.default_text = "binomial", .choices = rdmc_schedules,
+		.help = "RDMC block schedule: binomial (pipeline, the default), chain, sequential.",
 	},
 	{
 		.section = "log", .name = "level", .type = KEY_ENUM,

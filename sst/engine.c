@@ -23,6 +23,13 @@ void sst_note_failure(void *arg, unsigned peer, int err, const char *why)
 	fab_wake(sst->dom);
 }
 
+void sst_note_data(void *arg, unsigned peer, uint32_t data)
+{
+	grp_sst *sst = arg;
+	if ((data & SST_BULK_DATA_FLAG) && sst->bulk.on_data)
+		sst->bulk.on_data(sst->bulk.arg, peer, data & ~SST_BULK_DATA_FLAG);
+}
+
 static int report_failures(grp_sst *sst)
 {
 	if (!atomic_exchange_explicit(&sst->failures_pending, false, memory_order_acq_rel))

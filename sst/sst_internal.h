@@ -9,6 +9,7 @@
 
 #include "fabric.h"
 #include "mesh.h"
+#include "sst_bulk.h"
 
 /* Rows start on cache-line boundaries so that one member's pushes never
  * share a line with another member's incoming writes. */
@@ -38,6 +39,8 @@ struct grp_sst {
 	uint8_t *table;
 	struct fab_domain *dom;
 	struct fab_mr *mr;
+	struct fab_mr *bulk_mr; /* NULL without a bulk region */
+	struct sst_bulk bulk;
 	struct mesh_peer *peers;
 	atomic_bool *failed;   /* per row: frozen, never written again */
 	atomic_bool *reported; /* per row: on_failure has been called */
@@ -69,5 +72,6 @@ int sst_engine_start(grp_sst *sst);
 void sst_engine_stop(grp_sst *sst);
 /* Called from the fabric layer, on any thread. */
 void sst_note_failure(void *arg, unsigned peer, int err, const char *why);
+void sst_note_data(void *arg, unsigned peer, uint32_t data);
 
 #endif

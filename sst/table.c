@@ -53,7 +53,8 @@ static int alloc_table(grp_sst *sst, const grp_sst_layout *layout)
 	return sst->peers && sst->failed && sst->reported ? 0 : GRP_ENOMEM;
 }
 
-static int open_table(grp_sst *sst, const grp_config *cfg, const grp_sst_layout *layout)
+static int open_table(grp_sst *sst, const grp_config *cfg, const grp_sst_layout *layout,
+		      const struct sst_bulk *bulk)
 {
 	struct mesh_params mp;
 	struct fab_params fp;
@@ -64,18 +65,25 @@ static int open_table(grp_sst *sst, const grp_config *cfg, const grp_sst_layout 
 	read_idle_config(cfg, &sst->idle);
 	sst->n = mp.n;
 	sst->me = mp.me;
-	fp.handlers = (struct fab_handlers){ .on_failure = sst_note_failure, .arg = sst };
+	fp.handlers = (struct fab_handlers){
+		.on_failure = sst_note_failure, .on_remote_data = sst_note_data, .arg = sst,
+	};
 	rc = alloc_table(sst, layout);
 	if (!rc)
 		rc = fab_domain_open(&fp, &sst->dom);
 	if (!rc)
 		rc = fab_mr_reg(sst->dom, sst->table, sst->row_stride * sst->n, &sst->mr);
+	if (!rc && bulk) {
+		sst->bulk = *bulk;
+		rc = fab_mr_reg(sst->dom, bulk->buf, bulk->len, &sst->bulk_mr);
+	}
 	if (rc) {
 		if (mp.listen_fd >= 0)
 			close(mp.listen_fd);
 		return rc;
 	}
-	rc = mesh_connect(&mp, sst->dom, &sst->mr, 1, sst->peers);
+	struct fab_mr *regions[2] = { sst->mr, sst->bulk_mr };
+	rc = mesh_connect(&mp, sst->dom, regions, bulk ? 2 : 1, sst->peers);
 	if (!rc)
 		rc = sst_engine_start(sst);
 	return rc;
@@ -84,8 +92,15 @@ static int open_table(grp_sst *sst, const grp_config *cfg, const grp_sst_layout 
 GRP_API int grp_sst_open(const grp_config *cfg, const grp_sst_layout *layout,
 			 const grp_sst_callbacks *callbacks, void *user, grp_sst **out)
 {
+	return sst_open_bulk(cfg, layout, callbacks, user, NULL, out);
+}
+
+int sst_open_bulk(const grp_config *cfg, const grp_sst_layout *layout,
+		  const grp_sst_callbacks *callbacks, void *user, const struct sst_bulk *bulk,
+		  grp_sst **out)
+{
 	if (!cfg || !layout || !out || layout->row_bytes == 0 ||
-	    layout->row_bytes > SST_MAX_ROW_BYTES)
+	    layout->row_bytes > SST_MAX_ROW_BYTES || (bulk && (!bulk->buf || !bulk->len)))
 		return GRP_EINVAL;
 	grp_sst *sst = calloc(1, sizeof *sst);
 	if (!sst)
@@ -100,7 +115,7 @@ GRP_API int grp_sst_open(const grp_config *cfg, const grp_sst_layout *layout,
 	pthread_condattr_setclock(&cond_attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&sst->wait_cond, &cond_attr);
 	pthread_condattr_destroy(&cond_attr);
-	int rc = open_table(sst, cfg, layout);
+	int rc = open_table(sst, cfg, layout, bulk);
 	if (rc) {
 		grp_sst_close(sst);
 		return rc;
@@ -129,6 +144,7 @@ GRP_API void grp_sst_close(grp_sst *sst)
 	if (sst->engine_started)
 		fence_all(sst);
 	sst_engine_stop(sst);
+	fab_mr_close(sst->bulk_mr);
 	fab_mr_close(sst->mr);
 	fab_domain_close(sst->dom);
 	free(sst->table);
@@ -201,4 +217,19 @@ GRP_API int grp_sst_push_to(grp_sst *sst, unsigned row, size_t offset, size_t le
 	if (grp_sst_row_failed(sst, row))
 		return GRP_EPEER;
 	return push_one(sst, row, offset, len);
+}
+
+int sst_bulk_write(grp_sst *sst, unsigned row, size_t offset, size_t len, uint32_t data)
+{
+	if (!sst->bulk_mr || row >= sst->n || row == sst->me)
+		return GRP_EINVAL;
+	if (grp_sst_row_failed(sst, row))
+		return GRP_EPEER;
+	return fab_write(sst->dom, row, sst->bulk_mr, offset, &sst->peers[row].regions[1], offset,
+			 len, data | SST_BULK_DATA_FLAG);
+}
+
+int sst_bulk_flush(grp_sst *sst, unsigned row, unsigned timeout_ms)
+{
+	return fab_flush(sst->dom, row, timeout_ms);
 }

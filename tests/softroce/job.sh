@@ -24,6 +24,7 @@ export GROUP_LOG=warn
 run_test sst_multi ./test_sst_multi
 run_test multicast ./test_multicast
 run_test kvstore ./kvstore --local 3 --ops 2000
+run_test rdmc ./test_rdmc
 section "benchmarks over verbs"
 ./fabric_bw -o /job/results -b 2e8 -n 2000 || fails=$((fails + 1))
 ./sst_pingpong -o /job/results -n 2000 -t 1 -m 3 2>/dev/null || fails=$((fails + 1))

@@ -10,9 +10,11 @@ build=$(cd "$1" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 export RIG_DIR=${RIG_DIR:-/var/cache/libgroup-softroce}
 export RIG_TIMEOUT=${RIG_TIMEOUT:-2400}
+# Four members with 100 MB RDMC buffers each need more than the rig's 4 GiB.
+export RIG_MEM=${RIG_MEM:-8192}
 if [ "$(id -u)" != 0 ]; then echo "softroce: needs root for the guest image; skipping"; exit 77; fi
 if ! bash "$here/rig.sh" build; then echo "softroce: cannot build the guest image; skipping"; exit 77; fi
-bins=("$build/tests/test_sst_multi" "$build/tests/test_multicast" "$build/apps/kvstore"
+bins=("$build/tests/test_sst_multi" "$build/tests/test_multicast" "$build/tests/test_rdmc" "$build/apps/kvstore"
       "$build/perf/fabric_bw" "$build/perf/sst_pingpong")
 bash "$here/rig.sh" run "$here/job.sh" "${bins[@]}"
 rc=$?
