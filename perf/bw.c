@@ -127,37 +127,6 @@ static int multicast_member(const struct local_member *m, void *arg)
 	return rc ? 1 : 0;
 }
 
-static int raw_member(const struct local_member *m, void *arg)
-{
-	const struct options *o = arg;
-	struct rawlink l;
-	if (rawlink_open(m, o->size, &l))
-		return 1;
-	double gbps = 0;
-	unsigned count;
-	int rc = rawlink_stream(&l, o->size, 5e8, 1, &gbps, &count);
-	if (!rc && m->rank == 0)
-		local_member_report(m, "raw,%.3f", gbps);
-	return rawlink_close(&l) || rc ? 1 : 0;
-}
-
-static int measure_raw(struct options *o, double *raw_mbps)
-{
-	struct local_group *lg = local_group_start(2, raw_member, o);
-	if (!lg)
-		return 1;
-	char line[128];
-	double gbps = 0;
-	if (local_group_read_line(lg, 0, line, sizeof line, WAIT_S * 1000u) == 0)
-		sscanf(line, "raw,%lf", &gbps);
-	*raw_mbps = gbps * 1000;
-	int status[2];
-	int rc = local_group_finish(lg, 30000, status);
-	if (rc || gbps <= 0)
-		fprintf(stderr, "bw: raw writes: members exited with %d and %d\n", status[0], status[1]);
-	return rc || gbps <= 0;
-}
-
 struct shown {
 	const struct options *o;
 	FILE *csv;
@@ -200,7 +169,7 @@ int main(int argc, char **argv)
 	    (strcmp(o.pattern, "all") && strcmp(o.pattern, "half") && strcmp(o.pattern, "one")))
 		goto usage;
 	double raw_mbps;
-	if (measure_raw(&o, &raw_mbps)) {
+	if (rawlink_measure(o.size, 5e8, &raw_mbps)) {
 		fprintf(stderr, "bw: the raw write measurement failed\n");
 		return 1;
 	}

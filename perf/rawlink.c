@@ -145,3 +145,43 @@ int rawlink_close(struct rawlink *l)
 	free(l->buf);
 	return rc;
 }
+
+struct measure {
+	size_t size;
+	double total_bytes;
+};
+
+static int measure_member(const struct local_member *m, void *arg)
+{
+	const struct measure *w = arg;
+	struct rawlink l;
+	if (rawlink_open(m, w->size, &l))
+		return 1;
+	double gbps = 0;
+	unsigned count;
+	int rc = rawlink_stream(&l, w->size, w->total_bytes, 1, &gbps, &count);
+	if (!rc && m->rank == 0)
+		local_member_report(m, "%.6f", gbps);
+	return rawlink_close(&l) || rc ? 1 : 0;
+}
+
+int rawlink_measure(size_t size, double total_bytes, double *mbps)
+{
+	struct measure w = { size, total_bytes };
+	struct local_group *lg = local_group_start(2, measure_member, &w);
+	if (!lg)
+		return 1;
+	char line[64];
+	double gbps = 0;
+	if (local_group_read_line(lg, 0, line, sizeof line, 600000) == 0)
+		sscanf(line, "%lf", &gbps);
+	int status[2];
+	int rc = local_group_finish(lg, 30000, status);
+	if (rc || gbps <= 0) {
+		fprintf(stderr, "raw writes of %zu B: members exited with %d and %d\n", size, status[0],
+			status[1]);
+		return 1;
+	}
+	*mbps = gbps * 1000;
+	return 0;
+}

@@ -42,6 +42,11 @@ int rawlink_await_cell(struct rawlink *l, size_t off, uint64_t value, unsigned t
 int rawlink_stream(struct rawlink *l, size_t size, double total_bytes, uint64_t round,
 		   double *gbps, unsigned *count);
 
+/* Starts two members of its own and measures rawlink_stream for `size`
+ * (about total_bytes in all): the ceiling a benchmark of the same size
+ * reports against, in the same run. *mbps in MB/s. */
+int rawlink_measure(size_t size, double total_bytes, double *mbps);
+
 /* 8-byte write ping-pong; rank 0 gets the round trip's median and p99 in µs. */
 int rawlink_pingpong(struct rawlink *l, unsigned iters, double *median_us, double *p99_us);
 
