@@ -63,7 +63,7 @@ static void on_block(void *arg, unsigned peer, uint32_t data)
 	grp_rdmc *r = arg;
 	unsigned sender = data >> BLOCK_BITS;
 	uint32_t block = data & (MAX_BLOCKS - 1);
-	if (sender >= r->n || block >= MAX_BLOCKS || sender == r->me)
+	if (sender >= r->n || sender == r->me || block >= r->slot_bytes / r->block_size)
 		return;
 	struct transfer *t = &r->in[sender];
 	if (!atomic_exchange(&t->held[block], 1))
@@ -82,8 +82,16 @@ static bool start_if_announced(grp_rdmc *r, unsigned s)
 	uint64_t announced = grp_sst_load_u64(r->sst, s, r->col_seq);
 	if (announced <= t->seq || (t->seq && !t->delivered))
 		return false;
+	uint64_t len = grp_sst_load_u64(r->sst, s, r->col_len);
+	if (len > r->slot_bytes) {
+		log_error(MOD, "member %u announced a %llu-byte message, above rdmc.max_payload; "
+			  "ignored", s, (unsigned long long)len);
+		t->seq = announced;
+		t->delivered = true;
+		return false;
+	}
 	t->seq = announced;
-	t->len = grp_sst_load_u64(r->sst, s, r->col_len);
+	t->len = len;
 	t->blocks = block_count(r, t->len);
 	t->steps = rdmc_schedule_steps(r->schedule, r->n, t->blocks);
 	t->step = 0;
