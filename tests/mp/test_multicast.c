@@ -20,6 +20,7 @@
 
 #include <group/group.h>
 
+#include "check.h"
 #include "delivery_count.h"
 #include "delivery_log.h"
 #include "localgroup.h"
@@ -164,15 +165,7 @@ PATTERN_TEST(5, ALL) PATTERN_TEST(5, HALF) PATTERN_TEST(5, ONE)
 
 /* The single-member checks run in a member process too: the test process
  * itself never opens a fabric, since forking after a verbs device is open
- * is unsupported. A failed check names itself and fails the member. */
-#define CHECK(cond) \
-	do { \
-		if (!(cond)) { \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			return 1; \
-		} \
-	} while (0)
-
+ * is unsupported. */
 /* A single-member group on a fresh listening socket of our own. */
 static grp_config *singleton_config(void)
 {
@@ -292,19 +285,38 @@ static int send_round(grp_t *g)
 
 /* Member 2 goes with grp_free alone after a first round; the others must
  * take that for a departure, not a failure, and go on in order without it. */
+/* Joins, sends a round and waits until every member's round is delivered.
+ * NULL if any of it fails (the reason is on stderr). */
+static grp_t *join_after_first_round(const struct local_member *m, struct delivery_count *delivered)
+{
+	grp_config *cfg = local_member_config(m);
+	grp_callbacks cb = { .size = sizeof cb, .deliver = on_count };
+	grp_t *g = NULL;
+	if (!cfg || grp_config_set(cfg, "multicast.send_timeout_ms", "0") ||
+	    grp_join(cfg, &cb, delivered, &g) != 0) {
+		fprintf(stderr, "member %u: cannot join\n", m->rank);
+		grp_config_free(cfg);
+		return NULL;
+	}
+	grp_config_free(cfg);
+	if (send_round(g) != 0 ||
+	    delivery_count_await(delivered, 3 * DEPARTURE_ROUND, WAIT_S * 1000u) != 0) {
+		fprintf(stderr, "member %u: first round not delivered\n", m->rank);
+		grp_free(g);
+		return NULL;
+	}
+	return g;
+}
+
+/* Member 2 goes with grp_free alone after a first round; the others must
+ * take that for a departure, not a failure, and go on in order without it. */
 static int departure_member(const struct local_member *m, void *arg)
 {
 	(void)arg;
 	struct delivery_count delivered;
 	delivery_count_init(&delivered);
-	grp_config *cfg = local_member_config(m);
-	CHECK(cfg);
-	grp_callbacks cb = { .size = sizeof cb, .deliver = on_count };
-	grp_t *g;
-	CHECK(grp_join(cfg, &cb, &delivered, &g) == 0);
-	grp_config_free(cfg);
-	CHECK(send_round(g) == 0);
-	CHECK(delivery_count_await(&delivered, 3 * DEPARTURE_ROUND, WAIT_S * 1000u) == 0);
+	grp_t *g = join_after_first_round(m, &delivered);
+	CHECK(g);
 	if (m->rank == 2) {
 		grp_free(g);
 		return 0;
@@ -338,15 +350,8 @@ static int killed_member(const struct local_member *m, void *arg)
 	(void)arg;
 	struct delivery_count delivered;
 	delivery_count_init(&delivered);
-	grp_config *cfg = local_member_config(m);
-	CHECK(cfg);
-	CHECK(grp_config_set(cfg, "multicast.send_timeout_ms", "0") == 0);
-	grp_callbacks cb = { .size = sizeof cb, .deliver = on_count };
-	grp_t *g;
-	CHECK(grp_join(cfg, &cb, &delivered, &g) == 0);
-	grp_config_free(cfg);
-	CHECK(send_round(g) == 0);
-	CHECK(delivery_count_await(&delivered, 3 * DEPARTURE_ROUND, WAIT_S * 1000u) == 0);
+	grp_t *g = join_after_first_round(m, &delivered);
+	CHECK(g);
 	local_member_report(m, "ready");
 	int rc = 0;
 	for (unsigned i = 0; rc == 0; i++)

@@ -15,19 +15,12 @@
 
 #include <group/rdmc.h>
 
+#include "check.h"
 #include "delivery_count.h"
 #include "delivery_log.h"
 #include "localgroup.h"
 
 #define WAIT_MS 300000u
-
-#define CHECK(cond) \
-	do { \
-		if (!(cond)) { \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			return 1; \
-		} \
-	} while (0)
 
 struct plan {
 	size_t max_payload, block_size;
