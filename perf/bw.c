@@ -97,18 +97,10 @@ static int multicast_member(const struct local_member *m, void *arg)
 	char senders[256], size[32];
 	senders_text(o, senders, sizeof senders);
 	snprintf(size, sizeof size, "%zu", o->size);
-	grp_config *cfg = local_member_config(m);
-	if (!cfg || grp_config_set(cfg, "multicast.senders", senders) ||
-	    grp_config_set(cfg, "multicast.max_smc_payload", size))
+	grp_t *g = perf_join(m, senders, size, on_deliver, &c);
+	if (!g)
 		return 1;
-	grp_callbacks cb = { .size = sizeof cb, .deliver = on_deliver };
-	grp_t *g;
-	int rc = grp_join(cfg, &cb, &c, &g);
-	grp_config_free(cfg);
-	if (rc) {
-		fprintf(stderr, "member %u: %s\n", m->rank, grp_strerror(rc));
-		return 1;
-	}
+	int rc = 0;
 	void *payload = calloc(1, o->size ? o->size : 1);
 	for (unsigned i = 0; is_sender(o, m->rank) && i < o->messages && !rc; i++)
 		rc = grp_send(g, payload, o->size);

@@ -129,15 +129,10 @@ static int group_member(const struct local_member *m, const struct options *o)
 {
 	struct delivery_count d;
 	delivery_count_init(&d);
-	grp_config *cfg = local_member_config(m);
-	if (!cfg || grp_config_set(cfg, "multicast.senders", "0"))
+	grp_t *g = perf_join(m, "0", NULL, count_delivery, &d);
+	if (!g)
 		return 1;
-	grp_callbacks cb = { .size = sizeof cb, .deliver = count_delivery };
-	grp_t *g;
-	int rc = grp_join(cfg, &cb, &d, &g);
-	grp_config_free(cfg);
-	if (rc)
-		return 1;
+	int rc = 0;
 	report_idle_cpu(m, o->seconds);
 	double *rtt = calloc(o->pings, sizeof *rtt);
 	for (unsigned i = 0; rtt && i < o->pings && !rc; i++) {

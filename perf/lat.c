@@ -108,15 +108,10 @@ static int member(const struct local_member *m, void *arg)
 	for (size_t w = 0; w < N_SIZES; w++)
 		if (!(s.us[w] = calloc(per_size, sizeof(double))))
 			return 1;
-	grp_config *cfg = local_member_config(m);
-	if (!cfg || grp_config_set(cfg, "multicast.senders", "0"))
+	grp_t *g = perf_join(m, "0", NULL, on_deliver, &s);
+	if (!g)
 		return 1;
-	grp_callbacks cb = { .size = sizeof cb, .deliver = on_deliver };
-	grp_t *g;
-	int rc = grp_join(cfg, &cb, &s, &g);
-	grp_config_free(cfg);
-	if (rc)
-		return 1;
+	int rc;
 	uint64_t total = (uint64_t)per_size * N_SIZES;
 	rc = m->rank == 0 ? send_all(g, &s, o, m) : wait_delivered(&s, total);
 	for (size_t w = 0; w < N_SIZES && !rc && m->rank != 0; w++)

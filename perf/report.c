@@ -78,3 +78,21 @@ void perf_collect(struct local_group *lg, unsigned n, FILE *csv, perf_line_fn sh
 		}
 	}
 }
+
+grp_t *perf_join(const struct local_member *m, const char *senders, const char *max_payload,
+		 void (*deliver)(grp_t *g, const grp_delivery *msg, void *user), void *user)
+{
+	grp_config *cfg = local_member_config(m);
+	grp_callbacks cb = { .size = sizeof cb, .deliver = deliver };
+	grp_t *g = NULL;
+	int rc = cfg ? grp_config_set(cfg, "multicast.senders", senders) : GRP_ENOMEM;
+	if (!rc && max_payload)
+		rc = grp_config_set(cfg, "multicast.max_smc_payload", max_payload);
+	if (!rc)
+		rc = grp_join(cfg, &cb, user, &g);
+	if (rc)
+		fprintf(stderr, "member %u: cannot join: %s\n", m->rank,
+			rc == GRP_ECONFIG && cfg ? grp_config_error(cfg) : grp_strerror(rc));
+	grp_config_free(cfg);
+	return rc ? NULL : g;
+}

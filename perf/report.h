@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include <group/group.h>
+
 #include "localgroup.h"
 
 /* Sorts v in place and returns the p-th percentile (0..100). */
@@ -26,6 +28,12 @@ typedef void (*perf_line_fn)(const char *line, void *arg);
  * not NULL, and hands it to show. */
 void perf_collect(struct local_group *lg, unsigned n, FILE *csv, perf_line_fn show, void *arg,
 		  unsigned timeout_ms);
+
+/* Joins this member's group with only `senders` sending ("all", "0",
+ * "0,2", ...) and, when max_payload is not NULL, that
+ * multicast.max_smc_payload. NULL, with the reason on stderr, if it cannot. */
+grp_t *perf_join(const struct local_member *m, const char *senders, const char *max_payload,
+		 void (*deliver)(grp_t *g, const grp_delivery *msg, void *user), void *user);
 
 /* A "[label done/total]" line on stderr. */
 void perf_progress(const char *label, unsigned done, unsigned total);
