@@ -157,7 +157,8 @@ int main(int argc, char **argv)
 		default: goto usage;
 		}
 	}
-	if (o.members < 1 || o.members > 64 || o.messages < 2 ||
+	/* Bandwidth needs bytes: 0-byte messages have no raw-write ceiling. */
+	if (o.members < 1 || o.members > 64 || o.messages < 2 || o.size == 0 ||
 	    (strcmp(o.pattern, "all") && strcmp(o.pattern, "half") && strcmp(o.pattern, "one")))
 		goto usage;
 	double raw_mbps;
