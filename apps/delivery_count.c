@@ -5,11 +5,7 @@
 void delivery_count_init(struct delivery_count *c)
 {
 	pthread_mutex_init(&c->lock, NULL);
-	pthread_condattr_t attr;
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&c->cond, &attr);
-	pthread_condattr_destroy(&attr);
+	clock_cond_init_monotonic(&c->cond);
 	c->count = 0;
 }
 

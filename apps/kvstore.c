@@ -35,6 +35,7 @@
 
 #include <group/group.h>
 
+#include "clock.h"
 #include "localgroup.h"
 
 #define WIRE_VERSION 1
@@ -316,14 +317,9 @@ struct result {
 static int replica_init(struct replica *r)
 {
 	*r = (struct replica){ 0 };
-	pthread_condattr_t attr;
 	if (map_init(&r->map) != 0)
 		return -1;
-	/* The bounded wait must not stretch or shrink if the wall clock jumps. */
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&r->all_delivered, &attr);
-	pthread_condattr_destroy(&attr);
+	clock_cond_init_monotonic(&r->all_delivered);
 	pthread_mutex_init(&r->lock, NULL);
 	return 0;
 }
@@ -430,9 +426,7 @@ static int expect_load(struct replica *r, const grp_config *cfg, unsigned rank, 
 
 static int wait_all_delivered(struct replica *r, unsigned rank)
 {
-	struct timespec until;
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += WAIT_S;
+	struct timespec until = clock_monotonic_in_ms(WAIT_S * 1000u);
 	int rc = 0;
 	pthread_mutex_lock(&r->lock);
 	while (r->delivered < r->expected && rc == 0)

@@ -2,6 +2,7 @@
 #ifndef GRP_CLOCK_H
 #define GRP_CLOCK_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -40,6 +41,17 @@ static inline struct timespec clock_monotonic_in_ms(unsigned ms)
 		ts.tv_nsec -= 1000000000L;
 	}
 	return ts;
+}
+
+/* A condition variable whose timed waits use CLOCK_MONOTONIC, so that a
+ * bounded wait neither stretches nor shrinks when the wall clock jumps. */
+static inline void clock_cond_init_monotonic(pthread_cond_t *cond)
+{
+	pthread_condattr_t attr;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(cond, &attr);
+	pthread_condattr_destroy(&attr);
 }
 
 #endif

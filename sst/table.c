@@ -110,11 +110,7 @@ int sst_open_bulk(const grp_config *cfg, const grp_sst_layout *layout,
 	sst->user = user;
 	pthread_mutex_init(&sst->pred_lock, NULL);
 	pthread_mutex_init(&sst->wait_lock, NULL);
-	pthread_condattr_t cond_attr;
-	pthread_condattr_init(&cond_attr);
-	pthread_condattr_setclock(&cond_attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&sst->wait_cond, &cond_attr);
-	pthread_condattr_destroy(&cond_attr);
+	clock_cond_init_monotonic(&sst->wait_cond);
 	int rc = open_table(sst, cfg, layout, bulk);
 	if (rc) {
 		grp_sst_close(sst);
