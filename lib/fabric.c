@@ -34,7 +34,12 @@ struct fab_peer {
 	unsigned id;
 	struct fid_ep *ep;
 	atomic_int state;
-	atomic_long outstanding; /* posted writes whose local completion is pending */
+	/* Signaled writes posted, and their local completions. Posting is
+	 * serialised so that a count names a prefix of the send queue, whose
+	 * completions arrive in posting order on a reliable connection. */
+	pthread_mutex_t post_lock;
+	atomic_uint_fast64_t posted;
+	atomic_uint_fast64_t completed;
 };
 
 struct fab_mr {
@@ -59,7 +64,7 @@ struct fab_domain {
 	bool prov_key;
 	size_t inject_size;
 	size_t rx_size;
-	long tx_size;
+	uint64_t tx_size;
 	atomic_uint_fast64_t next_key;
 	/* Serialises connection-event handling and peer creation. */
 	pthread_mutex_t eq_lock;
@@ -176,7 +181,7 @@ static int open_info(struct fab_domain *dom)
 	dom->rx_cq_data = dom->info->mode & FI_RX_CQ_DATA;
 	dom->inject_size = dom->info->tx_attr->inject_size;
 	dom->rx_size = dom->info->rx_attr->size;
-	dom->tx_size = (long)dom->info->tx_attr->size;
+	dom->tx_size = dom->info->tx_attr->size;
 	log_info(MOD, "provider %s domain %s: inject %zu, tx %zu, rx %zu, mr_mode 0x%llx%s",
 		 dom->info->fabric_attr->prov_name, dom->info->domain_attr->name, dom->inject_size,
 		 dom->info->tx_attr->size, dom->rx_size, (unsigned long long)mr_mode,
@@ -258,6 +263,7 @@ void fab_domain_close(struct fab_domain *dom)
 			continue;
 		if (p->ep)
 			close_fid(&p->ep->fid, "endpoint");
+		pthread_mutex_destroy(&p->post_lock);
 		free(p);
 	}
 	close_fid(dom->pep ? &dom->pep->fid : NULL, "passive endpoint");
@@ -362,7 +368,9 @@ static struct fab_peer *peer_create(struct fab_domain *dom, unsigned id, enum pe
 	p->dom = dom;
 	p->id = id;
 	atomic_init(&p->state, state);
-	atomic_init(&p->outstanding, 0);
+	atomic_init(&p->posted, 0);
+	atomic_init(&p->completed, 0);
+	pthread_mutex_init(&p->post_lock, NULL);
 	atomic_store_explicit(&dom->peers[id], p, memory_order_release);
 	return p;
 }
@@ -546,7 +554,7 @@ static void handle_completion(struct fab_domain *dom, const struct fi_cq_data_en
 		return;
 	}
 	if (p)
-		atomic_fetch_sub_explicit(&p->outstanding, 1, memory_order_release);
+		atomic_fetch_add_explicit(&p->completed, 1, memory_order_release);
 }
 
 static void handle_cq_error(struct fab_domain *dom)
@@ -558,7 +566,7 @@ static void handle_cq_error(struct fab_domain *dom)
 	if (!p)
 		return;
 	if (!(err.flags & (FI_RECV | FI_REMOTE_CQ_DATA)))
-		atomic_fetch_sub_explicit(&p->outstanding, 1, memory_order_release);
+		atomic_fetch_add_explicit(&p->completed, 1, memory_order_release);
 	if (err.err == FI_ECANCELED)
 		return;
 	char why[200];
@@ -615,6 +623,12 @@ void fab_wake(struct fab_domain *dom)
 	fi_cq_signal(dom->cq);
 }
 
+static uint64_t outstanding(struct fab_peer *p)
+{
+	uint64_t completed = atomic_load_explicit(&p->completed, memory_order_acquire);
+	return atomic_load_explicit(&p->posted, memory_order_relaxed) - completed;
+}
+
 static ssize_t post_write(struct fab_domain *dom, struct fab_peer *p, const struct fab_mr *local,
 			  size_t local_off, uint64_t raddr, uint64_t key, size_t len, uint32_t data,
 			  bool signaled)
@@ -622,10 +636,12 @@ static ssize_t post_write(struct fab_domain *dom, struct fab_peer *p, const stru
 	const uint8_t *src = local->buf + local_off;
 	if (!signaled && len <= dom->inject_size)
 		return fi_inject_writedata(p->ep, src, len, data, 0, raddr, key);
-	atomic_fetch_add_explicit(&p->outstanding, 1, memory_order_relaxed);
+	pthread_mutex_lock(&p->post_lock);
+	atomic_fetch_add_explicit(&p->posted, 1, memory_order_relaxed);
 	ssize_t rc = fi_writedata(p->ep, src, len, fi_mr_desc(local->mr), data, 0, raddr, key, p);
 	if (rc)
-		atomic_fetch_sub_explicit(&p->outstanding, 1, memory_order_relaxed);
+		atomic_fetch_sub_explicit(&p->posted, 1, memory_order_relaxed);
+	pthread_mutex_unlock(&p->post_lock);
 	return rc;
 }
 
@@ -647,7 +663,7 @@ static int write_to(struct fab_domain *dom, unsigned id, const struct fab_mr *lo
 			/* Completions of signaled writes pile up in the shared CQ
 			 * unless someone reads them; reading them here bounds
 			 * what a fast writer leaves there to one send queue. */
-			if (atomic_load_explicit(&p->outstanding, memory_order_relaxed) >= dom->tx_size)
+			if (outstanding(p) >= dom->tx_size)
 				cq_drain(dom);
 			return 0;
 		}
@@ -682,13 +698,27 @@ int fab_fence(struct fab_domain *dom, unsigned id, const struct fab_mr *local, s
 	return rc ? rc : fab_flush(dom, id, timeout_ms);
 }
 
+uint64_t fab_write_ticket(struct fab_domain *dom, unsigned id)
+{
+	struct fab_peer *p = peer_get(dom, id);
+	return p ? atomic_load_explicit(&p->posted, memory_order_relaxed) : 0;
+}
+
+bool fab_write_completed(struct fab_domain *dom, unsigned id, uint64_t ticket)
+{
+	struct fab_peer *p = peer_get(dom, id);
+	return !p || atomic_load_explicit(&p->completed, memory_order_acquire) >= ticket ||
+	       atomic_load_explicit(&p->state, memory_order_acquire) == PEER_FAILED;
+}
+
 int fab_flush(struct fab_domain *dom, unsigned id, unsigned timeout_ms)
 {
 	struct fab_peer *p = peer_get(dom, id);
 	if (!p)
 		return GRP_EINVAL;
 	uint64_t deadline = clock_deadline_ms(timeout_ms);
-	while (atomic_load_explicit(&p->outstanding, memory_order_acquire) > 0) {
+	uint64_t ticket = fab_write_ticket(dom, id);
+	while (!fab_write_completed(dom, id, ticket)) {
 		if (atomic_load_explicit(&p->state, memory_order_acquire) == PEER_FAILED)
 			return GRP_EPEER;
 		if (clock_ms_left(deadline) == 0)

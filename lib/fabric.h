@@ -88,6 +88,11 @@ int fab_write(struct fab_domain *dom, unsigned id, const struct fab_mr *local, s
  * connection every earlier write to the peer has then landed too. */
 int fab_fence(struct fab_domain *dom, unsigned id, const struct fab_mr *local, size_t local_off,
 	      const struct fab_remote_region *remote, size_t remote_off, unsigned timeout_ms);
+/* A mark after every write posted to peer `id` so far, and whether all of
+ * them have completed locally (or the peer failed). Relies on completions
+ * arriving in posting order, as on a reliable connection. */
+uint64_t fab_write_ticket(struct fab_domain *dom, unsigned id);
+bool fab_write_completed(struct fab_domain *dom, unsigned id, uint64_t ticket);
 /* Waits until every write posted to peer `id` has completed locally. */
 int fab_flush(struct fab_domain *dom, unsigned id, unsigned timeout_ms);
 

@@ -27,10 +27,13 @@ int sst_open_bulk(const grp_config *cfg, const grp_sst_layout *layout,
 
 /* Writes len bytes at `offset` of our bulk region to the same offset of
  * member `row`'s, with data | SST_BULK_DATA_FLAG as remote CQ data. The
- * bytes must stay unchanged until sst_bulk_flush returns. GRP_EPEER if the
+ * bytes must stay unchanged until sst_bulk_completed says so. GRP_EPEER if the
  * member failed. */
 int sst_bulk_write(grp_sst *sst, unsigned row, size_t offset, size_t len, uint32_t data);
-/* Waits until every bulk write to `row` has completed locally. */
-int sst_bulk_flush(grp_sst *sst, unsigned row, unsigned timeout_ms);
+/* A mark after every write posted to `row` so far, and whether those have
+ * all completed locally (or the member failed): the bytes they read may
+ * then change. */
+uint64_t sst_bulk_ticket(grp_sst *sst, unsigned row);
+bool sst_bulk_completed(grp_sst *sst, unsigned row, uint64_t ticket);
 
 #endif

@@ -225,7 +225,12 @@ int sst_bulk_write(grp_sst *sst, unsigned row, size_t offset, size_t len, uint32
 			 len, data | SST_BULK_DATA_FLAG);
 }
 
-int sst_bulk_flush(grp_sst *sst, unsigned row, unsigned timeout_ms)
+uint64_t sst_bulk_ticket(grp_sst *sst, unsigned row)
 {
-	return fab_flush(sst->dom, row, timeout_ms);
+	return fab_write_ticket(sst->dom, row);
+}
+
+bool sst_bulk_completed(grp_sst *sst, unsigned row, uint64_t ticket)
+{
+	return fab_write_completed(sst->dom, row, ticket);
 }
