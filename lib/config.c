@@ -120,7 +120,8 @@ static const struct key_def key_table[] = {
 	{
 		.section = "multicast", .name = "max_smc_payload", .type = KEY_UINT,
 		.default_text = "10240", .u = { 0, 1048576 },
-		.help = "Largest message in bytes (the size of a send-window slot).",
+		.help = "Largest message in bytes that travels in a send-window slot; larger ones "
+			"travel by RDMC, up to rdmc.max_payload.",
 	},
 	{
 		.section = "multicast", .name = "window", .type = KEY_UINT,
@@ -141,8 +142,9 @@ static const struct key_def key_table[] = {
 	{
 		.section = "rdmc", .name = "max_payload", .type = KEY_UINT,
 		.default_text = "16777216", .u = { 1, 17179869184u },
-		.help = "Largest RDMC message in bytes; every member registers one receive buffer "
-			"of this size per member.",
+		.help = "Largest RDMC message in bytes. Raw RDMC registers one buffer of this size "
+			"per member, ordered multicast two per sender (none when it is not above "
+			"multicast.max_smc_payload).",
 	},
 	{
 		.section = "rdmc", .name = "block_size", .type = KEY_UINT,

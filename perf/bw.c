@@ -97,7 +97,8 @@ static int multicast_member(const struct local_member *m, void *arg)
 	char senders[256], size[32];
 	senders_text(o, senders, sizeof senders);
 	snprintf(size, sizeof size, "%zu", o->size);
-	grp_t *g = perf_join(m, senders, size, on_deliver, &c);
+	const char *settings[] = { "multicast.max_smc_payload", size, NULL };
+	grp_t *g = perf_join(m, senders, settings, on_deliver, &c);
 	if (!g)
 		return 1;
 	int rc = 0;

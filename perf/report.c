@@ -79,15 +79,15 @@ void perf_collect(struct local_group *lg, unsigned n, FILE *csv, perf_line_fn sh
 	}
 }
 
-grp_t *perf_join(const struct local_member *m, const char *senders, const char *max_payload,
+grp_t *perf_join(const struct local_member *m, const char *senders, const char *const *settings,
 		 void (*deliver)(grp_t *g, const grp_delivery *msg, void *user), void *user)
 {
 	grp_config *cfg = local_member_config(m);
 	grp_callbacks cb = { .size = sizeof cb, .deliver = deliver };
 	grp_t *g = NULL;
 	int rc = cfg ? grp_config_set(cfg, "multicast.senders", senders) : GRP_ENOMEM;
-	if (!rc && max_payload)
-		rc = grp_config_set(cfg, "multicast.max_smc_payload", max_payload);
+	for (size_t i = 0; !rc && settings && settings[i]; i += 2)
+		rc = grp_config_set(cfg, settings[i], settings[i + 1]);
 	if (!rc)
 		rc = grp_join(cfg, &cb, user, &g);
 	if (rc)

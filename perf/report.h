@@ -30,9 +30,10 @@ void perf_collect(struct local_group *lg, unsigned n, FILE *csv, perf_line_fn sh
 		  unsigned timeout_ms);
 
 /* Joins this member's group with only `senders` sending ("all", "0",
- * "0,2", ...) and, when max_payload is not NULL, that
- * multicast.max_smc_payload. NULL, with the reason on stderr, if it cannot. */
-grp_t *perf_join(const struct local_member *m, const char *senders, const char *max_payload,
+ * "0,2", ...) and the settings, key and value in turn, up to a NULL key
+ * (settings itself may be NULL). NULL, with the reason on stderr, if it
+ * cannot. */
+grp_t *perf_join(const struct local_member *m, const char *senders, const char *const *settings,
 		 void (*deliver)(grp_t *g, const grp_delivery *msg, void *user), void *user);
 
 /* A "[label done/total]" line on stderr. */

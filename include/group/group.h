@@ -23,6 +23,14 @@
  * grp_send, grp_send_reserve/commit and grp_leave are safe from any thread;
  * sends from several threads are serialised.
  *
+ * Large messages: a message above multicast.max_smc_payload (up to
+ * rdmc.max_payload) travels by RDMC, the binomial pipeline, instead of
+ * through the send window's slots; it keeps its place in the same total
+ * order. Each sender has two RDMC buffers, so one large message crosses the
+ * group while the one before waits to be delivered everywhere; a third
+ * waits for the first. Memory: every member registers 2 x rdmc.max_payload
+ * per sender (set rdmc.max_payload <= max_smc_payload to have none).
+ *
  * Errors: every call returns 0 or a negative GRP_E* code (group/error.h);
  * a call that fails has no effect. */
 #ifndef GROUP_GROUP_H
@@ -84,16 +92,18 @@ typedef struct grp_callbacks {
 
 /* Starts (or joins, once every member listed in cfg has) the group and
  * returns when every member is connected. Reads group.*, member.*, fabric.*,
- * engine.* and multicast.* from cfg (see grp_config_dump).
+ * engine.*, multicast.* and rdmc.* from cfg (see grp_config_dump).
  * Errors: GRP_EINVAL (NULL, no deliver callback, reserved callbacks set),
- * GRP_ECONFIG (bad senders list, window, payload), GRP_EPROVIDER,
+ * GRP_ECONFIG (bad senders list, window, payload; rdmc.max_payload above
+ * 4 GiB - 1), GRP_EPROVIDER,
  * GRP_EFABRIC, GRP_EPROTO (members disagree on layout), GRP_ETIMEDOUT,
  * GRP_EPEER, GRP_ENOMEM. */
 GRP_API int grp_join(const grp_config *cfg, const grp_callbacks *callbacks, void *user,
 		     grp_t **out);
 
 /* Multicasts a copy of len bytes (buf is reusable on return) in total order.
- * Blocks while the send window is full, unless multicast.nonblocking is set
+ * Blocks while the send window is full (for a large message: also while
+ * both its RDMC buffers are in use), unless multicast.nonblocking is set
  * or the call comes from a callback: then GRP_EAGAIN.
  * Errors: GRP_EMSGSIZE (len > grp_max_msg_size), GRP_EINVAL (this member is
  * not a sender, or NULL buf with len > 0), GRP_EAGAIN, GRP_ETIMEDOUT
@@ -102,15 +112,18 @@ GRP_API int grp_join(const grp_config *cfg, const grp_callbacks *callbacks, void
  * open). */
 GRP_API int grp_send(grp_t *g, const void *buf, size_t len);
 
-/* Zero-copy send: lends the next slot of the send window, len bytes at
- * *slot, to fill and then pass to grp_send_commit (same len). At most one
- * reservation is open per group. Same errors and blocking as grp_send. */
+/* Zero-copy send: lends the next slot of the send window (for a large
+ * message, the next RDMC buffer: registered memory the pipeline sends
+ * from), len bytes at *slot, to fill and then pass to grp_send_commit. At
+ * most one reservation is open per group. Same errors and blocking as
+ * grp_send. */
 GRP_API int grp_send_reserve(grp_t *g, size_t len, void **slot);
 /* Multicasts the reserved slot. GRP_EINVAL if slot is not the open
  * reservation. */
 GRP_API int grp_send_commit(grp_t *g, void *slot);
 
-/* The largest message grp_send accepts. */
+/* The largest message grp_send accepts: rdmc.max_payload rounded up to
+ * whole rdmc.block_size blocks, or multicast.max_smc_payload if larger. */
 GRP_API size_t grp_max_msg_size(const grp_t *g);
 /* This member's rank in group.members. */
 GRP_API unsigned grp_rank(const grp_t *g);

@@ -129,9 +129,58 @@ static uint64_t null_target(const grp_t *g)
 	return order_null_target(eff, g->lay.S, (unsigned)g->my_sender);
 }
 
+static struct slot_header slot_header_of(grp_t *g, unsigned member, uint64_t k)
+{
+	struct slot_header h;
+	memcpy(&h, epoch_slot(g, member, k), sizeof h);
+	return h;
+}
+
+static unsigned slot_buffer(const struct slot_header *h)
+{
+	return h->flags >> SLOT_BUFFER_SHIFT;
+}
+
 static bool slot_valid(const grp_t *g, const struct slot_header *h, uint64_t k)
 {
-	return h->stamp == k + 1 && h->len <= g->lay.payload && (h->flags & ~SLOT_NULL) == 0;
+	if (h->stamp != k + 1)
+		return false;
+	if (!(h->flags & SLOT_LARGE))
+		return h->len <= g->lay.payload && (h->flags & ~SLOT_NULL) == 0;
+	return g->relay && h->len > g->lay.payload && h->len <= g->max_msg &&
+	       slot_buffer(h) < RDMC_MAX_BUFFERS &&
+	       (h->flags & ((1u << SLOT_BUFFER_SHIFT) - 1)) == SLOT_LARGE;
+}
+
+/* Whether sender s's message k, whose header we hold, is here whole. */
+static bool arrived(grp_t *g, unsigned s, uint64_t k)
+{
+	struct slot_header h = slot_header_of(g, g->senders[s], k);
+	return !(h.flags & SLOT_LARGE) || rdmc_relay_completed(g->relay, s, slot_buffer(&h)) == k + 1;
+}
+
+/* Checks sender s's new headers and hands the large messages among them
+ * to RDMC; stops at one whose buffer is not released yet. */
+static void scan(grp_t *g, unsigned s, uint64_t sent)
+{
+	unsigned m = g->senders[s];
+	for (uint64_t k = g->scanned[s]; k < sent; k++) {
+		struct slot_header h = slot_header_of(g, m, k);
+		if (!slot_valid(g, &h, k)) {
+			wedge(g, "pushed a corrupt slot", m);
+			return;
+		}
+		if (h.flags & SLOT_LARGE) {
+			int rc = rdmc_relay_start(g->relay, s, slot_buffer(&h), k + 1, h.len);
+			if (rc == GRP_EBUSY)
+				return;
+			if (rc) {
+				wedge(g, "sent a large message RDMC cannot take", m);
+				return;
+			}
+		}
+		g->scanned[s] = k + 1;
+	}
 }
 
 /* Takes in what other senders pushed; returns whether anything arrived. */
@@ -142,17 +191,14 @@ static bool receive(grp_t *g)
 		unsigned m = g->senders[s];
 		if ((int)s == g->my_sender || g->sender_gone[s])
 			continue;
-		uint64_t sent = grp_sst_load_u64(g->sst, m, g->lay.sent);
-		for (uint64_t k = g->received[s]; k < sent; k++) {
-			struct slot_header h;
-			memcpy(&h, epoch_slot(g, m, k), sizeof h);
-			if (!slot_valid(g, &h, k)) {
-				wedge(g, "pushed a corrupt slot", m);
-				return changed;
-			}
-		}
-		if (sent > g->received[s]) {
-			g->received[s] = sent;
+		scan(g, s, grp_sst_load_u64(g->sst, m, g->lay.sent));
+		if (atomic_load(&g->wedged))
+			return changed;
+		uint64_t k = g->received[s];
+		while (k < g->scanned[s] && arrived(g, s, k))
+			k++;
+		if (k > g->received[s]) {
+			g->received[s] = k;
 			changed = true;
 		}
 	}
@@ -186,9 +232,24 @@ static void fill_nulls(grp_t *g)
 /* Bytes of slot k that carry data: the header and the used payload. */
 static size_t slot_used(grp_t *g, uint64_t k)
 {
-	struct slot_header h;
-	memcpy(&h, epoch_slot(g, g->me, k), sizeof h);
-	return SLOT_HEADER_BYTES + h.len;
+	struct slot_header h = slot_header_of(g, g->me, k);
+	return SLOT_HEADER_BYTES + (h.flags & SLOT_LARGE ? 0 : h.len);
+}
+
+/* Our large messages among slots [from, to) start on their way; their
+ * buffers were released before they were filled. */
+static void start_large(grp_t *g, uint64_t from, uint64_t to)
+{
+	for (uint64_t k = from; k < to; k++) {
+		struct slot_header h = slot_header_of(g, g->me, k);
+		if (!(h.flags & SLOT_LARGE))
+			continue;
+		int rc = rdmc_relay_start(g->relay, (unsigned)g->my_sender, slot_buffer(&h), k + 1,
+					  h.len);
+		if (rc)
+			log_error(MOD, "our message %llu cannot start by RDMC: %s",
+				  (unsigned long long)k, grp_strerror(rc));
+	}
 }
 
 /* Pushes slots [from, to) as one write per contiguous run of the ring. */
@@ -221,6 +282,8 @@ static bool flush(grp_t *g)
 	bool changed = written > g->pushed;
 	if (changed) {
 		push_slots(g, g->pushed, written);
+		if (g->relay)
+			start_large(g, g->pushed, written);
 		g->pushed = written;
 		g->received[g->my_sender] = written;
 		grp_sst_store_u64(g->sst, g->lay.sent, written);
@@ -237,13 +300,14 @@ static void deliver_one(grp_t *g, uint64_t seq)
 	if (!present(g, m) && k >= grp_sst_load_u64(g->sst, m, g->lay.left) - 1)
 		return; /* a turn after its sender left: a null */
 	const uint8_t *slot = epoch_slot(g, m, k);
-	struct slot_header h;
-	memcpy(&h, slot, sizeof h);
+	struct slot_header h = slot_header_of(g, m, k);
 	if (h.flags & SLOT_NULL)
 		return;
 	grp_delivery d = {
 		.vid = g->vid, .sender = m, .index = g->messages_from[s]++, .seq = seq,
-		.data = slot + SLOT_HEADER_BYTES, .len = h.len,
+		.data = h.flags & SLOT_LARGE ? rdmc_relay_buffer(g->relay, s, slot_buffer(&h))
+					     : slot + SLOT_HEADER_BYTES,
+		.len = h.len,
 	};
 	g->cb.deliver(g, &d, g->user);
 }
@@ -272,6 +336,8 @@ static void progress(grp_sst *sst, void *arg)
 	grp_t *g = arg;
 	bool changed = receive(g);
 	changed |= flush(g);
+	if (g->relay && rdmc_relay_progress(g->relay))
+		changed |= receive(g);
 	if (changed)
 		publish_received(g);
 	uint64_t contiguous = contiguous_now(g);
@@ -303,16 +369,27 @@ static bool has_work(const grp_sst *sst, void *arg)
 		return false;
 	for (unsigned s = 0; s < g->lay.S; s++) {
 		unsigned m = g->senders[s];
-		if ((int)s != g->my_sender && !g->sender_gone[s] &&
-		    grp_sst_load_u64(sst, m, g->lay.sent) > g->received[s])
+		if ((int)s == g->my_sender || g->sender_gone[s])
+			continue;
+		if (grp_sst_load_u64(sst, m, g->lay.sent) > g->scanned[s] ||
+		    (g->received[s] < g->scanned[s] && arrived(g, s, g->received[s])))
 			return true;
 	}
+	if (g->relay && rdmc_relay_has_work(g->relay))
+		return true;
 	for (unsigned m = 0; m < g->n; m++)
 		if (m != g->me && present(g, m) && grp_sst_load_u64(sst, m, g->lay.left) != 0)
 			return true;
 	if (g->my_sender >= 0 && atomic_load_explicit(&g->next_k, memory_order_acquire) > g->pushed)
 		return true;
 	return null_due(g) || min_over_present(g, g->lay.contiguous) > g->delivered;
+}
+
+bool epoch_large_buffer_free(const grp_t *g)
+{
+	unsigned b = (unsigned)(g->large_sent % RDMC_MAX_BUFFERS);
+	return epoch_min_delivered(g) >= g->buffer_seq[b] &&
+	       rdmc_relay_released(g->relay, (unsigned)g->my_sender, b);
 }
 
 void epoch_on_failure(grp_sst *sst, unsigned row, int err, void *user)

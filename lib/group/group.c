@@ -8,6 +8,7 @@
 #include "group_internal.h"
 #include "log.h"
 #include "order.h"
+#include "sst_bulk.h"
 
 static const char *MOD = "group";
 
@@ -59,6 +60,30 @@ static bool callbacks_valid(const grp_callbacks *cb)
 	       (cb->size < sizeof *cb || (!cb->persisted && !cb->state_save && !cb->state_load));
 }
 
+/* Messages above a slot travel by RDMC, each sender a stream with its own
+ * buffers, so that one large message can cross the group while the
+ * previous one waits for stability. */
+static int create_relay(grp_t *g, const grp_config *cfg)
+{
+	struct rdmc_relay_params p;
+	int rc = rdmc_relay_params_from_config(cfg, &p);
+	if (rc)
+		return rc;
+	if (p.max_payload > UINT32_MAX) {
+		log_error(MOD, "rdmc.max_payload: ordered multicast carries at most %u bytes a message",
+			  UINT32_MAX);
+		return GRP_ECONFIG;
+	}
+	p.streams = g->lay.S;
+	p.stream_member = g->senders;
+	p.buffers = RDMC_MAX_BUFFERS;
+	rc = rdmc_relay_create(&p, &g->relay);
+	if (!rc)
+		g->max_msg = rdmc_relay_capacity(g->relay) < UINT32_MAX ? rdmc_relay_capacity(g->relay)
+									: UINT32_MAX;
+	return rc;
+}
+
 static int read_config(grp_t *g, const grp_config *cfg, grp_sst_layout *layout)
 {
 	const struct grp_hostport *members;
@@ -82,18 +107,24 @@ static int read_config(grp_t *g, const grp_config *cfg, grp_sst_layout *layout)
 	g->leave_timeout_ms = (unsigned)config_uint(cfg, "fabric.connect_timeout_ms");
 	rc = epoch_layout_init(&g->lay, g->n, S, (unsigned)config_uint(cfg, "multicast.window"),
 			       config_uint(cfg, "multicast.max_smc_payload"), layout);
-	if (rc)
+	if (rc) {
 		log_error(MOD, "multicast.window x multicast.max_smc_payload is too large for a row");
-	return rc;
+		return rc;
+	}
+	g->max_msg = g->lay.payload;
+	return config_uint(cfg, "rdmc.max_payload") > g->lay.payload ? create_relay(g, cfg) : 0;
 }
 
 static int alloc_epoch_state(grp_t *g)
 {
 	g->received = calloc(g->lay.S, sizeof *g->received);
+	g->scanned = calloc(g->lay.S, sizeof *g->scanned);
 	g->messages_from = calloc(g->lay.S, sizeof *g->messages_from);
 	g->sender_gone = calloc(g->lay.S, sizeof *g->sender_gone);
 	g->departed = calloc(g->n, sizeof *g->departed);
-	return g->received && g->messages_from && g->sender_gone && g->departed ? 0 : GRP_ENOMEM;
+	return g->received && g->scanned && g->messages_from && g->sender_gone && g->departed
+		       ? 0
+		       : GRP_ENOMEM;
 }
 
 static void report_first_view(grp_t *g)
@@ -134,7 +165,12 @@ GRP_API int grp_join(const grp_config *cfg, const grp_callbacks *callbacks, void
 			close(listen_fd);
 	} else {
 		grp_sst_callbacks scb = { .on_failure = epoch_on_failure };
-		rc = grp_sst_open(cfg, &layout, &scb, g, &g->sst);
+		struct sst_bulk bulk;
+		if (g->relay)
+			bulk = rdmc_relay_bulk(g->relay);
+		rc = sst_open_bulk(cfg, &layout, &scb, g, g->relay ? &bulk : NULL, &g->sst);
+		if (!rc && g->relay)
+			rdmc_relay_attach(g->relay, g->sst);
 	}
 	if (!rc)
 		rc = alloc_epoch_state(g);
@@ -146,8 +182,9 @@ GRP_API int grp_join(const grp_config *cfg, const grp_callbacks *callbacks, void
 		grp_free(g);
 		return rc;
 	}
-	log_info(MOD, "member %u joined view %u: %u members, %u senders, window %u, %zu-byte slots",
-		 g->me, g->vid, g->n, g->lay.S, g->lay.W, g->lay.payload);
+	log_info(MOD, "member %u joined view %u: %u members, %u senders, window %u, %zu-byte slots, "
+		 "messages up to %zu bytes",
+		 g->me, g->vid, g->n, g->lay.S, g->lay.W, g->lay.payload, g->max_msg);
 	*out = g;
 	return 0;
 }
@@ -164,30 +201,40 @@ static int send_blocked(grp_t *g)
 	return 0;
 }
 
-static bool window_open(const grp_t *g)
+/* Whether the next slot is free, and for a large message its buffer. */
+static bool window_open(const grp_t *g, bool large)
 {
 	uint64_t k = atomic_load(&g->next_k);
 	return order_slot_free(k, (unsigned)g->my_sender, g->lay.S, g->lay.W,
-			       epoch_min_delivered(g));
+			       epoch_min_delivered(g)) &&
+	       (!large || epoch_large_buffer_free(g));
 }
+
+struct slot_wait {
+	grp_t *g;
+	bool large;
+};
 
 static bool can_retry(const grp_sst *sst, void *arg)
 {
 	(void)sst;
-	grp_t *g = arg;
-	return atomic_load(&g->wedged) || atomic_load(&g->leaving) || window_open(g);
+	const struct slot_wait *w = arg;
+	return atomic_load(&w->g->wedged) || atomic_load(&w->g->leaving) ||
+	       window_open(w->g, w->large);
 }
 
-/* Takes send_lock and waits until the next slot is free. Returns with the
- * lock held on success only. */
-static int acquire_slot(grp_t *g)
+/* Takes send_lock and waits until the next slot (and for a large message
+ * the next RDMC buffer) is free. Returns with the lock held on success
+ * only. */
+static int acquire_slot(grp_t *g, bool large)
 {
+	struct slot_wait w = { g, large };
 	bool may_block = !g->nonblocking && !grp_sst_on_engine_thread(g->sst);
 	uint64_t waited_ms = 0;
 	pthread_mutex_lock(&g->send_lock);
 	for (;;) {
 		int rc = send_blocked(g);
-		if (!rc && window_open(g))
+		if (!rc && window_open(g, large))
 			return 0;
 		if (!rc && !may_block)
 			rc = GRP_EAGAIN;
@@ -202,7 +249,7 @@ static int acquire_slot(grp_t *g)
 		if (g->send_timeout_ms && g->send_timeout_ms - waited_ms < slice)
 			slice = (unsigned)(g->send_timeout_ms - waited_ms);
 		atomic_fetch_add(&g->window_waiters, 1);
-		grp_sst_wait(g->sst, can_retry, g, slice);
+		grp_sst_wait(g->sst, can_retry, &w, slice);
 		atomic_fetch_sub(&g->window_waiters, 1);
 		waited_ms += slice;
 		pthread_mutex_lock(&g->send_lock);
@@ -214,14 +261,22 @@ static struct slot_header *next_slot(grp_t *g)
 	return (struct slot_header *)epoch_slot(g, g->me, atomic_load(&g->next_k));
 }
 
+static bool is_large(const grp_t *g, size_t len)
+{
+	return len > g->lay.payload;
+}
+
 static int reserve(grp_t *g, size_t len, void **slot)
 {
-	if (len > g->lay.payload)
+	if (len > g->max_msg)
 		return GRP_EMSGSIZE;
-	int rc = acquire_slot(g);
+	int rc = acquire_slot(g, is_large(g, len));
 	if (rc)
 		return rc;
-	void *payload = (uint8_t *)next_slot(g) + SLOT_HEADER_BYTES;
+	void *payload = is_large(g, len)
+				? rdmc_relay_buffer(g->relay, (unsigned)g->my_sender,
+						    (unsigned)(g->large_sent % RDMC_MAX_BUFFERS))
+				: (uint8_t *)next_slot(g) + SLOT_HEADER_BYTES;
 	atomic_store(&g->reserved, payload);
 	g->reserved_len = len;
 	pthread_mutex_unlock(&g->send_lock);
@@ -239,6 +294,11 @@ static int commit(grp_t *g, void *slot)
 	}
 	uint64_t k = atomic_load(&g->next_k);
 	struct slot_header h = { .stamp = k + 1, .len = (uint32_t)g->reserved_len };
+	if (is_large(g, g->reserved_len)) {
+		unsigned b = (unsigned)(g->large_sent++ % RDMC_MAX_BUFFERS);
+		h.flags = SLOT_LARGE | b << SLOT_BUFFER_SHIFT;
+		g->buffer_seq[b] = order_seq(k, (unsigned)g->my_sender, g->lay.S) + 1;
+	}
 	memcpy(next_slot(g), &h, sizeof h);
 	atomic_store(&g->reserved, NULL);
 	atomic_store_explicit(&g->next_k, k + 1, memory_order_release);
@@ -300,7 +360,7 @@ GRP_API int grp_send(grp_t *g, const void *buf, size_t len)
 
 GRP_API size_t grp_max_msg_size(const grp_t *g)
 {
-	return g ? g->lay.payload : 0;
+	return g ? g->max_msg : 0;
 }
 
 GRP_API unsigned grp_rank(const grp_t *g)
@@ -378,8 +438,10 @@ GRP_API void grp_free(grp_t *g)
 		announce_departure(g);
 	}
 	grp_sst_close(g->sst);
+	rdmc_relay_free(g->relay);
 	free(g->senders);
 	free(g->received);
+	free(g->scanned);
 	free(g->messages_from);
 	free(g->sender_gone);
 	free(g->departed);

@@ -10,6 +10,8 @@
 #include <group/group.h>
 #include <group/sst.h>
 
+#include "relay.h"
+
 /* Each SMC slot starts with this header; the payload follows. */
 struct slot_header {
 	uint64_t stamp; /* the message's index k + 1, so a stale slot never passes */
@@ -17,6 +19,10 @@ struct slot_header {
 	uint32_t flags;
 };
 #define SLOT_NULL 1u
+/* The payload travels by RDMC in buffer (flags >> SLOT_BUFFER_SHIFT) of the
+ * sender's stream; the slot carries the header alone. */
+#define SLOT_LARGE 2u
+#define SLOT_BUFFER_SHIFT 8u
 #define SLOT_HEADER_BYTES 16u
 
 /* Offsets of an epoch's columns in an SST row (DESIGN §4). The counters
@@ -44,6 +50,8 @@ struct grp {
 	int my_sender;      /* my sender rank, -1 if I only receive */
 	unsigned *senders;  /* member rank of each sender */
 	uint32_t vid;
+	struct rdmc_relay *relay; /* NULL when every message fits a slot */
+	size_t max_msg;
 	bool nonblocking;
 	unsigned send_timeout_ms;
 	unsigned leave_timeout_ms;
@@ -54,6 +62,9 @@ struct grp {
 	uint64_t pushed;             /* messages pushed to the others */
 	void *_Atomic reserved;      /* payload of an open reservation */
 	size_t reserved_len;
+	uint64_t large_sent;         /* our messages sent by RDMC */
+	/* Per RDMC buffer of ours: global sequence + 1 of the message it holds. */
+	uint64_t buffer_seq[RDMC_MAX_BUFFERS];
 	atomic_bool leaving;
 	bool sealed;                 /* departure announced: nothing more is pushed */
 	atomic_uint active_calls; /* send calls in progress: grp_leave waits them out */
@@ -61,6 +72,7 @@ struct grp {
 
 	/* Engine thread only. */
 	uint64_t *received; /* per sender: messages received contiguously */
+	uint64_t *scanned;  /* per sender: headers checked, their RDMC transfers started */
 	bool *sender_gone;  /* per sender: left, all its messages received */
 	atomic_bool *departed; /* per member; read by app threads for the window */
 	uint64_t delivered;
@@ -75,6 +87,8 @@ int epoch_layout_init(struct epoch_layout *lay, unsigned n, unsigned S, unsigned
 		      size_t payload, grp_sst_layout *sst_layout);
 /* Lowest delivered count over members still present (the window's edge). */
 uint64_t epoch_min_delivered(const grp_t *g);
+/* Whether our RDMC buffer for the next large message may be refilled. */
+bool epoch_large_buffer_free(const grp_t *g);
 /* Registers the engine-side protocol on g->sst. */
 int epoch_start(grp_t *g);
 /* Called by the SST on a peer failure. */

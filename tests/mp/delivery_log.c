@@ -14,9 +14,10 @@ static uint64_t mix(uint64_t x)
 	return x ^ (x >> 33);
 }
 
-size_t payload_for(unsigned sender, uint64_t k, size_t max_len, uint8_t *buf)
+size_t payload_for(unsigned sender, uint64_t k, const struct payload_sizes *sizes, uint8_t *buf)
 {
 	uint64_t state = mix(((uint64_t)sender << 40) ^ k ^ 0x5bd1e995u);
+	size_t max_len = (state >> 62) == 0 ? sizes->max_len : sizes->small_max;
 	size_t len = (size_t)(state % (max_len + 1));
 	for (size_t i = 0; i < len; i++) {
 		if (i % 8 == 0)
@@ -76,10 +77,10 @@ static struct entry *read_log(const char *dir, unsigned rank, size_t *count, cha
 }
 
 static int check_one(const struct entry *v, size_t count, unsigned n, const unsigned char *is_sender,
-		     uint64_t per_sender, size_t max_len, char *err, size_t err_len)
+		     uint64_t per_sender, const struct payload_sizes *sizes, char *err, size_t err_len)
 {
 	uint64_t *next = calloc(n, sizeof *next);
-	uint8_t *buf = malloc(max_len + 1);
+	uint8_t *buf = malloc(sizes->max_len + 1);
 	int rc = next && buf ? 0 : -1;
 	for (size_t i = 0; i < count && !rc; i++) {
 		const struct entry *e = &v[i];
@@ -91,7 +92,7 @@ static int check_one(const struct entry *v, size_t count, unsigned n, const unsi
 				 " (FIFO, gap or duplicate)", i, e->sender, e->index, next[e->sender]);
 			rc = -1;
 		} else {
-			size_t len = payload_for(e->sender, e->index, max_len, buf);
+			size_t len = payload_for(e->sender, e->index, sizes, buf);
 			if (len != e->len || payload_hash(buf, len) != e->hash) {
 				snprintf(err, err_len, "delivery %zu: sender %u index %" PRIu64
 					 " has the wrong payload (invented or corrupt)", i, e->sender,
@@ -115,13 +116,14 @@ static int check_one(const struct entry *v, size_t count, unsigned n, const unsi
 }
 
 int delivery_log_check(const char *dir, unsigned n, const unsigned char *is_sender,
-		       uint64_t per_sender, size_t max_len, char *err, size_t err_len)
+		       uint64_t per_sender, const struct payload_sizes *sizes, char *err,
+		       size_t err_len)
 {
 	size_t first_count = 0;
 	struct entry *first = read_log(dir, 0, &first_count, err, err_len);
 	if (!first)
 		return -1;
-	int rc = check_one(first, first_count, n, is_sender, per_sender, max_len, err, err_len);
+	int rc = check_one(first, first_count, n, is_sender, per_sender, sizes, err, err_len);
 	for (unsigned r = 1; r < n && !rc; r++) {
 		size_t count;
 		struct entry *v = read_log(dir, r, &count, err, err_len);

@@ -11,9 +11,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Fills buf (room for max_len bytes) with message k of sender; returns its
- * length, in [0, max_len]. */
-size_t payload_for(unsigned sender, uint64_t k, size_t max_len, uint8_t *buf);
+/* Message lengths: one message in four is in [0, max_len], the others in
+ * [0, small_max] (so with small_max == max_len, all of them). */
+struct payload_sizes {
+	size_t small_max, max_len;
+};
+
+/* Fills buf (room for sizes->max_len bytes) with message k of sender;
+ * returns its length. */
+size_t payload_for(unsigned sender, uint64_t k, const struct payload_sizes *sizes, uint8_t *buf);
 
 /* FNV-1a over the bytes. */
 uint64_t payload_hash(const void *data, size_t len);
@@ -24,6 +30,7 @@ uint64_t payload_hash(const void *data, size_t len);
  * anyone else, every payload as payload_for made it. Returns 0, or -1 with
  * the first violation in err. */
 int delivery_log_check(const char *dir, unsigned n, const unsigned char *is_sender,
-		       uint64_t per_sender, size_t max_len, char *err, size_t err_len);
+		       uint64_t per_sender, const struct payload_sizes *sizes, char *err,
+		       size_t err_len);
 
 #endif

@@ -1,9 +1,12 @@
 /* Ordered multicast: groups of 2..5 members with all, half or one sender,
- * messages of random size in [0, max_smc_payload]; every member logs its
- * deliveries and the checker verifies total order, FIFO, completeness and
- * payloads. Plus bad input on a single-member group. */
+ * messages of random size in [0, max_smc_payload], and mixed streams where
+ * one message in four may be large enough to travel by RDMC; every member
+ * logs its deliveries and the checker verifies total order, FIFO,
+ * completeness and payloads. Plus bad input on a single-member group,
+ * departures, and kill -9 in mid-stream (small and large messages). */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <inttypes.h>
@@ -29,11 +32,21 @@
 #define PAYLOAD 10240u
 #define WAIT_S 120
 
+/* Mixed streams: slots of MIXED_SMC bytes, RDMC up to MIXED_MAX in
+ * MIXED_BLOCK blocks (16 of them at most, so the pipeline has depth). */
+#define MIXED_MESSAGES 400u
+#define MIXED_SMC 4096u
+#define MIXED_MAX (256u * 1024u)
+#define MIXED_BLOCK (16u * 1024u)
+
 enum pattern { ALL, HALF, ONE };
 
 struct run {
 	enum pattern pattern;
 	unsigned n;
+	bool mixed;
+	unsigned messages; /* per sender */
+	struct payload_sizes sizes;
 	char dir[256];
 	unsigned char is_sender[8];
 };
@@ -71,18 +84,30 @@ static void senders_text(const struct run *r, char *buf, size_t len)
 			off += (size_t)snprintf(buf + off, len - off, "%s%u", off ? "," : "", i);
 }
 
-static int send_all(grp_t *g, unsigned rank)
+static int send_all(grp_t *g, unsigned rank, const struct run *r)
 {
-	uint8_t buf[PAYLOAD];
-	for (uint64_t k = 0; k < MESSAGES; k++) {
-		size_t len = payload_for(rank, k, PAYLOAD, buf);
-		int rc = grp_send(g, buf, len);
-		if (rc) {
+	uint8_t *buf = malloc(r->sizes.max_len);
+	int rc = buf ? 0 : GRP_ENOMEM;
+	for (uint64_t k = 0; k < r->messages && !rc; k++) {
+		size_t len = payload_for(rank, k, &r->sizes, buf);
+		rc = grp_send(g, buf, len);
+		if (rc)
 			fprintf(stderr, "member %u: grp_send %" PRIu64 ": %s\n", rank, k, grp_strerror(rc));
-			return 20;
-		}
 	}
-	return 0;
+	free(buf);
+	return rc ? 20 : 0;
+}
+
+/* The keys of a mixed run, as text for grp_config_set. */
+static int configure_mixed(grp_config *cfg)
+{
+	char smc[16], max[16], block[16];
+	snprintf(smc, sizeof smc, "%u", MIXED_SMC);
+	snprintf(max, sizeof max, "%u", MIXED_MAX);
+	snprintf(block, sizeof block, "%u", MIXED_BLOCK);
+	return grp_config_set(cfg, "multicast.max_smc_payload", smc) ||
+	       grp_config_set(cfg, "rdmc.max_payload", max) ||
+	       grp_config_set(cfg, "rdmc.block_size", block);
 }
 
 static int member(const struct local_member *m, void *arg)
@@ -94,11 +119,12 @@ static int member(const struct local_member *m, void *arg)
 	unsigned n_senders = 0;
 	for (unsigned i = 0; i < r->n; i++)
 		n_senders += r->is_sender[i];
-	struct member_state st = { .expected = (uint64_t)n_senders * MESSAGES };
+	struct member_state st = { .expected = (uint64_t)n_senders * r->messages };
 	delivery_count_init(&st.delivered);
 	st.log = fopen(path, "w");
 	grp_config *cfg = local_member_config(m);
-	if (!st.log || !cfg || grp_config_set(cfg, "multicast.senders", senders))
+	if (!st.log || !cfg || grp_config_set(cfg, "multicast.senders", senders) ||
+	    (r->mixed && configure_mixed(cfg)))
 		return 10;
 	grp_callbacks cb = { .size = sizeof cb, .deliver = on_deliver, .view = on_view };
 	grp_t *g;
@@ -108,7 +134,12 @@ static int member(const struct local_member *m, void *arg)
 		fprintf(stderr, "member %u: grp_join: %s\n", m->rank, grp_strerror(rc));
 		return 11;
 	}
-	rc = r->is_sender[m->rank] ? send_all(g, m->rank) : 0;
+	if (r->mixed && grp_max_msg_size(g) != MIXED_MAX) {
+		fprintf(stderr, "member %u: largest message %zu\n", m->rank, grp_max_msg_size(g));
+		rc = 15;
+	}
+	if (!rc && r->is_sender[m->rank])
+		rc = send_all(g, m->rank, r);
 	if (!rc && delivery_count_await(&st.delivered, st.expected, WAIT_S * 1000u) != 0) {
 		fprintf(stderr, "member %u: delivered %" PRIu64 " of %" PRIu64 "\n", m->rank,
 			delivery_count_get(&st.delivered), st.expected);
@@ -123,9 +154,14 @@ static int member(const struct local_member *m, void *arg)
 	return rc ? rc : st.bad_view ? 14 : 0;
 }
 
-static void run_pattern(unsigned n, enum pattern pattern)
+static void run_pattern(unsigned n, enum pattern pattern, bool mixed)
 {
-	struct run r = { .pattern = pattern, .n = n };
+	struct run r = {
+		.pattern = pattern, .n = n, .mixed = mixed,
+		.messages = mixed ? MIXED_MESSAGES : MESSAGES,
+		.sizes = mixed ? (struct payload_sizes){ MIXED_SMC, MIXED_MAX }
+			       : (struct payload_sizes){ PAYLOAD, PAYLOAD },
+	};
 	snprintf(r.dir, sizeof r.dir, "/tmp/grp-multicast-XXXXXX");
 	assert_non_null(mkdtemp(r.dir));
 	unsigned count = pattern == ALL ? n : pattern == HALF ? (n + 1) / 2 : 1;
@@ -143,9 +179,10 @@ static void run_pattern(unsigned n, enum pattern pattern)
 		assert_int_equal(status[i], 0);
 	}
 	char err[512];
-	int rc = delivery_log_check(r.dir, n, r.is_sender, MESSAGES, PAYLOAD, err, sizeof err);
+	int rc = delivery_log_check(r.dir, n, r.is_sender, r.messages, &r.sizes, err, sizeof err);
 	if (rc)
-		fprintf(stderr, "%u members, pattern %d: %s (logs kept in %s)\n", n, pattern, err, r.dir);
+		fprintf(stderr, "%u members, pattern %d%s: %s (logs kept in %s)\n", n, pattern,
+			mixed ? " mixed" : "", err, r.dir);
 	assert_int_equal(rc, 0);
 	char cmd[300];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", r.dir);
@@ -156,12 +193,20 @@ static void run_pattern(unsigned n, enum pattern pattern)
 	static void test_##n##_members_##p(void **state) \
 	{ \
 		(void)state; \
-		run_pattern(n, p); \
+		run_pattern(n, p, false); \
 	}
 PATTERN_TEST(2, ALL) PATTERN_TEST(2, HALF) PATTERN_TEST(2, ONE)
 PATTERN_TEST(3, ALL) PATTERN_TEST(3, HALF) PATTERN_TEST(3, ONE)
 PATTERN_TEST(4, ALL) PATTERN_TEST(4, HALF) PATTERN_TEST(4, ONE)
 PATTERN_TEST(5, ALL) PATTERN_TEST(5, HALF) PATTERN_TEST(5, ONE)
+
+#define MIXED_TEST(n, p) \
+	static void test_##n##_members_##p##_mixed(void **state) \
+	{ \
+		(void)state; \
+		run_pattern(n, p, true); \
+	}
+MIXED_TEST(2, ONE) MIXED_TEST(3, ALL) MIXED_TEST(4, HALF) MIXED_TEST(5, ALL)
 
 /* The single-member checks run in a member process too: the test process
  * itself never opens a fabric, since forking after a verbs device is open
@@ -206,12 +251,16 @@ static void on_count(grp_t *g, const grp_delivery *m, void *user)
 
 static const grp_callbacks counting = { .size = sizeof counting, .deliver = count_delivery };
 
-/* Joins a fresh single-member group that counts its deliveries. */
-static grp_t *join_singleton(int *delivered)
+/* Joins a fresh single-member group that counts its deliveries, with
+ * slots of PAYLOAD bytes and RDMC up to rdmc_max bytes (1: none). */
+static grp_t *join_singleton(int *delivered, const char *rdmc_max)
 {
 	grp_config *cfg = singleton_config();
 	grp_t *g = NULL;
-	if (cfg && grp_join(cfg, &counting, delivered, &g) != 0)
+	if (!cfg || grp_config_set(cfg, "multicast.max_smc_payload", "10240") ||
+	    grp_config_set(cfg, "rdmc.max_payload", rdmc_max) ||
+	    grp_config_set(cfg, "rdmc.block_size", "4096") ||
+	    grp_join(cfg, &counting, delivered, &g) != 0)
 		g = NULL;
 	grp_config_free(cfg);
 	return g;
@@ -222,7 +271,7 @@ static int bad_input_member(const struct local_member *m, void *arg)
 	(void)m;
 	(void)arg;
 	int delivered = 0;
-	grp_t *g = join_singleton(&delivered);
+	grp_t *g = join_singleton(&delivered, "1");
 	CHECK(g);
 	CHECK(grp_max_msg_size(g) == PAYLOAD);
 	static uint8_t big[PAYLOAD + 1];
@@ -255,6 +304,61 @@ static int bad_input_member(const struct local_member *m, void *arg)
 	CHECK(grp_config_set(cfg, "multicast.window", "0") == GRP_ECONFIG);
 	CHECK(grp_config_set(cfg, "multicast.max_smc_payload", "-1") == GRP_ECONFIG);
 	grp_config_free(cfg);
+	CHECK((cfg = singleton_config()));
+	CHECK(grp_config_set(cfg, "rdmc.max_payload", "4294967296") == 0);
+	CHECK(grp_join(cfg, &counting, NULL, &g) == GRP_ECONFIG);
+	grp_config_free(cfg);
+	return 0;
+}
+
+/* A single member with RDMC: large messages, copied and zero-copy, are
+ * delivered in order among small ones; one byte above the largest is
+ * refused. rdmc.max_payload 100000 in 4096-byte blocks holds 102400. */
+#define SINGLETON_LARGE 102400u
+
+static void check_singleton_delivery(grp_t *g, const grp_delivery *m, void *user)
+{
+	(void)g;
+	int *seen = user;
+	size_t want = (*seen % 2) ? SINGLETON_LARGE - (size_t)*seen : (size_t)*seen;
+	const uint8_t *b = m->data;
+	bool ok = m->len == want && m->index == (uint64_t)*seen;
+	for (size_t i = 0; ok && i < m->len; i++)
+		ok = b[i] == (uint8_t)(i + (size_t)*seen);
+	*seen = ok ? *seen + 1 : -1000000;
+}
+
+static int singleton_large_member(const struct local_member *m, void *arg)
+{
+	(void)m;
+	(void)arg;
+	grp_config *cfg = singleton_config();
+	CHECK(cfg);
+	CHECK(grp_config_set(cfg, "rdmc.max_payload", "100000") == 0);
+	CHECK(grp_config_set(cfg, "rdmc.block_size", "4096") == 0);
+	grp_callbacks cb = { .size = sizeof cb, .deliver = check_singleton_delivery };
+	int seen = 0;
+	grp_t *g;
+	CHECK(grp_join(cfg, &cb, &seen, &g) == 0);
+	grp_config_free(cfg);
+	CHECK(grp_max_msg_size(g) == SINGLETON_LARGE);
+	static uint8_t buf[SINGLETON_LARGE + 1];
+	CHECK(grp_send(g, buf, sizeof buf) == GRP_EMSGSIZE);
+	for (int i = 0; i < 40; i++) {
+		size_t len = (i % 2) ? SINGLETON_LARGE - (size_t)i : (size_t)i;
+		uint8_t *dst = buf;
+		void *slot = NULL;
+		if (i % 4 == 3) {
+			CHECK(grp_send_reserve(g, len, &slot) == 0);
+			dst = slot;
+		}
+		for (size_t b = 0; b < len; b++)
+			dst[b] = (uint8_t)(b + (size_t)i);
+		CHECK(slot ? grp_send_commit(g, slot) == 0 : grp_send(g, buf, len) == 0);
+	}
+	CHECK(grp_leave(g) == 0);
+	grp_free(g);
+	CHECK(seen == 40);
 	return 0;
 }
 
@@ -264,7 +368,7 @@ static int singleton_member(const struct local_member *m, void *arg)
 	(void)m;
 	(void)arg;
 	int delivered = 0;
-	grp_t *g = join_singleton(&delivered);
+	grp_t *g = join_singleton(&delivered, "1");
 	CHECK(g);
 	for (int i = 0; i < 100; i++)
 		CHECK(grp_send(g, &i, sizeof i) == 0);
@@ -344,29 +448,34 @@ static void test_free_without_leave_is_a_departure(void **state)
 /* kill -9 of a member in mid-stream: the survivors' view is wedged, and
  * they learn it as GRP_EPEER from grp_send (never a hang or a crash), then
  * leave and free cleanly. The victim reports "ready" once it has delivered
- * a first round, then sends until killed. */
+ * a first round, then sends messages of *arg bytes until killed: small
+ * ones through the slots, or large ones (2 MB) in mid-pipeline. */
 static int killed_member(const struct local_member *m, void *arg)
 {
-	(void)arg;
+	const size_t *len = arg;
 	struct delivery_count delivered;
 	delivery_count_init(&delivered);
 	grp_t *g = join_after_first_round(m, &delivered);
 	CHECK(g);
+	uint8_t *buf = calloc(1, *len);
+	CHECK(buf);
 	local_member_report(m, "ready");
 	int rc = 0;
-	for (unsigned i = 0; rc == 0; i++)
-		rc = grp_send(g, &i, sizeof i);
+	for (unsigned i = 0; rc == 0; i++) {
+		memcpy(buf, &i, sizeof i);
+		rc = grp_send(g, buf, *len);
+	}
 	CHECK(rc == GRP_EPEER);
+	free(buf);
 	grp_leave(g);
 	grp_free(g);
 	delivery_count_destroy(&delivered);
 	return 0;
 }
 
-static void test_kill9_wedges_survivors(void **state)
+static void kill_in_mid_stream(size_t len)
 {
-	(void)state;
-	struct local_group *lg = local_group_start(3, killed_member, NULL);
+	struct local_group *lg = local_group_start(3, killed_member, &len);
 	assert_non_null(lg);
 	char line[32];
 	for (unsigned r = 0; r < 3; r++) {
@@ -381,6 +490,18 @@ static void test_kill9_wedges_survivors(void **state)
 	assert_int_equal(status[0], 0);
 	assert_int_equal(status[1], 0);
 	assert_int_equal(status[2], 128 + SIGKILL);
+}
+
+static void test_kill9_wedges_survivors(void **state)
+{
+	(void)state;
+	kill_in_mid_stream(sizeof(unsigned));
+}
+
+static void test_kill9_during_large_messages(void **state)
+{
+	(void)state;
+	kill_in_mid_stream(2000000);
 }
 
 static void run_alone(local_member_fn fn)
@@ -404,19 +525,29 @@ static void test_singleton_delivers(void **state)
 	run_alone(singleton_member);
 }
 
+static void test_singleton_large(void **state)
+{
+	(void)state;
+	run_alone(singleton_large_member);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_singleton_delivers),
+		cmocka_unit_test(test_singleton_large),
 		cmocka_unit_test(test_free_without_leave_is_a_departure),
 		cmocka_unit_test(test_kill9_wedges_survivors),
+		cmocka_unit_test(test_kill9_during_large_messages),
 		cmocka_unit_test(test_2_members_ALL), cmocka_unit_test(test_2_members_HALF),
 		cmocka_unit_test(test_2_members_ONE), cmocka_unit_test(test_3_members_ALL),
 		cmocka_unit_test(test_3_members_HALF), cmocka_unit_test(test_3_members_ONE),
 		cmocka_unit_test(test_4_members_ALL), cmocka_unit_test(test_4_members_HALF),
 		cmocka_unit_test(test_4_members_ONE), cmocka_unit_test(test_5_members_ALL),
 		cmocka_unit_test(test_5_members_HALF), cmocka_unit_test(test_5_members_ONE),
+		cmocka_unit_test(test_2_members_ONE_mixed), cmocka_unit_test(test_3_members_ALL_mixed),
+		cmocka_unit_test(test_4_members_HALF_mixed), cmocka_unit_test(test_5_members_ALL_mixed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

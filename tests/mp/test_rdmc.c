@@ -41,8 +41,10 @@ struct receiver {
 /* Message `seq` of `sender`: fixed-size patterned, or payload_for's. */
 static size_t make_message(const struct plan *p, unsigned sender, uint64_t seq, uint8_t *buf)
 {
-	if (!p->fixed_len)
-		return payload_for(sender, seq, p->max_payload, buf);
+	if (!p->fixed_len) {
+		struct payload_sizes sizes = { p->max_payload, p->max_payload };
+		return payload_for(sender, seq, &sizes, buf);
+	}
 	for (size_t i = 0; i < p->fixed_len; i++)
 		buf[i] = (uint8_t)((i * 131u) ^ (i >> 13) ^ (sender * 7u) ^ seq);
 	return p->fixed_len;
