@@ -5,14 +5,22 @@
  * ceilings of the same machine measured in the same run (memcpy, and raw
  * one-sided writes of each size).
  *
- * Every message carries its sender's clock at its first send; each member
- * times from the earliest such start it sees to its last delivery (all
- * members share one clock on one host). Only messages from other members
- * count, in both modes; "aggregate" adds up every member's delivered bytes
- * per second, which for one sender is the replication bandwidth (delivered
- * x (n-1)).
+ * Each sender first sends one untimed message per RDMC buffer it has (raw:
+ * one, ordered: two), so that the first touch of every receive buffer —
+ * page faults worth ~10 % of a 100 MB transfer here — stays out of the
+ * figure, and waits until those are delivered. Every timed message then
+ * carries its sender's clock at its first timed send; each member times
+ * from the earliest such start it sees to its last delivery (all members
+ * share one clock on one host). Only messages from other members count, in
+ * both modes; "aggregate" adds up every member's delivered bytes per
+ * second, which for one sender is the replication bandwidth (delivered x
+ * (n-1)).
  *
- *   sweep [-n MAX_MEMBERS] [-q] [-o DIR]      (-q: quick, for the demo)
+ *   sweep [-n MAX_MEMBERS] [-q] [-s SIZE] [-p PATTERN] [-m MESSAGES] [-r REPS] [-o DIR]
+ * -q: quick, for the demo (fewer messages, one repetition); -s
+ * 100MB|1MB|10KB and -p all|half|one run only that size or pattern; -m sets
+ * the messages per sender; every figure is the median of -r runs (3), raw
+ * and ordered taking turns.
  * Output: a table with ordered / raw per row, DIR/sweep.csv, DIR/sweep.png. */
 #include <getopt.h>
 #include <stdio.h>
@@ -28,6 +36,7 @@
 #include "report.h"
 
 #define WAIT_MS 600000u
+#define MAX_REPS 15u
 
 struct size_plan {
 	const char *label;
@@ -36,9 +45,9 @@ struct size_plan {
 };
 
 static const struct size_plan sizes[] = {
-	{ "100MB", 100000000, 1u << 20, 4, 2 },
-	{ "1MB", 1000000, 1u << 18, 200, 40 },
-	{ "10KB", 10240, 16384, 2000, 300 },
+	{ "100MB", 100000000, 1u << 20, 10, 2 },
+	{ "1MB", 1000000, 1u << 18, 1000, 40 },
+	{ "10KB", 10240, 16384, 5000, 300 },
 };
 static const char *const patterns[] = { "all", "half", "one" };
 enum mode { RAW, ORDERED };
@@ -51,24 +60,28 @@ struct run {
 	unsigned senders; /* ranks n-senders .. n-1 send */
 };
 
-/* Written by the delivering thread only until the count is awaited. */
+/* Written by the delivering thread only until the counts are awaited. */
 struct counted {
-	struct delivery_count messages;
+	struct delivery_count from_others, own;
 	unsigned me;
-	uint64_t bytes, start_ns, last_ns;
+	uint64_t bytes, start_ns, last_ns; /* timed messages from others */
 };
 
+/* A warm-up message carries 0 where a timed one has its sender's start. */
 static void count(struct counted *c, unsigned sender, const void *data, size_t len)
 {
-	if (sender == c->me)
+	if (sender == c->me) {
+		delivery_count_add(&c->own);
 		return;
+	}
 	uint64_t started;
 	memcpy(&started, data, sizeof started);
-	if (started < c->start_ns)
-		c->start_ns = started;
-	c->bytes += len;
-	c->last_ns = clock_now_ns();
-	delivery_count_add(&c->messages);
+	if (started) {
+		c->start_ns = started < c->start_ns ? started : c->start_ns;
+		c->bytes += len;
+		c->last_ns = clock_now_ns();
+	}
+	delivery_count_add(&c->from_others);
 }
 
 static void on_message(grp_rdmc *r, unsigned sender, uint64_t seq, const void *data, size_t len,
@@ -131,31 +144,49 @@ static void close_endpoint(struct endpoint *e)
 	grp_rdmc_close(e->raw);
 }
 
+/* Sends `count` messages stamped with `started` (0: warm-up). */
+static int send_stamped(struct endpoint *e, uint8_t *buf, size_t len, unsigned count,
+			uint64_t started)
+{
+	memcpy(buf, &started, sizeof started);
+	int rc = 0;
+	for (unsigned i = 0; i < count && !rc; i++)
+		rc = send_one(e, buf, len);
+	return rc;
+}
+
 static int member(const struct local_member *m, void *arg)
 {
 	const struct run *run = arg;
 	struct counted c = { .me = m->rank, .start_ns = UINT64_MAX };
-	delivery_count_init(&c.messages);
+	delivery_count_init(&c.from_others);
+	delivery_count_init(&c.own);
 	struct endpoint e = { NULL, NULL };
 	int rc = open_endpoint(m, run, &c, &e);
 	bool sends = m->rank >= m->n - run->senders;
+	unsigned from_others = run->senders - (sends ? 1 : 0);
+	unsigned warmup = run->mode == ORDERED ? 2 : 1;
 	uint8_t *buf = calloc(1, run->size->bytes);
 	if (!buf)
 		rc = 1;
-	uint64_t started = clock_now_ns();
-	if (buf)
-		memcpy(buf, &started, sizeof started);
-	for (unsigned i = 0; sends && !rc && i < run->messages; i++)
-		rc = send_one(&e, buf, run->size->bytes);
-	unsigned from_others = run->senders - (sends ? 1 : 0);
+	if (!rc && sends)
+		rc = send_stamped(&e, buf, run->size->bytes, warmup, 0);
+	if (!rc && sends && run->mode == ORDERED)
+		rc = delivery_count_await(&c.own, warmup, WAIT_MS);
 	if (!rc)
-		rc = delivery_count_await(&c.messages, (uint64_t)from_others * run->messages, WAIT_MS);
+		rc = delivery_count_await(&c.from_others, (uint64_t)from_others * warmup, WAIT_MS);
+	if (!rc && sends)
+		rc = send_stamped(&e, buf, run->size->bytes, run->messages, clock_now_ns());
+	if (!rc)
+		rc = delivery_count_await(&c.from_others,
+					  (uint64_t)from_others * (warmup + run->messages), WAIT_MS);
 	if (!rc && from_others)
 		local_member_report(m, "%.3f",
 				    (double)c.bytes / ((double)(c.last_ns - c.start_ns) / 1e9) / 1e6);
 	free(buf);
 	close_endpoint(&e);
-	delivery_count_destroy(&c.messages);
+	delivery_count_destroy(&c.from_others);
+	delivery_count_destroy(&c.own);
 	return rc ? 1 : 0;
 }
 
@@ -193,12 +224,16 @@ static double memcpy_mbps(void)
 }
 
 /* One panel per size; a colour per sender pattern, raw solid, ordered
- * dashed, the raw-write ceiling of one link dotted. */
+ * dashed, the raw-write ceiling of one link dotted. The variable `sizes`
+ * names the panels. Rows of other series are NaN, which gnuplot takes for
+ * missing (1/0 would break the lines). gnuplot reads the script from a
+ * pipe, where a block must be on one line. */
 static const char *plot_script =
 	"set terminal pngcairo size 1500,520\n"
 	"set output outfile\n"
 	"set datafile separator ','\n"
-	"set multiplot layout 1,3 title 'Aggregate delivered MB/s (all receivers together), "
+	"set datafile missing NaN\n"
+	"set multiplot layout 1,words(sizes) title 'Aggregate delivered MB/s (all receivers together), "
 	"members on one host: raw RDMC (solid) and ordered multicast (dashed)'\n"
 	"set xlabel 'members'\n"
 	"set ylabel 'MB/s'\n"
@@ -206,18 +241,17 @@ static const char *plot_script =
 	"set yrange [0:*]\n"
 	"set key bottom right font ',8'\n"
 	"pats = 'all half one'\n"
-	"do for [s in '100MB 1MB 10KB'] {\n"
-	"  set title s.(s eq '10KB' ? ' (ordered: send-window slots)' : ' (ordered: RDMC)')\n"
-	"  plot for [i=1:3] 'sweep.csv' using (stringcolumn(1) eq s && stringcolumn(2) eq "
-	"word(pats,i) && stringcolumn(4) eq 'raw' ? $3 : 1/0):5 with linespoints lc i dt 1 "
-	"title word(pats,i).' raw', \\\n"
-	"       for [i=1:3] 'sweep.csv' using (stringcolumn(1) eq s && stringcolumn(2) eq "
-	"word(pats,i) && stringcolumn(4) eq 'ordered' ? $3 : 1/0):5 with linespoints lc i dt 2 "
-	"pt 6 title word(pats,i).' ordered', \\\n"
-	"       'sweep.csv' using (stringcolumn(1) eq s && stringcolumn(2) eq 'one' && "
-	"stringcolumn(4) eq 'raw' ? $3 : 1/0):7 with lines lc 'black' dt 3 "
-	"title 'raw write, one link'\n"
-	"}\n"
+	"do for [s in sizes] { "
+	"set title s.(s eq '10KB' ? ' (ordered: send-window slots)' : ' (ordered: RDMC)'); "
+	"plot for [i=1:3] 'sweep.csv' using (stringcolumn(1) eq s && stringcolumn(2) eq "
+	"word(pats,i) && stringcolumn(4) eq 'raw' ? $3 : NaN):5 with linespoints lc i dt 1 "
+	"title word(pats,i).' raw', "
+	"for [i=1:3] 'sweep.csv' using (stringcolumn(1) eq s && stringcolumn(2) eq "
+	"word(pats,i) && stringcolumn(4) eq 'ordered' ? $3 : NaN):5 with linespoints lc i dt 2 "
+	"pt 6 title word(pats,i).' ordered', "
+	"'sweep.csv' using (stringcolumn(1) eq s && stringcolumn(2) eq 'one' && "
+	"stringcolumn(4) eq 'raw' ? $3 : NaN):7 with lines lc 'black' dt 3 "
+	"title 'raw write, one link' }\n"
 	"unset multiplot\n";
 
 /* Runs one group and returns its aggregate MB/s, or a negative value. */
@@ -236,24 +270,59 @@ static double measure(unsigned n, const struct run *run)
 	return got.sum;
 }
 
+/* The median aggregate of each mode over `reps` runs, the modes taking
+ * turns so that a slow spell of the machine hits both. */
+static int measure_point(unsigned n, struct run *run, unsigned reps, double median[2])
+{
+	double got[2][MAX_REPS];
+	for (unsigned r = 0; r < reps; r++) {
+		for (enum mode mode = RAW; mode <= ORDERED; mode++) {
+			run->mode = mode;
+			got[mode][r] = measure(n, run);
+			if (got[mode][r] < 0)
+				return -1;
+		}
+	}
+	for (enum mode mode = RAW; mode <= ORDERED; mode++)
+		median[mode] = perf_percentile(got[mode], reps, 50);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	unsigned max_members = 6;
+	unsigned max_members = 6, messages = 0, reps = 3;
 	bool quick = false;
-	const char *dir = "perf-results";
+	const char *dir = "perf-results", *only_size = NULL, *only_pattern = NULL;
 	int opt;
-	while ((opt = getopt(argc, argv, "n:qo:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:qs:p:m:r:o:")) != -1) {
 		switch (opt) {
 		case 'n': max_members = (unsigned)atoi(optarg); break;
 		case 'q': quick = true; break;
+		case 's': only_size = optarg; break;
+		case 'p': only_pattern = optarg; break;
+		case 'm': messages = (unsigned)atoi(optarg); break;
+		case 'r': reps = (unsigned)atoi(optarg); break;
 		case 'o': dir = optarg; break;
 		default:
-			fprintf(stderr, "usage: %s [-n MAX_MEMBERS >= 2] [-q] [-o DIR]\n", argv[0]);
+			fprintf(stderr, "usage: %s [-n MAX_MEMBERS >= 2] [-q] [-s 100MB|1MB|10KB] "
+				"[-p all|half|one] [-m MESSAGES >= 1] [-r REPETITIONS 1..%u] [-o DIR]\n",
+				argv[0], MAX_REPS);
 			return 2;
 		}
 	}
-	if (max_members < 2 || max_members > 16) {
-		fprintf(stderr, "sweep: -n must be 2..16\n");
+	if (max_members < 2 || max_members > 16 || reps < 1 || reps > MAX_REPS) {
+		fprintf(stderr, "sweep: -n must be 2..16, -r 1..%u\n", MAX_REPS);
+		return 2;
+	}
+	if (quick)
+		reps = 1;
+	bool size_known = !only_size, pattern_known = !only_pattern;
+	for (size_t i = 0; i < 3; i++) {
+		size_known |= only_size && strcmp(only_size, sizes[i].label) == 0;
+		pattern_known |= only_pattern && strcmp(only_pattern, patterns[i]) == 0;
+	}
+	if (!size_known || !pattern_known || (optind < argc)) {
+		fprintf(stderr, "sweep: -s takes 100MB, 1MB or 10KB; -p all, half or one\n");
 		return 2;
 	}
 	FILE *csv = perf_csv_open(dir, "sweep.csv",
@@ -265,35 +334,36 @@ int main(int argc, char **argv)
 	       memcpy_mbps());
 	printf("  %-6s %-5s %7s %12s %12s %8s %12s\n", "size", "send", "members", "raw RDMC",
 	       "ordered", "ord/raw", "raw write");
-	unsigned total = 3 * 3 * (max_members - 1), done = 0;
+	unsigned total = (only_size ? 1 : 3) * (only_pattern ? 1 : 3) * (max_members - 1), done = 0;
 	int rc = 0;
 	for (size_t s = 0; s < 3 && !rc; s++) {
+		if (only_size && strcmp(only_size, sizes[s].label) != 0)
+			continue;
 		double ceiling = 0;
 		rc = rawlink_measure(sizes[s].bytes, quick ? 2e8 : 1e9, &ceiling);
 		for (size_t p = 0; p < 3 && !rc; p++) {
+			if (only_pattern && strcmp(only_pattern, patterns[p]) != 0)
+				continue;
 			for (unsigned n = 2; n <= max_members && !rc; n++) {
 				double aggregate[2];
 				struct run run = {
 					.size = &sizes[s],
-					.messages = quick ? sizes[s].quick_messages : sizes[s].messages,
+					.messages = messages       ? messages
+						    : quick ? sizes[s].quick_messages
+							    : sizes[s].messages,
 					.senders = p == 0 ? n : p == 1 ? (n + 1) / 2 : 1,
 				};
 				unsigned receivers = run.senders == 1 ? n - 1 : n;
-				for (enum mode mode = RAW; mode <= ORDERED && !rc; mode++) {
-					run.mode = mode;
-					aggregate[mode] = measure(n, &run);
-					if (aggregate[mode] < 0) {
-						fprintf(stderr, "sweep: %s %s %u members %s failed\n",
-							sizes[s].label, patterns[p], n, mode_names[mode]);
-						rc = 1;
-						break;
-					}
+				if (measure_point(n, &run, reps, aggregate) != 0) {
+					fprintf(stderr, "sweep: %s %s %u members failed\n",
+						sizes[s].label, patterns[p], n);
+					rc = 1;
+					break;
+				}
+				for (enum mode mode = RAW; mode <= ORDERED; mode++)
 					fprintf(csv, "%s,%s,%u,%s,%.1f,%.1f,%.1f\n", sizes[s].label,
 						patterns[p], n, mode_names[mode], aggregate[mode],
 						aggregate[mode] / receivers, ceiling);
-				}
-				if (rc)
-					break;
 				printf("  %-6s %-5s %7u %12.0f %12.0f %8.2f %12.0f\n", sizes[s].label,
 				       patterns[p], n, aggregate[RAW], aggregate[ORDERED],
 				       aggregate[ORDERED] / aggregate[RAW], ceiling);
@@ -303,7 +373,11 @@ int main(int argc, char **argv)
 		}
 	}
 	fclose(csv);
-	if (!rc)
-		perf_plot(dir, "sweep.png", plot_script);
+	if (!rc) {
+		char script[4096];
+		snprintf(script, sizeof script, "sizes = '%s'\n%s",
+			 only_size ? only_size : "100MB 1MB 10KB", plot_script);
+		perf_plot(dir, "sweep.png", script);
+	}
 	return rc ? 1 : 0;
 }

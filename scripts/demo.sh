@@ -17,7 +17,7 @@ section "ordered multicast throughput, 3 members, 10 KB messages, one sends"
 build/perf/bw -o "$out" -n 3 -s 10240 -p one -m 20000 2>/dev/null
 section "ordered multicast latency, 3 members, one message in flight"
 build/perf/lat -o "$out" -n 3 -i 1000
-section "large messages: raw RDMC bandwidth against group size (short sweep)"
+section "large messages: raw RDMC and ordered multicast against group size (short sweep)"
 build/perf/sweep -o "$out" -q -n 4 2>/dev/null
 section "replicated key-value store, 3 members, concurrent load"
 build/apps/kvstore --local 3 --ops 5000
