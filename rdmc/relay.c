@@ -314,6 +314,37 @@ static bool can_progress(const struct rdmc_relay *r, const struct transfer *t)
 	return st.send.peer < 0 || holds(r, t, st.send.block);
 }
 
+/* Each block reaches a member at exactly one step, from one peer: the
+ * schedule names who owes us each block we still lack. */
+static bool waits_on_gone(const struct rdmc_relay *r, const struct transfer *t, const bool *gone,
+			  unsigned *culprit)
+{
+	uint32_t rel = relative_rank(r, t);
+	unsigned root = r->stream_member[t->stream];
+	for (uint32_t step = 0; step < t->steps; step++) {
+		struct rdmc_step st;
+		rdmc_schedule_step(r->schedule, r->n, t->blocks, rel, step, &st);
+		if (st.recv.peer < 0 || holds(r, t, st.recv.block))
+			continue;
+		unsigned from = ((unsigned)st.recv.peer + root) % r->n;
+		if (gone[from]) {
+			*culprit = from;
+			return true;
+		}
+	}
+	return false;
+}
+
+bool rdmc_relay_stuck(const struct rdmc_relay *r, const bool *gone, unsigned *culprit)
+{
+	for (size_t i = 0; i < (size_t)r->streams * r->buffers; i++) {
+		const struct transfer *t = &r->t[i];
+		if (in_progress(t) && !is_sender(r, t) && waits_on_gone(r, t, gone, culprit))
+			return true;
+	}
+	return false;
+}
+
 bool rdmc_relay_has_work(const struct rdmc_relay *r)
 {
 	for (size_t i = 0; i < (size_t)r->streams * r->buffers; i++)

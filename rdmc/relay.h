@@ -72,6 +72,11 @@ uint64_t rdmc_relay_completed(const struct rdmc_relay *r, unsigned stream, unsig
  * has completed locally (true for a buffer never used). */
 bool rdmc_relay_released(const struct rdmc_relay *r, unsigned stream, unsigned buffer);
 
+/* Whether a message in progress here waits for a block that `gone` (a
+ * member that left and will never forward it) was to send us; if so, names
+ * that member in *culprit. */
+bool rdmc_relay_stuck(const struct rdmc_relay *r, const bool *gone, unsigned *culprit);
+
 /* Whether rdmc_relay_progress would post a block or complete a message. */
 bool rdmc_relay_has_work(const struct rdmc_relay *r);
 /* Posts what the schedules allow and completes what arrived whole; returns

@@ -22,7 +22,8 @@ int epoch_layout_init(struct epoch_layout *lay, unsigned n, unsigned S, unsigned
 	lay->contiguous = grp_sst_layout_add(sst_layout, sizeof(uint64_t), 1);
 	lay->delivered = grp_sst_layout_add(sst_layout, sizeof(uint64_t), 1);
 	lay->left = grp_sst_layout_add(sst_layout, sizeof(uint64_t), 1);
-	if (lay->slots == (size_t)-1 || lay->left == (size_t)-1)
+	lay->wedged = grp_sst_layout_add(sst_layout, sizeof(uint64_t), 1);
+	if (lay->slots == (size_t)-1 || lay->wedged == (size_t)-1)
 		return GRP_ECONFIG;
 	lay->counters_len = lay->left + sizeof(uint64_t) - lay->sent;
 	return 0;
@@ -57,12 +58,26 @@ uint64_t epoch_min_delivered(const grp_t *g)
 	return min_over_present(g, g->lay.delivered);
 }
 
+/* Stops this view here and tells the others, who stop too: a member that
+ * cannot go on would otherwise hold every delivery without a word. */
 static void wedge(grp_t *g, const char *why, unsigned member)
 {
 	if (atomic_exchange(&g->wedged, true))
 		return;
 	log_error(MOD, "view %u wedged: member %u %s; nothing more is sent or delivered "
 		  "in this view", g->vid, member, why);
+	grp_sst_store_u64(g->sst, g->lay.wedged, 1);
+	grp_sst_push(g->sst, g->lay.wedged, sizeof(uint64_t));
+}
+
+/* A member whose view is wedged, or -1. */
+static int wedged_member(const grp_t *g)
+{
+	for (unsigned m = 0; m < g->n; m++)
+		if (m != g->me && !grp_sst_row_failed(g->sst, m) &&
+		    grp_sst_load_u64(g->sst, m, g->lay.wedged) != 0)
+			return (int)m;
+	return -1;
 }
 
 /* Whether we hold every message member m sent before it left. */
@@ -88,6 +103,8 @@ static bool note_departures(grp_t *g)
 		for (unsigned s = 0; s < g->lay.S; s++)
 			if (g->senders[s] == m)
 				g->sender_gone[s] = true;
+		g->gone[m] = true;
+		g->departures++;
 		atomic_store_explicit(&g->departed[m], true, memory_order_release);
 		log_info(MOD, "member %u left", m);
 		changed = true;
@@ -330,6 +347,22 @@ static void publish_received(grp_t *g)
 		grp_sst_store_u64(g->sst, g->lay.received + s * sizeof(uint64_t), g->received[s]);
 }
 
+/* Views are static until view changes land, so a large message whose
+ * pipeline runs through a member that left cannot complete: the view
+ * wedges rather than wait for it forever. */
+static void wedge_if_stuck(grp_t *g)
+{
+	int m = wedged_member(g);
+	if (m >= 0) {
+		wedge(g, "wedged its view", (unsigned)m);
+		return;
+	}
+	unsigned culprit;
+	if (g->relay && g->departures && rdmc_relay_stuck(g->relay, g->gone, &culprit))
+		wedge(g, "left while a large message was to pass through it (RDMC needs a view "
+			 "change to route around it)", culprit);
+}
+
 static void progress(grp_sst *sst, void *arg)
 {
 	(void)sst;
@@ -338,6 +371,7 @@ static void progress(grp_sst *sst, void *arg)
 	changed |= flush(g);
 	if (g->relay && rdmc_relay_progress(g->relay))
 		changed |= receive(g);
+	wedge_if_stuck(g);
 	if (changed)
 		publish_received(g);
 	uint64_t contiguous = contiguous_now(g);
@@ -367,6 +401,8 @@ static bool has_work(const grp_sst *sst, void *arg)
 	grp_t *g = arg;
 	if (atomic_load_explicit(&g->wedged, memory_order_relaxed))
 		return false;
+	if (wedged_member(g) >= 0)
+		return true;
 	for (unsigned s = 0; s < g->lay.S; s++) {
 		unsigned m = g->senders[s];
 		if ((int)s == g->my_sender || g->sender_gone[s])

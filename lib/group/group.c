@@ -122,7 +122,9 @@ static int alloc_epoch_state(grp_t *g)
 	g->messages_from = calloc(g->lay.S, sizeof *g->messages_from);
 	g->sender_gone = calloc(g->lay.S, sizeof *g->sender_gone);
 	g->departed = calloc(g->n, sizeof *g->departed);
-	return g->received && g->scanned && g->messages_from && g->sender_gone && g->departed
+	g->gone = calloc(g->n, sizeof *g->gone);
+	return g->received && g->scanned && g->messages_from && g->sender_gone && g->departed &&
+			       g->gone
 		       ? 0
 		       : GRP_ENOMEM;
 }
@@ -445,6 +447,7 @@ GRP_API void grp_free(grp_t *g)
 	free(g->messages_from);
 	free(g->sender_gone);
 	free(g->departed);
+	free(g->gone);
 	pthread_mutex_destroy(&g->send_lock);
 	free(g);
 }

@@ -39,6 +39,7 @@ struct epoch_layout {
 	size_t delivered;  /* u64: global sequences delivered (nulls included) */
 	size_t left;       /* u64: 0, or messages sent + 1 once the member left */
 	size_t counters_len;
+	size_t wedged;     /* u64: 1 once the member's view is wedged */
 };
 
 struct grp {
@@ -75,6 +76,8 @@ struct grp {
 	uint64_t *scanned;  /* per sender: headers checked, their RDMC transfers started */
 	bool *sender_gone;  /* per sender: left, all its messages received */
 	atomic_bool *departed; /* per member; read by app threads for the window */
+	bool *gone;            /* per member: departed, as the relay wants it */
+	unsigned departures;
 	uint64_t delivered;
 	uint64_t *messages_from; /* per sender: application messages delivered (nulls not counted) */
 

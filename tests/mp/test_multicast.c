@@ -445,6 +445,48 @@ static void test_free_without_leave_is_a_departure(void **state)
 		assert_int_equal(status[i], 0);
 }
 
+/* Member 2 goes with grp_free after a first round while the others send
+ * large messages: views are static, so the pipeline cannot route around
+ * it. The survivors must learn it as GRP_EPEER (the view wedges), never
+ * hang; a survivor whose sends all went through would mean a stuck
+ * pipeline went unnoticed. */
+#define LARGE_AFTER_DEPARTURE 2000000u
+
+static int departure_large_member(const struct local_member *m, void *arg)
+{
+	(void)arg;
+	struct delivery_count delivered;
+	delivery_count_init(&delivered);
+	grp_t *g = join_after_first_round(m, &delivered);
+	CHECK(g);
+	if (m->rank == 2) {
+		grp_free(g);
+		return 0;
+	}
+	uint8_t *buf = calloc(1, LARGE_AFTER_DEPARTURE);
+	CHECK(buf);
+	int rc = 0;
+	for (unsigned i = 0; i < 1000 && rc == 0; i++)
+		rc = grp_send(g, buf, LARGE_AFTER_DEPARTURE);
+	free(buf);
+	CHECK(rc == GRP_EPEER);
+	grp_leave(g);
+	grp_free(g);
+	delivery_count_destroy(&delivered);
+	return 0;
+}
+
+static void test_departure_during_large_messages_wedges(void **state)
+{
+	(void)state;
+	struct local_group *lg = local_group_start(3, departure_large_member, NULL);
+	assert_non_null(lg);
+	int status[3];
+	local_group_finish(lg, (WAIT_S + 30) * 1000u, status);
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(status[i], 0);
+}
+
 /* kill -9 of a member in mid-stream: the survivors' view is wedged, and
  * they learn it as GRP_EPEER from grp_send (never a hang or a crash), then
  * leave and free cleanly. The victim reports "ready" once it has delivered
@@ -504,6 +546,78 @@ static void test_kill9_during_large_messages(void **state)
 	kill_in_mid_stream(2000000);
 }
 
+/* One 100 MB message by ordered multicast from member 3 to the other three,
+ * between two small ones: it arrives intact (content hash) and in its
+ * place. */
+#define HUNDRED_MB 100000000u
+
+static void fill_pattern(uint8_t *buf, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (uint8_t)((i * 131u) ^ (i >> 13));
+}
+
+struct big_receiver {
+	struct delivery_count delivered;
+	uint64_t want_hash;
+	int wrong;
+};
+
+static void check_big_delivery(grp_t *g, const grp_delivery *m, void *user)
+{
+	(void)g;
+	struct big_receiver *rx = user;
+	uint64_t i = delivery_count_get(&rx->delivered);
+	bool ok = m->sender == 3 && m->index == i;
+	if (i == 1)
+		ok = ok && m->len == HUNDRED_MB && payload_hash(m->data, m->len) == rx->want_hash;
+	else
+		ok = ok && m->len == 1 && *(const uint8_t *)m->data == (i == 0 ? 'a' : 'b');
+	rx->wrong += !ok;
+	delivery_count_add(&rx->delivered);
+}
+
+static int big_member(const struct local_member *m, void *arg)
+{
+	(void)arg;
+	uint8_t *big = malloc(HUNDRED_MB);
+	CHECK(big);
+	fill_pattern(big, HUNDRED_MB);
+	struct big_receiver rx = { .want_hash = payload_hash(big, HUNDRED_MB) };
+	delivery_count_init(&rx.delivered);
+	grp_config *cfg = local_member_config(m);
+	CHECK(cfg);
+	CHECK(grp_config_set(cfg, "multicast.senders", "3") == 0);
+	CHECK(grp_config_set(cfg, "rdmc.max_payload", "100000000") == 0);
+	grp_callbacks cb = { .size = sizeof cb, .deliver = check_big_delivery };
+	grp_t *g;
+	CHECK(grp_join(cfg, &cb, &rx, &g) == 0);
+	grp_config_free(cfg);
+	if (m->rank == 3) {
+		CHECK(grp_send(g, "a", 1) == 0);
+		CHECK(grp_send(g, big, HUNDRED_MB) == 0);
+		CHECK(grp_send(g, "b", 1) == 0);
+	}
+	free(big);
+	CHECK(delivery_count_await(&rx.delivered, 3, WAIT_S * 1000u) == 0);
+	CHECK(grp_leave(g) == 0);
+	grp_free(g);
+	CHECK(rx.wrong == 0);
+	delivery_count_destroy(&rx.delivered);
+	return 0;
+}
+
+static void test_100MB_ordered_to_4(void **state)
+{
+	(void)state;
+	struct local_group *lg = local_group_start(4, big_member, NULL);
+	assert_non_null(lg);
+	int status[4];
+	local_group_finish(lg, (WAIT_S + 30) * 1000u, status);
+	for (unsigned i = 0; i < 4; i++)
+		assert_int_equal(status[i], 0);
+}
+
 static void run_alone(local_member_fn fn)
 {
 	struct local_group *lg = local_group_start(1, fn, NULL);
@@ -538,8 +652,10 @@ int main(void)
 		cmocka_unit_test(test_singleton_delivers),
 		cmocka_unit_test(test_singleton_large),
 		cmocka_unit_test(test_free_without_leave_is_a_departure),
+		cmocka_unit_test(test_departure_during_large_messages_wedges),
 		cmocka_unit_test(test_kill9_wedges_survivors),
 		cmocka_unit_test(test_kill9_during_large_messages),
+		cmocka_unit_test(test_100MB_ordered_to_4),
 		cmocka_unit_test(test_2_members_ALL), cmocka_unit_test(test_2_members_HALF),
 		cmocka_unit_test(test_2_members_ONE), cmocka_unit_test(test_3_members_ALL),
 		cmocka_unit_test(test_3_members_HALF), cmocka_unit_test(test_3_members_ONE),
