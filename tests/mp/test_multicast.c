@@ -154,6 +154,17 @@ static int member(const struct local_member *m, void *arg)
 	return rc ? rc : st.bad_view ? 14 : 0;
 }
 
+/* Runs fn in n member processes and asserts that every one exits 0. */
+static void run_group(unsigned n, local_member_fn fn, void *arg)
+{
+	struct local_group *lg = local_group_start(n, fn, arg);
+	assert_non_null(lg);
+	int status[8];
+	local_group_finish(lg, (WAIT_S + 30) * 1000u, status);
+	for (unsigned i = 0; i < n; i++)
+		assert_int_equal(status[i], 0);
+}
+
 static void run_pattern(unsigned n, enum pattern pattern, bool mixed)
 {
 	struct run r = {
@@ -437,12 +448,7 @@ static int departure_member(const struct local_member *m, void *arg)
 static void test_free_without_leave_is_a_departure(void **state)
 {
 	(void)state;
-	struct local_group *lg = local_group_start(3, departure_member, NULL);
-	assert_non_null(lg);
-	int status[3];
-	local_group_finish(lg, (WAIT_S + 30) * 1000u, status);
-	for (unsigned i = 0; i < 3; i++)
-		assert_int_equal(status[i], 0);
+	run_group(3, departure_member, NULL);
 }
 
 /* Member 2 goes with grp_free after a first round while the others send
@@ -479,12 +485,7 @@ static int departure_large_member(const struct local_member *m, void *arg)
 static void test_departure_during_large_messages_wedges(void **state)
 {
 	(void)state;
-	struct local_group *lg = local_group_start(3, departure_large_member, NULL);
-	assert_non_null(lg);
-	int status[3];
-	local_group_finish(lg, (WAIT_S + 30) * 1000u, status);
-	for (unsigned i = 0; i < 3; i++)
-		assert_int_equal(status[i], 0);
+	run_group(3, departure_large_member, NULL);
 }
 
 /* kill -9 of a member in mid-stream: the survivors' view is wedged, and
@@ -610,21 +611,12 @@ static int big_member(const struct local_member *m, void *arg)
 static void test_100MB_ordered_to_4(void **state)
 {
 	(void)state;
-	struct local_group *lg = local_group_start(4, big_member, NULL);
-	assert_non_null(lg);
-	int status[4];
-	local_group_finish(lg, (WAIT_S + 30) * 1000u, status);
-	for (unsigned i = 0; i < 4; i++)
-		assert_int_equal(status[i], 0);
+	run_group(4, big_member, NULL);
 }
 
 static void run_alone(local_member_fn fn)
 {
-	struct local_group *lg = local_group_start(1, fn, NULL);
-	assert_non_null(lg);
-	int status;
-	local_group_finish(lg, WAIT_S * 1000u, &status);
-	assert_int_equal(status, 0);
+	run_group(1, fn, NULL);
 }
 
 static void test_bad_input(void **state)
