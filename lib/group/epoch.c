@@ -423,8 +423,10 @@ static bool has_work(const grp_sst *sst, void *arg)
 
 bool epoch_large_buffer_free(const grp_t *g)
 {
-	unsigned b = (unsigned)(g->large_sent % RDMC_MAX_BUFFERS);
-	return epoch_min_delivered(g) >= g->buffer_seq[b] &&
+	uint64_t sent = atomic_load_explicit(&g->large_sent, memory_order_relaxed);
+	unsigned b = (unsigned)(sent % RDMC_MAX_BUFFERS);
+	uint64_t holds = atomic_load_explicit(&g->buffer_seq[b], memory_order_relaxed);
+	return epoch_min_delivered(g) >= holds &&
 	       rdmc_relay_released(g->relay, (unsigned)g->my_sender, b);
 }
 

@@ -277,7 +277,8 @@ static int reserve(grp_t *g, size_t len, void **slot)
 		return rc;
 	void *payload = is_large(g, len)
 				? rdmc_relay_buffer(g->relay, (unsigned)g->my_sender,
-						    (unsigned)(g->large_sent % RDMC_MAX_BUFFERS))
+						    (unsigned)(atomic_load(&g->large_sent) %
+							       RDMC_MAX_BUFFERS))
 				: (uint8_t *)next_slot(g) + SLOT_HEADER_BYTES;
 	atomic_store(&g->reserved, payload);
 	g->reserved_len = len;
@@ -297,9 +298,13 @@ static int commit(grp_t *g, void *slot)
 	uint64_t k = atomic_load(&g->next_k);
 	struct slot_header h = { .stamp = k + 1, .len = (uint32_t)g->reserved_len };
 	if (is_large(g, g->reserved_len)) {
-		unsigned b = (unsigned)(g->large_sent++ % RDMC_MAX_BUFFERS);
+		unsigned b = (unsigned)(atomic_fetch_add_explicit(&g->large_sent, 1,
+								  memory_order_relaxed) %
+					RDMC_MAX_BUFFERS);
 		h.flags = SLOT_LARGE | b << SLOT_BUFFER_SHIFT;
-		g->buffer_seq[b] = order_seq(k, (unsigned)g->my_sender, g->lay.S) + 1;
+		atomic_store_explicit(&g->buffer_seq[b],
+				      order_seq(k, (unsigned)g->my_sender, g->lay.S) + 1,
+				      memory_order_relaxed);
 	}
 	memcpy(next_slot(g), &h, sizeof h);
 	atomic_store(&g->reserved, NULL);

@@ -63,9 +63,11 @@ struct grp {
 	uint64_t pushed;             /* messages pushed to the others */
 	void *_Atomic reserved;      /* payload of an open reservation */
 	size_t reserved_len;
-	uint64_t large_sent;         /* our messages sent by RDMC */
+	/* Written under send_lock; read without it by the engine's wait for a
+	 * free buffer, hence atomic (relaxed: the lock orders the writers). */
+	atomic_uint_fast64_t large_sent; /* our messages sent by RDMC */
 	/* Per RDMC buffer of ours: global sequence + 1 of the message it holds. */
-	uint64_t buffer_seq[RDMC_MAX_BUFFERS];
+	atomic_uint_fast64_t buffer_seq[RDMC_MAX_BUFFERS];
 	atomic_bool leaving;
 	bool sealed;                 /* departure announced: nothing more is pushed */
 	atomic_uint active_calls; /* send calls in progress: grp_leave waits them out */
