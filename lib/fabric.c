@@ -26,6 +26,7 @@
 #define CONN_PARAM_LEN 20u
 #define CQ_BATCH 32
 #define CQ_SIZE 8192u
+#define FENCE_BYTES 8u
 
 enum peer_state { PEER_EXPECTED, PEER_CONNECTING, PEER_CONNECTED, PEER_FAILED };
 
@@ -66,6 +67,8 @@ struct fab_domain {
 	size_t rx_size;
 	uint64_t tx_size;
 	atomic_uint_fast64_t next_key;
+	uint8_t *fence_buf; /* where fence reads land; never looked at */
+	struct fab_mr *fence_mr;
 	/* Serialises connection-event handling and peer creation. */
 	pthread_mutex_t eq_lock;
 	struct fab_peer *_Atomic peers[FAB_MAX_PEERS];
@@ -130,12 +133,12 @@ static struct fi_info *make_hints(const struct fab_params *params)
 	struct fi_info *hints = fi_allocinfo();
 	if (!hints)
 		return NULL;
-	hints->caps = FI_RMA | FI_WRITE | FI_REMOTE_WRITE | FI_MSG;
+	hints->caps = FI_RMA | FI_WRITE | FI_REMOTE_WRITE | FI_READ | FI_REMOTE_READ | FI_MSG;
 	hints->mode = FI_RX_CQ_DATA;
 	hints->ep_attr->type = FI_EP_MSG;
 	hints->domain_attr->mr_mode = FI_MR_LOCAL | FI_MR_VIRT_ADDR | FI_MR_ALLOCATED | FI_MR_PROV_KEY;
 	hints->domain_attr->threading = FI_THREAD_SAFE;
-	hints->tx_attr->msg_order = FI_ORDER_WAW | FI_ORDER_SAW;
+	hints->tx_attr->msg_order = FI_ORDER_WAW | FI_ORDER_SAW | FI_ORDER_RAW;
 	hints->fabric_attr->prov_name = strdup(params->provider);
 	if (!hints->fabric_attr->prov_name) {
 		fi_freeinfo(hints);
@@ -149,6 +152,10 @@ static int check_info(const struct fi_info *info, const char *provider)
 {
 	if (!(info->tx_attr->msg_order & FI_ORDER_WAW)) {
 		log_error(MOD, "provider %s cannot order write-after-write; the SST needs it", provider);
+		return GRP_EPROVIDER;
+	}
+	if (!(info->tx_attr->msg_order & FI_ORDER_RAW)) {
+		log_error(MOD, "provider %s cannot order read-after-write; closing needs it", provider);
 		return GRP_EPROVIDER;
 	}
 	if (info->domain_attr->cq_data_size < 4) {
@@ -236,6 +243,12 @@ int fab_domain_open(const struct fab_params *params, struct fab_domain **out)
 	int rc = open_info(dom);
 	if (!rc)
 		rc = open_objects(dom);
+	if (!rc && posix_memalign((void **)&dom->fence_buf, 4096, FENCE_BYTES) != 0) {
+		dom->fence_buf = NULL;
+		rc = GRP_ENOMEM;
+	}
+	if (!rc)
+		rc = fab_mr_reg(dom, dom->fence_buf, FENCE_BYTES, &dom->fence_mr);
 	if (rc) {
 		fab_domain_close(dom);
 		return rc;
@@ -266,6 +279,8 @@ void fab_domain_close(struct fab_domain *dom)
 		pthread_mutex_destroy(&p->post_lock);
 		free(p);
 	}
+	fab_mr_close(dom->fence_mr);
+	free(dom->fence_buf);
 	close_fid(dom->pep ? &dom->pep->fid : NULL, "passive endpoint");
 	close_fid(dom->cq ? &dom->cq->fid : NULL, "completion queue");
 	close_fid(dom->eq ? &dom->eq->fid : NULL, "event queue");
@@ -302,8 +317,8 @@ int fab_mr_reg(struct fab_domain *dom, void *buf, size_t len, struct fab_mr **ou
 	if (!m)
 		return GRP_ENOMEM;
 	uint64_t key = dom->prov_key ? 0 : atomic_fetch_add(&dom->next_key, 1);
-	int rc = fi_mr_reg(dom->domain, buf, len, FI_WRITE | FI_REMOTE_WRITE, 0, key, 0, &m->mr,
-			   NULL);
+	int rc = fi_mr_reg(dom->domain, buf, len, FI_WRITE | FI_REMOTE_WRITE | FI_READ | FI_REMOTE_READ,
+			   0, key, 0, &m->mr, NULL);
 	if (rc) {
 		log_error(MOD, "registering %zu bytes: %s", len, fi_strerror(-rc));
 		free(m);
@@ -629,25 +644,33 @@ static uint64_t outstanding(struct fab_peer *p)
 	return atomic_load_explicit(&p->posted, memory_order_relaxed) - completed;
 }
 
-static ssize_t post_write(struct fab_domain *dom, struct fab_peer *p, const struct fab_mr *local,
-			  size_t local_off, uint64_t raddr, uint64_t key, size_t len, uint32_t data,
-			  bool signaled)
+/* What a post puts on the send queue: a write with remote CQ data, or the
+ * 8-byte read of a fence. */
+enum post_kind { POST_WRITE, POST_FENCE_READ };
+
+static ssize_t post_op(struct fab_domain *dom, struct fab_peer *p, enum post_kind kind,
+		       const struct fab_mr *local, size_t local_off, uint64_t raddr, uint64_t key,
+		       size_t len, uint32_t data)
 {
-	const uint8_t *src = local->buf + local_off;
-	if (!signaled && len <= dom->inject_size)
-		return fi_inject_writedata(p->ep, src, len, data, 0, raddr, key);
+	uint8_t *buf = local->buf + local_off;
+	if (kind == POST_WRITE && len <= dom->inject_size)
+		return fi_inject_writedata(p->ep, buf, len, data, 0, raddr, key);
 	pthread_mutex_lock(&p->post_lock);
 	atomic_fetch_add_explicit(&p->posted, 1, memory_order_relaxed);
-	ssize_t rc = fi_writedata(p->ep, src, len, fi_mr_desc(local->mr), data, 0, raddr, key, p);
+	ssize_t rc = kind == POST_WRITE
+			     ? fi_writedata(p->ep, buf, len, fi_mr_desc(local->mr), data, 0, raddr,
+					    key, p)
+			     : fi_read(p->ep, buf, len, fi_mr_desc(local->mr), 0, raddr, key, p);
 	if (rc)
 		atomic_fetch_sub_explicit(&p->posted, 1, memory_order_relaxed);
 	pthread_mutex_unlock(&p->post_lock);
 	return rc;
 }
 
-static int write_to(struct fab_domain *dom, unsigned id, const struct fab_mr *local,
-		    size_t local_off, const struct fab_remote_region *remote, size_t remote_off,
-		    size_t len, uint32_t data, bool signaled)
+static int post_to(struct fab_domain *dom, unsigned id, enum post_kind kind,
+		   const struct fab_mr *local, size_t local_off,
+		   const struct fab_remote_region *remote, size_t remote_off, size_t len,
+		   uint32_t data)
 {
 	struct fab_peer *p = peer_get(dom, id);
 	if (!local || !remote || local_off > local->len || len > local->len - local_off ||
@@ -657,8 +680,8 @@ static int write_to(struct fab_domain *dom, unsigned id, const struct fab_mr *lo
 		return GRP_EPEER;
 	uint64_t deadline = 0;
 	for (;;) {
-		ssize_t rc = post_write(dom, p, local, local_off, remote->addr + remote_off,
-					remote->key, len, data, signaled);
+		ssize_t rc = post_op(dom, p, kind, local, local_off, remote->addr + remote_off,
+				     remote->key, len, data);
 		if (rc == 0) {
 			/* Completions of signaled writes pile up in the shared CQ
 			 * unless someone reads them; reading them here bounds
@@ -669,7 +692,8 @@ static int write_to(struct fab_domain *dom, unsigned id, const struct fab_mr *lo
 		}
 		if (rc != -FI_EAGAIN) {
 			char why[160];
-			snprintf(why, sizeof why, "posting a write: %s", fi_strerror((int)-rc));
+			snprintf(why, sizeof why, "posting a %s: %s",
+				 kind == POST_WRITE ? "write" : "fence", fi_strerror((int)-rc));
 			peer_fail(p, GRP_EPEER, why);
 			return GRP_EPEER;
 		}
@@ -688,13 +712,14 @@ static int write_to(struct fab_domain *dom, unsigned id, const struct fab_mr *lo
 int fab_write(struct fab_domain *dom, unsigned id, const struct fab_mr *local, size_t local_off,
 	      const struct fab_remote_region *remote, size_t remote_off, size_t len, uint32_t data)
 {
-	return write_to(dom, id, local, local_off, remote, remote_off, len, data, false);
+	return post_to(dom, id, POST_WRITE, local, local_off, remote, remote_off, len, data);
 }
 
-int fab_fence(struct fab_domain *dom, unsigned id, const struct fab_mr *local, size_t local_off,
-	      const struct fab_remote_region *remote, size_t remote_off, unsigned timeout_ms)
+int fab_fence(struct fab_domain *dom, unsigned id, const struct fab_remote_region *remote,
+	      size_t remote_off, unsigned timeout_ms)
 {
-	int rc = write_to(dom, id, local, local_off, remote, remote_off, 8, 0, true);
+	int rc = post_to(dom, id, POST_FENCE_READ, dom->fence_mr, 0, remote, remote_off,
+			 FENCE_BYTES, 0);
 	return rc ? rc : fab_flush(dom, id, timeout_ms);
 }
 

@@ -84,10 +84,12 @@ bool fab_peer_failed(const struct fab_domain *dom, unsigned id);
 int fab_write(struct fab_domain *dom, unsigned id, const struct fab_mr *local, size_t local_off,
 	      const struct fab_remote_region *remote, size_t remote_off, size_t len,
 	      uint32_t data);
-/* Rewrites 8 bytes with a completion and waits for it: on a reliable
- * connection every earlier write to the peer has then landed too. */
-int fab_fence(struct fab_domain *dom, unsigned id, const struct fab_mr *local, size_t local_off,
-	      const struct fab_remote_region *remote, size_t remote_off, unsigned timeout_ms);
+/* Reads 8 bytes at remote_off of `remote` and waits for them. A read is
+ * answered only after the peer has taken in every write posted before it
+ * (read-after-write order), so they have then landed, not merely left:
+ * the local completion of a write says only that it left. */
+int fab_fence(struct fab_domain *dom, unsigned id, const struct fab_remote_region *remote,
+	      size_t remote_off, unsigned timeout_ms);
 /* A mark after every write posted to peer `id` so far, and whether all of
  * them have completed locally (or the peer failed). Relies on completions
  * arriving in posting order, as on a reliable connection. */

@@ -127,6 +127,8 @@ static int open_endpoint(const struct local_member *m, const struct run *run, st
 	grp_rdmc_callbacks cb = { .size = sizeof cb, .on_message = on_message };
 	int rc = grp_rdmc_open(cfg, &cb, c, &e->raw);
 	grp_config_free(cfg);
+	if (rc)
+		fprintf(stderr, "member %u: grp_rdmc_open: %s\n", m->rank, grp_strerror(rc));
 	return rc ? 1 : 0;
 }
 
@@ -177,9 +179,17 @@ static int member(const struct local_member *m, void *arg)
 		rc = delivery_count_await(&c.from_others, (uint64_t)from_others * warmup, WAIT_MS);
 	if (!rc && sends)
 		rc = send_stamped(&e, buf, run->size->bytes, run->messages, clock_now_ns());
-	if (!rc)
-		rc = delivery_count_await(&c.from_others,
-					  (uint64_t)from_others * (warmup + run->messages), WAIT_MS);
+	if (!rc && delivery_count_await(&c.from_others,
+					(uint64_t)from_others * (warmup + run->messages), WAIT_MS)) {
+		fprintf(stderr, "member %u (%s): %llu of %llu messages from the others\n", m->rank,
+			mode_names[run->mode],
+			(unsigned long long)delivery_count_get(&c.from_others),
+			(unsigned long long)from_others * (warmup + run->messages));
+		rc = GRP_ETIMEDOUT;
+	}
+	if (rc)
+		fprintf(stderr, "member %u (%s): %s\n", m->rank, mode_names[run->mode],
+			rc > 0 ? "cannot start" : grp_strerror(rc));
 	if (!rc && from_others)
 		local_member_report(m, "%.3f",
 				    (double)c.bytes / ((double)(c.last_ns - c.start_ns) / 1e9) / 1e6);
@@ -264,10 +274,15 @@ static double measure(unsigned n, const struct run *run)
 	perf_collect(lg, n, NULL, add_rate, &got, WAIT_MS);
 	int status[16];
 	local_group_finish(lg, 60000, status);
-	for (unsigned i = 0; i < n; i++)
-		if (status[i] != 0)
-			return -1;
-	return got.sum;
+	double result = got.sum;
+	for (unsigned i = 0; i < n; i++) {
+		if (status[i] != 0) {
+			fprintf(stderr, "sweep: %s, %u members: member %u exited with status %d\n",
+				mode_names[run->mode], n, i, status[i]);
+			result = -1;
+		}
+	}
+	return result;
 }
 
 /* The median aggregate of each mode over `reps` runs, the modes taking

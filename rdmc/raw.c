@@ -228,6 +228,8 @@ GRP_API void grp_rdmc_close(grp_rdmc *r)
 	if (!r)
 		return;
 	grp_sst_close(r->sst);
+	if (r->relay)
+		rdmc_relay_log_incomplete(r->relay);
 	rdmc_relay_free(r->relay);
 	free(r->started);
 	free(r->started_len);

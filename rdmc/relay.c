@@ -345,6 +345,28 @@ bool rdmc_relay_stuck(const struct rdmc_relay *r, const bool *gone, unsigned *cu
 	return false;
 }
 
+void rdmc_relay_log_incomplete(const struct rdmc_relay *r)
+{
+	for (size_t i = 0; i < (size_t)r->streams * r->buffers; i++) {
+		const struct transfer *t = &r->t[i];
+		if (!in_progress(t))
+			continue;
+		log_warn(MOD, "message %llu of member %u (buffer %u) incomplete: %u of %u blocks "
+			 "here, step %u of %u", (unsigned long long)atomic_load(&t->tag),
+			 r->stream_member[t->stream], t->buffer, atomic_load(&t->received),
+			 t->blocks, t->step, t->steps);
+		uint32_t rel = relative_rank(r, t);
+		for (uint32_t step = 0; step < t->steps && !is_sender(r, t); step++) {
+			struct rdmc_step st;
+			rdmc_schedule_step(r->schedule, r->n, t->blocks, rel, step, &st);
+			if (st.recv.peer >= 0 && !holds(r, t, st.recv.block))
+				log_warn(MOD, "  block %u, due at step %u from member %u, missing",
+					 st.recv.block, step,
+					 ((unsigned)st.recv.peer + r->stream_member[t->stream]) % r->n);
+		}
+	}
+}
+
 bool rdmc_relay_has_work(const struct rdmc_relay *r)
 {
 	for (size_t i = 0; i < (size_t)r->streams * r->buffers; i++)

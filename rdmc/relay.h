@@ -77,6 +77,10 @@ bool rdmc_relay_released(const struct rdmc_relay *r, unsigned stream, unsigned b
  * that member in *culprit. */
 bool rdmc_relay_stuck(const struct rdmc_relay *r, const bool *gone, unsigned *culprit);
 
+/* Logs (warn) every message still in progress here: how far it got and
+ * who owes us which block. For teardown with transfers in flight. */
+void rdmc_relay_log_incomplete(const struct rdmc_relay *r);
+
 /* Whether rdmc_relay_progress would post a block or complete a message. */
 bool rdmc_relay_has_work(const struct rdmc_relay *r);
 /* Posts what the schedules allow and completes what arrived whole; returns

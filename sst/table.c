@@ -123,13 +123,16 @@ int sst_open_bulk(const grp_config *cfg, const grp_sst_layout *layout,
 }
 
 /* Makes sure every push has landed before we disconnect, so that a peer
- * never sees our connection close ahead of our last writes. */
+ * never sees our connection close ahead of our last writes. The engine is
+ * stopped first: a trigger still running (an acknowledgement after a
+ * delivery the application has just seen) posts its pushes before the
+ * fences, not after them. */
 static void fence_all(grp_sst *sst)
 {
 	size_t at = (size_t)sst->me * sst->row_stride;
 	for (unsigned row = 0; row < sst->n; row++)
 		if (row != sst->me && !grp_sst_row_failed(sst, row))
-			fab_fence(sst->dom, row, sst->mr, at, &sst->peers[row].regions[0], at,
+			fab_fence(sst->dom, row, &sst->peers[row].regions[0], at,
 				  sst->fence_timeout_ms);
 }
 
@@ -137,9 +140,10 @@ GRP_API void grp_sst_close(grp_sst *sst)
 {
 	if (!sst)
 		return;
-	if (sst->engine_started)
-		fence_all(sst);
+	bool opened = sst->engine_started;
 	sst_engine_stop(sst);
+	if (opened)
+		fence_all(sst);
 	fab_mr_close(sst->bulk_mr);
 	fab_mr_close(sst->mr);
 	fab_domain_close(sst->dom);

@@ -445,6 +445,8 @@ GRP_API void grp_free(grp_t *g)
 		announce_departure(g);
 	}
 	grp_sst_close(g->sst);
+	if (g->relay && !atomic_load(&g->wedged))
+		rdmc_relay_log_incomplete(g->relay);
 	rdmc_relay_free(g->relay);
 	free(g->senders);
 	free(g->received);
