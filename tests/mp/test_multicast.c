@@ -423,26 +423,49 @@ static grp_t *join_after_first_round(const struct local_member *m, struct delive
 	return g;
 }
 
-/* Member 2 goes with grp_free alone after a first round; the others must
- * take that for a departure, not a failure, and go on in order without it. */
+/* After member 2 left: a second round of small messages, delivered in
+ * order without it. */
+static int go_on_small(grp_t *g, struct delivery_count *delivered)
+{
+	CHECK(send_round(g) == 0);
+	CHECK(delivery_count_await(delivered, 5 * DEPARTURE_ROUND, WAIT_S * 1000u) == 0);
+	CHECK(grp_leave(g) == 0);
+	CHECK(delivery_count_get(delivered) == 5 * DEPARTURE_ROUND);
+	return 0;
+}
+
+/* After member 2 left: large messages, whose pipeline cannot route around
+ * it while views are static. The view must wedge (GRP_EPEER), never hang;
+ * sends that all went through would mean a stuck pipeline went unnoticed. */
+static int go_on_large(grp_t *g, size_t len)
+{
+	uint8_t *buf = calloc(1, len);
+	CHECK(buf);
+	int rc = 0;
+	for (unsigned i = 0; i < 1000 && rc == 0; i++)
+		rc = grp_send(g, buf, len);
+	free(buf);
+	CHECK(rc == GRP_EPEER);
+	grp_leave(g);
+	return 0;
+}
+
+/* Member 2 goes with grp_free alone after a first round; the others take
+ * that for a departure, not a failure, and go on: with small messages
+ * (arg NULL) or with large ones of *arg bytes. */
 static int departure_member(const struct local_member *m, void *arg)
 {
-	(void)arg;
+	const size_t *large = arg;
 	struct delivery_count delivered;
 	delivery_count_init(&delivered);
 	grp_t *g = join_after_first_round(m, &delivered);
 	CHECK(g);
-	if (m->rank == 2) {
-		grp_free(g);
-		return 0;
-	}
-	CHECK(send_round(g) == 0);
-	CHECK(delivery_count_await(&delivered, 5 * DEPARTURE_ROUND, WAIT_S * 1000u) == 0);
-	CHECK(grp_leave(g) == 0);
+	int rc = 0;
+	if (m->rank != 2)
+		rc = large ? go_on_large(g, *large) : go_on_small(g, &delivered);
 	grp_free(g);
-	CHECK(delivery_count_get(&delivered) == 5 * DEPARTURE_ROUND);
 	delivery_count_destroy(&delivered);
-	return 0;
+	return rc;
 }
 
 static void test_free_without_leave_is_a_departure(void **state)
@@ -451,41 +474,11 @@ static void test_free_without_leave_is_a_departure(void **state)
 	run_group(3, departure_member, NULL);
 }
 
-/* Member 2 goes with grp_free after a first round while the others send
- * large messages: views are static, so the pipeline cannot route around
- * it. The survivors must learn it as GRP_EPEER (the view wedges), never
- * hang; a survivor whose sends all went through would mean a stuck
- * pipeline went unnoticed. */
-#define LARGE_AFTER_DEPARTURE 2000000u
-
-static int departure_large_member(const struct local_member *m, void *arg)
-{
-	(void)arg;
-	struct delivery_count delivered;
-	delivery_count_init(&delivered);
-	grp_t *g = join_after_first_round(m, &delivered);
-	CHECK(g);
-	if (m->rank == 2) {
-		grp_free(g);
-		return 0;
-	}
-	uint8_t *buf = calloc(1, LARGE_AFTER_DEPARTURE);
-	CHECK(buf);
-	int rc = 0;
-	for (unsigned i = 0; i < 1000 && rc == 0; i++)
-		rc = grp_send(g, buf, LARGE_AFTER_DEPARTURE);
-	free(buf);
-	CHECK(rc == GRP_EPEER);
-	grp_leave(g);
-	grp_free(g);
-	delivery_count_destroy(&delivered);
-	return 0;
-}
-
 static void test_departure_during_large_messages_wedges(void **state)
 {
 	(void)state;
-	run_group(3, departure_large_member, NULL);
+	size_t len = 2000000;
+	run_group(3, departure_member, &len);
 }
 
 /* kill -9 of a member in mid-stream: the survivors' view is wedged, and
