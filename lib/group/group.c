@@ -78,10 +78,11 @@ static int create_relay(grp_t *g, const grp_config *cfg)
 	p.stream_member = g->senders;
 	p.buffers = RDMC_MAX_BUFFERS;
 	rc = rdmc_relay_create(&p, &g->relay);
-	if (!rc)
-		g->max_msg = rdmc_relay_capacity(g->relay) < UINT32_MAX ? rdmc_relay_capacity(g->relay)
-									: UINT32_MAX;
-	return rc;
+	if (rc)
+		return rc;
+	size_t capacity = rdmc_relay_capacity(g->relay);
+	g->max_msg = capacity < UINT32_MAX ? capacity : UINT32_MAX;
+	return 0;
 }
 
 static int read_config(grp_t *g, const grp_config *cfg, grp_sst_layout *layout)
@@ -123,10 +124,9 @@ static int alloc_epoch_state(grp_t *g)
 	g->sender_gone = calloc(g->lay.S, sizeof *g->sender_gone);
 	g->departed = calloc(g->n, sizeof *g->departed);
 	g->gone = calloc(g->n, sizeof *g->gone);
-	return g->received && g->scanned && g->messages_from && g->sender_gone && g->departed &&
-			       g->gone
-		       ? 0
-		       : GRP_ENOMEM;
+	bool ok = g->received && g->scanned && g->messages_from && g->sender_gone && g->departed &&
+		  g->gone;
+	return ok ? 0 : GRP_ENOMEM;
 }
 
 static void report_first_view(grp_t *g)
