@@ -729,10 +729,15 @@ uint64_t fab_write_ticket(struct fab_domain *dom, unsigned id)
 	return p ? atomic_load_explicit(&p->posted, memory_order_relaxed) : 0;
 }
 
+static bool completed_through(struct fab_peer *p, uint64_t ticket)
+{
+	return atomic_load_explicit(&p->completed, memory_order_acquire) >= ticket;
+}
+
 bool fab_write_completed(struct fab_domain *dom, unsigned id, uint64_t ticket)
 {
 	struct fab_peer *p = peer_get(dom, id);
-	return !p || atomic_load_explicit(&p->completed, memory_order_acquire) >= ticket ||
+	return !p || completed_through(p, ticket) ||
 	       atomic_load_explicit(&p->state, memory_order_acquire) == PEER_FAILED;
 }
 
@@ -743,7 +748,7 @@ int fab_flush(struct fab_domain *dom, unsigned id, unsigned timeout_ms)
 		return GRP_EINVAL;
 	uint64_t deadline = clock_deadline_ms(timeout_ms);
 	uint64_t ticket = fab_write_ticket(dom, id);
-	while (!fab_write_completed(dom, id, ticket)) {
+	while (!completed_through(p, ticket)) {
 		if (atomic_load_explicit(&p->state, memory_order_acquire) == PEER_FAILED)
 			return GRP_EPEER;
 		if (clock_ms_left(deadline) == 0)
