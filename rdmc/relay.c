@@ -68,6 +68,11 @@ int rdmc_relay_params_from_config(const grp_config *cfg, struct rdmc_relay_param
 	return 0;
 }
 
+static size_t transfer_count(const struct rdmc_relay *r)
+{
+	return (size_t)r->streams * r->buffers;
+}
+
 static struct transfer *transfer_of(const struct rdmc_relay *r, unsigned stream, unsigned buffer)
 {
 	return &r->t[stream * r->buffers + buffer];
@@ -86,11 +91,11 @@ static size_t buffer_offset(const struct rdmc_relay *r, const struct transfer *t
 static int alloc_state(struct rdmc_relay *r, const unsigned *stream_member)
 {
 	r->stream_member = malloc(r->streams * sizeof *r->stream_member);
-	r->t = calloc((size_t)r->streams * r->buffers, sizeof *r->t);
+	r->t = calloc(transfer_count(r), sizeof *r->t);
 	if (!r->stream_member || !r->t)
 		return GRP_ENOMEM;
 	memcpy(r->stream_member, stream_member, r->streams * sizeof *r->stream_member);
-	if (posix_memalign((void **)&r->bulk, 4096, (size_t)r->streams * r->buffers * r->capacity)) {
+	if (posix_memalign((void **)&r->bulk, 4096, transfer_count(r) * r->capacity)) {
 		r->bulk = NULL;
 		return GRP_ENOMEM;
 	}
@@ -157,7 +162,7 @@ struct sst_bulk rdmc_relay_bulk(struct rdmc_relay *r)
 {
 	return (struct sst_bulk){
 		.buf = r->bulk,
-		.len = (size_t)r->streams * r->buffers * r->capacity,
+		.len = transfer_count(r) * r->capacity,
 		.on_data = on_block,
 		.arg = r,
 	};
@@ -172,7 +177,7 @@ void rdmc_relay_free(struct rdmc_relay *r)
 {
 	if (!r)
 		return;
-	for (size_t i = 0; r->t && i < (size_t)r->streams * r->buffers; i++) {
+	for (size_t i = 0; r->t && i < transfer_count(r); i++) {
 		free(r->t[i].tickets);
 		free(r->t[i].held);
 	}
@@ -251,6 +256,12 @@ static uint32_t relative_rank(const struct rdmc_relay *r, const struct transfer 
 	return (r->me + r->n - r->stream_member[t->stream]) % r->n;
 }
 
+/* The member at `peer`, a rank relative to the stream's sender. */
+static unsigned member_of(const struct rdmc_relay *r, const struct transfer *t, int peer)
+{
+	return ((unsigned)peer + r->stream_member[t->stream]) % r->n;
+}
+
 static bool in_progress(const struct transfer *t)
 {
 	uint64_t tag = atomic_load_explicit(&t->tag, memory_order_relaxed);
@@ -267,7 +278,7 @@ static void run_steps(struct rdmc_relay *r, struct transfer *t)
 		if (st.send.peer >= 0) {
 			if (!holds(r, t, st.send.block))
 				return;
-			unsigned to = ((unsigned)st.send.peer + r->stream_member[t->stream]) % r->n;
+			unsigned to = member_of(r, t, st.send.peer);
 			uint32_t data = (uint32_t)(t->stream << (BLOCK_BITS + BUFFER_BITS)) |
 					(t->buffer << BLOCK_BITS) | st.send.block;
 			/* A failed member is reported by the table; the others go on. */
@@ -315,19 +326,28 @@ static bool can_progress(const struct rdmc_relay *r, const struct transfer *t)
 }
 
 /* Each block reaches a member at exactly one step, from one peer: the
- * schedule names who owes us each block we still lack. */
-static bool waits_on_gone(const struct rdmc_relay *r, const struct transfer *t, const bool *gone,
-			  unsigned *culprit)
+ * schedule names who owes us each block we still lack. Whether, at `step`,
+ * a block we do not hold is due, and which and from whom. */
+static bool owed_at(const struct rdmc_relay *r, const struct transfer *t, uint32_t step,
+		    uint32_t *block, unsigned *from)
 {
-	uint32_t rel = relative_rank(r, t);
-	unsigned root = r->stream_member[t->stream];
+	struct rdmc_step st;
+	rdmc_schedule_step(r->schedule, r->n, t->blocks, relative_rank(r, t), step, &st);
+	if (st.recv.peer < 0 || holds(r, t, st.recv.block))
+		return false;
+	*block = st.recv.block;
+	*from = member_of(r, t, st.recv.peer);
+	return true;
+}
+
+static bool waits_on_gone(const struct rdmc_relay *r, const struct transfer *t,
+			  const atomic_bool *gone, unsigned *culprit)
+{
 	for (uint32_t step = 0; step < t->steps; step++) {
-		struct rdmc_step st;
-		rdmc_schedule_step(r->schedule, r->n, t->blocks, rel, step, &st);
-		if (st.recv.peer < 0 || holds(r, t, st.recv.block))
-			continue;
-		unsigned from = ((unsigned)st.recv.peer + root) % r->n;
-		if (gone[from]) {
+		uint32_t block;
+		unsigned from;
+		if (owed_at(r, t, step, &block, &from) &&
+		    atomic_load_explicit(&gone[from], memory_order_acquire)) {
 			*culprit = from;
 			return true;
 		}
@@ -335,9 +355,9 @@ static bool waits_on_gone(const struct rdmc_relay *r, const struct transfer *t, 
 	return false;
 }
 
-bool rdmc_relay_stuck(const struct rdmc_relay *r, const bool *gone, unsigned *culprit)
+bool rdmc_relay_stuck(const struct rdmc_relay *r, const atomic_bool *gone, unsigned *culprit)
 {
-	for (size_t i = 0; i < (size_t)r->streams * r->buffers; i++) {
+	for (size_t i = 0; i < transfer_count(r); i++) {
 		const struct transfer *t = &r->t[i];
 		if (in_progress(t) && !is_sender(r, t) && waits_on_gone(r, t, gone, culprit))
 			return true;
@@ -347,7 +367,7 @@ bool rdmc_relay_stuck(const struct rdmc_relay *r, const bool *gone, unsigned *cu
 
 void rdmc_relay_log_incomplete(const struct rdmc_relay *r)
 {
-	for (size_t i = 0; i < (size_t)r->streams * r->buffers; i++) {
+	for (size_t i = 0; i < transfer_count(r); i++) {
 		const struct transfer *t = &r->t[i];
 		if (!in_progress(t))
 			continue;
@@ -355,21 +375,19 @@ void rdmc_relay_log_incomplete(const struct rdmc_relay *r)
 			 "here, step %u of %u", (unsigned long long)atomic_load(&t->tag),
 			 r->stream_member[t->stream], t->buffer, atomic_load(&t->received),
 			 t->blocks, t->step, t->steps);
-		uint32_t rel = relative_rank(r, t);
 		for (uint32_t step = 0; step < t->steps && !is_sender(r, t); step++) {
-			struct rdmc_step st;
-			rdmc_schedule_step(r->schedule, r->n, t->blocks, rel, step, &st);
-			if (st.recv.peer >= 0 && !holds(r, t, st.recv.block))
-				log_warn(MOD, "  block %u, due at step %u from member %u, missing",
-					 st.recv.block, step,
-					 ((unsigned)st.recv.peer + r->stream_member[t->stream]) % r->n);
+			uint32_t block;
+			unsigned from;
+			if (owed_at(r, t, step, &block, &from))
+				log_warn(MOD, "  block %u, due at step %u from member %u, missing", block,
+					 step, from);
 		}
 	}
 }
 
 bool rdmc_relay_has_work(const struct rdmc_relay *r)
 {
-	for (size_t i = 0; i < (size_t)r->streams * r->buffers; i++)
+	for (size_t i = 0; i < transfer_count(r); i++)
 		if (!grp_sst_row_failed(r->sst, r->stream_member[r->t[i].stream]) &&
 		    can_progress(r, &r->t[i]))
 			return true;
@@ -379,7 +397,7 @@ bool rdmc_relay_has_work(const struct rdmc_relay *r)
 bool rdmc_relay_progress(struct rdmc_relay *r)
 {
 	bool completed = false;
-	for (size_t i = 0; i < (size_t)r->streams * r->buffers; i++) {
+	for (size_t i = 0; i < transfer_count(r); i++) {
 		struct transfer *t = &r->t[i];
 		if (!in_progress(t) || grp_sst_row_failed(r->sst, r->stream_member[t->stream]))
 			continue;

@@ -103,7 +103,6 @@ static bool note_departures(grp_t *g)
 		for (unsigned s = 0; s < g->lay.S; s++)
 			if (g->senders[s] == m)
 				g->sender_gone[s] = true;
-		g->gone[m] = true;
 		g->departures++;
 		atomic_store_explicit(&g->departed[m], true, memory_order_release);
 		log_info(MOD, "member %u left", m);
@@ -358,7 +357,7 @@ static void wedge_if_stuck(grp_t *g)
 		return;
 	}
 	unsigned culprit;
-	if (g->relay && g->departures && rdmc_relay_stuck(g->relay, g->gone, &culprit))
+	if (g->relay && g->departures && rdmc_relay_stuck(g->relay, g->departed, &culprit))
 		wedge(g, "left while a large message was to pass through it (RDMC needs a view "
 			 "change to route around it)", culprit);
 }

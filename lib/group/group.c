@@ -123,10 +123,9 @@ static int alloc_epoch_state(grp_t *g)
 	g->messages_from = calloc(g->lay.S, sizeof *g->messages_from);
 	g->sender_gone = calloc(g->lay.S, sizeof *g->sender_gone);
 	g->departed = calloc(g->n, sizeof *g->departed);
-	g->gone = calloc(g->n, sizeof *g->gone);
-	bool ok = g->received && g->scanned && g->messages_from && g->sender_gone && g->departed &&
-		  g->gone;
-	return ok ? 0 : GRP_ENOMEM;
+	return g->received && g->scanned && g->messages_from && g->sender_gone && g->departed
+		       ? 0
+		       : GRP_ENOMEM;
 }
 
 static void report_first_view(grp_t *g)
@@ -454,7 +453,6 @@ GRP_API void grp_free(grp_t *g)
 	free(g->messages_from);
 	free(g->sender_gone);
 	free(g->departed);
-	free(g->gone);
 	pthread_mutex_destroy(&g->send_lock);
 	free(g);
 }

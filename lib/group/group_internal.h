@@ -78,7 +78,6 @@ struct grp {
 	uint64_t *scanned;  /* per sender: headers checked, their RDMC transfers started */
 	bool *sender_gone;  /* per sender: left, all its messages received */
 	atomic_bool *departed; /* per member; read by app threads for the window */
-	bool *gone;            /* per member: departed, as the relay wants it */
 	unsigned departures;
 	uint64_t delivered;
 	uint64_t *messages_from; /* per sender: application messages delivered (nulls not counted) */
