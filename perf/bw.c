@@ -47,19 +47,16 @@ static unsigned sender_count(const struct options *o)
 	return strcmp(o->pattern, "half") == 0 ? (o->members + 1) / 2 : o->members;
 }
 
-static bool is_sender(const struct options *o, unsigned rank)
+/* "one" is the last member, so that every lower rank fills with nulls;
+ * otherwise the first ones send. */
+static unsigned first_sender(const struct options *o)
 {
-	if (strcmp(o->pattern, "one") == 0)
-		return rank == o->members - 1;
-	return rank < sender_count(o);
+	return strcmp(o->pattern, "one") == 0 ? o->members - 1 : 0;
 }
 
-static void senders_text(const struct options *o, char *buf, size_t len)
+static bool is_sender(const struct options *o, unsigned rank)
 {
-	size_t off = 0;
-	for (unsigned r = 0; r < o->members; r++)
-		if (is_sender(o, r))
-			off += (size_t)snprintf(buf + off, len - off, "%s%u", off ? "," : "", r);
+	return rank >= first_sender(o) && rank < first_sender(o) + sender_count(o);
 }
 
 static void on_deliver(grp_t *g, const grp_delivery *m, void *user)
@@ -95,7 +92,7 @@ static int multicast_member(const struct local_member *m, void *arg)
 	struct counter c = { .expected = (uint64_t)sender_count(o) * o->messages };
 	delivery_count_init(&c.delivered);
 	char senders[256], size[32];
-	senders_text(o, senders, sizeof senders);
+	perf_rank_range(first_sender(o), sender_count(o), senders, sizeof senders);
 	snprintf(size, sizeof size, "%zu", o->size);
 	const char *settings[] = { "multicast.max_smc_payload", size, NULL };
 	grp_t *g = perf_join(m, senders, settings, on_deliver, &c);

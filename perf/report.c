@@ -79,6 +79,14 @@ void perf_collect(struct local_group *lg, unsigned n, FILE *csv, perf_line_fn sh
 	}
 }
 
+void perf_rank_range(unsigned first, unsigned count, char *buf, size_t len)
+{
+	size_t off = 0;
+	buf[0] = '\0';
+	for (unsigned r = first; r < first + count && off < len; r++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%u", off ? "," : "", r);
+}
+
 grp_t *perf_join(const struct local_member *m, const char *senders, const char *const *settings,
 		 void (*deliver)(grp_t *g, const grp_delivery *msg, void *user), void *user)
 {

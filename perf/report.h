@@ -29,6 +29,10 @@ typedef void (*perf_line_fn)(const char *line, void *arg);
 void perf_collect(struct local_group *lg, unsigned n, FILE *csv, perf_line_fn show, void *arg,
 		  unsigned timeout_ms);
 
+/* Writes count consecutive ranks from `first`, "2,3,4", as multicast.senders
+ * takes them. */
+void perf_rank_range(unsigned first, unsigned count, char *buf, size_t len);
+
 /* Joins this member's group with only `senders` sending ("all", "0",
  * "0,2", ...) and the settings, key and value in turn, up to a NULL key
  * (settings itself may be NULL). NULL, with the reason on stderr, if it

@@ -110,9 +110,7 @@ static int open_endpoint(const struct local_member *m, const struct run *run, st
 	char max[32], block[32], senders[128];
 	snprintf(max, sizeof max, "%zu", run->size->bytes);
 	snprintf(block, sizeof block, "%zu", run->size->block);
-	size_t off = 0;
-	for (unsigned r = m->n - run->senders; r < m->n; r++)
-		off += (size_t)snprintf(senders + off, sizeof senders - off, "%s%u", off ? "," : "", r);
+	perf_rank_range(m->n - run->senders, run->senders, senders, sizeof senders);
 	if (run->mode == ORDERED) {
 		const char *settings[] = { "rdmc.max_payload", max, "rdmc.block_size", block, NULL };
 		e->ordered = perf_join(m, senders, settings, on_deliver, c);
