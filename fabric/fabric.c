@@ -28,16 +28,23 @@
 #define CQ_SIZE 8192u
 #define FENCE_BYTES 8u
 
-enum peer_state { PEER_EXPECTED, PEER_CONNECTING, PEER_CONNECTED, PEER_FAILED };
+/* CLOSED: we closed the endpoint on purpose (the peer left our views); its
+ * record stays until the domain closes, because completions already queued
+ * still name it. */
+enum peer_state { PEER_EXPECTED, PEER_CONNECTING, PEER_CONNECTED, PEER_FAILED, PEER_CLOSED };
 
 struct fab_peer {
 	struct fab_domain *dom;
 	unsigned id;
 	struct fid_ep *ep;
+	/* What connection events name it by; NULL once closed, so that an event
+	 * still queued for a closed endpoint matches no peer. */
+	struct fid *_Atomic ep_fid;
 	atomic_int state;
 	/* Signaled writes posted, and their local completions. Posting is
 	 * serialised so that a count names a prefix of the send queue, whose
-	 * completions arrive in posting order on a reliable connection. */
+	 * completions arrive in posting order on a reliable connection, and so
+	 * that fab_peer_close never closes an endpoint under a post. */
 	pthread_mutex_t post_lock;
 	atomic_uint_fast64_t posted;
 	atomic_uint_fast64_t completed;
@@ -83,12 +90,16 @@ static struct fab_peer *peer_get(const struct fab_domain *dom, unsigned id)
 	return atomic_load_explicit(&((struct fab_domain *)dom)->peers[id], memory_order_acquire);
 }
 
-/* Moves a peer to FAILED once; the first caller reports it. */
+/* Moves a peer to FAILED once; the first caller reports it. A peer closed
+ * on purpose is not failed by the errors its closing raises. */
 static void peer_fail(struct fab_peer *p, int err, const char *why)
 {
-	int old = atomic_exchange_explicit(&p->state, PEER_FAILED, memory_order_acq_rel);
-	if (old == PEER_FAILED)
-		return;
+	int old = atomic_load_explicit(&p->state, memory_order_acquire);
+	do {
+		if (old == PEER_FAILED || old == PEER_CLOSED)
+			return;
+	} while (!atomic_compare_exchange_weak_explicit(&p->state, &old, PEER_FAILED,
+							 memory_order_acq_rel, memory_order_acquire));
 	log_info(MOD, "peer %u failed: %s", p->id, why);
 	const struct fab_handlers *h = &p->dom->params.handlers;
 	if (h->on_failure)
@@ -358,11 +369,24 @@ static int post_receive(struct fab_peer *p)
 	return 0;
 }
 
+/* Replaces the receive a remote write with CQ data consumed, on an endpoint
+ * still open. */
+static void repost_receive(struct fab_peer *p)
+{
+	pthread_mutex_lock(&p->post_lock);
+	int state = atomic_load_explicit(&p->state, memory_order_acquire);
+	int rc = p->ep && state != PEER_FAILED && state != PEER_CLOSED ? post_receive(p) : 0;
+	pthread_mutex_unlock(&p->post_lock);
+	if (rc)
+		peer_fail(p, GRP_EFABRIC, "cannot repost a receive");
+}
+
 /* Binds a new endpoint to our queues and, where remote CQ data needs them,
  * fills its receive queue. */
 static int setup_endpoint(struct fab_domain *dom, struct fab_peer *p, struct fi_info *info)
 {
 	FI_TRY(fi_endpoint(dom->domain, info, &p->ep, p), "fi_endpoint");
+	atomic_store_explicit(&p->ep_fid, &p->ep->fid, memory_order_release);
 	FI_TRY(fi_ep_bind(p->ep, &dom->eq->fid, 0), "binding the event queue");
 	FI_TRY(fi_ep_bind(p->ep, &dom->cq->fid, FI_TRANSMIT | FI_RECV), "binding the completion queue");
 	FI_TRY(fi_enable(p->ep), "fi_enable");
@@ -395,8 +419,11 @@ int fab_peer_expect(struct fab_domain *dom, unsigned id)
 	if (!dom || id >= FAB_MAX_PEERS || id == dom->params.my_id)
 		return GRP_EINVAL;
 	pthread_mutex_lock(&dom->eq_lock);
-	int rc = peer_get(dom, id) ? GRP_EBUSY : 0;
-	if (!rc && !peer_create(dom, id, PEER_EXPECTED))
+	struct fab_peer *p = peer_get(dom, id);
+	/* Expecting it again is how a member's retried introduction replaces
+	 * its stale one. */
+	int rc = p && atomic_load(&p->state) != PEER_EXPECTED ? GRP_EBUSY : 0;
+	if (!rc && !p && !peer_create(dom, id, PEER_EXPECTED))
 		rc = GRP_ENOMEM;
 	pthread_mutex_unlock(&dom->eq_lock);
 	return rc;
@@ -458,6 +485,23 @@ bool fab_peer_connected(const struct fab_domain *dom, unsigned id)
 	return p && atomic_load_explicit(&p->state, memory_order_acquire) == PEER_CONNECTED;
 }
 
+void fab_peer_close(struct fab_domain *dom, unsigned id)
+{
+	struct fab_peer *p = peer_get(dom, id);
+	if (!p)
+		return;
+	pthread_mutex_lock(&dom->eq_lock);
+	pthread_mutex_lock(&p->post_lock);
+	atomic_store_explicit(&p->state, PEER_CLOSED, memory_order_release);
+	atomic_store_explicit(&p->ep_fid, NULL, memory_order_release);
+	if (p->ep)
+		close_fid(&p->ep->fid, "endpoint");
+	p->ep = NULL;
+	pthread_mutex_unlock(&p->post_lock);
+	pthread_mutex_unlock(&dom->eq_lock);
+	log_info(MOD, "peer %u closed", id);
+}
+
 bool fab_peer_failed(const struct fab_domain *dom, unsigned id)
 {
 	struct fab_peer *p = peer_get(dom, id);
@@ -491,12 +535,24 @@ static void handle_connreq(struct fab_domain *dom, struct fi_eq_cm_entry *entry,
 		peer_fail(p, rc, "accepting its connection failed");
 }
 
+/* The peer whose endpoint a connection event names, without touching the
+ * fid itself: it may belong to an endpoint closed since. */
+static struct fab_peer *peer_of_fid(struct fab_domain *dom, const struct fid *fid)
+{
+	for (unsigned i = 0; fid && i < FAB_MAX_PEERS; i++) {
+		struct fab_peer *p = peer_get(dom, i);
+		if (p && atomic_load_explicit(&p->ep_fid, memory_order_acquire) == fid)
+			return p;
+	}
+	return NULL;
+}
+
 static void handle_eq_error(struct fab_domain *dom)
 {
 	struct fi_eq_err_entry err = { 0 };
 	if (fi_eq_readerr(dom->eq, &err, 0) < 0)
 		return;
-	struct fab_peer *p = err.fid && err.fid != &dom->pep->fid ? err.fid->context : NULL;
+	struct fab_peer *p = peer_of_fid(dom, err.fid);
 	char why[160];
 	snprintf(why, sizeof why, "connection error: %s", fi_strerror(err.err));
 	if (p)
@@ -532,7 +588,7 @@ static int eq_drain(struct fab_domain *dom)
 			log_warn(MOD, "fi_eq_read: %s", fi_strerror((int)-n));
 			break;
 		}
-		struct fab_peer *p = ev.entry.fid != &dom->pep->fid ? ev.entry.fid->context : NULL;
+		struct fab_peer *p = peer_of_fid(dom, ev.entry.fid);
 		switch (event) {
 		case FI_CONNREQ:
 			handle_connreq(dom, &ev.entry, (size_t)n - sizeof ev.entry);
@@ -560,9 +616,8 @@ static void handle_completion(struct fab_domain *dom, const struct fi_cq_data_en
 {
 	struct fab_peer *p = e->op_context;
 	if (e->flags & FI_REMOTE_CQ_DATA) {
-		if (dom->rx_cq_data && p && atomic_load(&p->state) != PEER_FAILED &&
-		    post_receive(p) != 0)
-			peer_fail(p, GRP_EFABRIC, "cannot repost a receive");
+		if (dom->rx_cq_data && p)
+			repost_receive(p);
 		const struct fab_handlers *h = &dom->params.handlers;
 		if (h->on_remote_data)
 			h->on_remote_data(h->arg, p ? p->id : FAB_MAX_PEERS, (uint32_t)e->data);
@@ -653,16 +708,21 @@ static ssize_t post_op(struct fab_domain *dom, struct fab_peer *p, enum post_kin
 		       size_t len, uint32_t data)
 {
 	uint8_t *buf = local->buf + local_off;
-	if (kind == POST_WRITE && len <= dom->inject_size)
-		return fi_inject_writedata(p->ep, buf, len, data, 0, raddr, key);
 	pthread_mutex_lock(&p->post_lock);
-	atomic_fetch_add_explicit(&p->posted, 1, memory_order_relaxed);
-	ssize_t rc = kind == POST_WRITE
-			     ? fi_writedata(p->ep, buf, len, fi_mr_desc(local->mr), data, 0, raddr,
-					    key, p)
-			     : fi_read(p->ep, buf, len, fi_mr_desc(local->mr), 0, raddr, key, p);
-	if (rc)
-		atomic_fetch_sub_explicit(&p->posted, 1, memory_order_relaxed);
+	ssize_t rc;
+	if (atomic_load_explicit(&p->state, memory_order_acquire) != PEER_CONNECTED) {
+		rc = -FI_ENOTCONN;
+	} else if (kind == POST_WRITE && len <= dom->inject_size) {
+		rc = fi_inject_writedata(p->ep, buf, len, data, 0, raddr, key);
+	} else {
+		atomic_fetch_add_explicit(&p->posted, 1, memory_order_relaxed);
+		rc = kind == POST_WRITE ? fi_writedata(p->ep, buf, len, fi_mr_desc(local->mr), data,
+						       0, raddr, key, p)
+					: fi_read(p->ep, buf, len, fi_mr_desc(local->mr), 0, raddr,
+						  key, p);
+		if (rc)
+			atomic_fetch_sub_explicit(&p->posted, 1, memory_order_relaxed);
+	}
 	pthread_mutex_unlock(&p->post_lock);
 	return rc;
 }
@@ -690,6 +750,8 @@ static int post_to(struct fab_domain *dom, unsigned id, enum post_kind kind,
 				cq_drain(dom);
 			return 0;
 		}
+		if (rc == -FI_ENOTCONN)
+			return GRP_EPEER;
 		if (rc != -FI_EAGAIN) {
 			char why[160];
 			snprintf(why, sizeof why, "posting a %s: %s",

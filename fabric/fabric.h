@@ -2,8 +2,9 @@
  *
  * A fab_domain owns the libfabric fabric, domain, event queue, one completion
  * queue shared by all endpoints, and a passive endpoint that accepts
- * connections. Peers are numbered by the caller (member ids < FAB_MAX_PEERS);
- * each connected peer has one reliable endpoint.
+ * connections. Peers are named by their node id (< FAB_MAX_PEERS); each
+ * connected peer has one reliable endpoint, which can be closed on its own
+ * while the others go on (fab_peer_close).
  *
  * Every write carries 32 bits of remote CQ data: besides naming what arrived,
  * it makes the provider raise a completion at the target, which is what wakes
@@ -24,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FAB_MAX_PEERS 1024u
+#define FAB_MAX_PEERS 4096u
 #define FAB_ADDR_MAX 128u
 
 /* What a peer needs to write into one of our registered regions. `addr` is
@@ -69,12 +70,18 @@ void fab_mr_close(struct fab_mr *mr);
 struct fab_remote_region fab_mr_remote(const struct fab_mr *mr);
 
 /* Allows peer `id` to connect to us; connection requests from peers not
- * expected are refused. */
+ * expected are refused. Expecting a peer that is still only expected again
+ * is not an error (a retried introduction). GRP_EBUSY if it is connecting,
+ * connected, failed or closed. */
 int fab_peer_expect(struct fab_domain *dom, unsigned id);
 /* Starts connecting to peer `id` listening at `name`; completion is seen by
  * fab_peer_connected once fab_progress has processed it. */
 int fab_peer_connect(struct fab_domain *dom, unsigned id, const uint8_t *name, size_t len);
 bool fab_peer_connected(const struct fab_domain *dom, unsigned id);
+/* Closes peer `id`'s endpoint (it left): writes to it fail with GRP_EPEER
+ * from now on, and errors its closing raises report no failure. Any
+ * thread; a post to it running concurrently finishes first. */
+void fab_peer_close(struct fab_domain *dom, unsigned id);
 bool fab_peer_failed(const struct fab_domain *dom, unsigned id);
 
 /* Writes len bytes at local_off of `local` to remote_off of `remote` on peer

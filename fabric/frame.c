@@ -79,6 +79,7 @@ int hello_encode(const struct hello *h, uint8_t *buf, size_t cap, size_t *len)
 	struct wcursor w = { .p = buf, .cap = cap };
 	wc_u32(&w, h->rank);
 	wc_u32(&w, h->n_members);
+	wc_u32(&w, h->id);
 	wc_u8(&w, (uint8_t)plen);
 	wc_bytes(&w, h->provider, plen);
 	wc_u16(&w, h->fabric_addr_len);
@@ -102,6 +103,7 @@ int hello_decode(const uint8_t *buf, size_t len, struct hello *out)
 	memset(&h, 0, sizeof h);
 	h.rank = rc_u32(&r);
 	h.n_members = rc_u32(&r);
+	h.id = rc_u32(&r);
 	uint8_t plen = rc_u8(&r);
 	if (plen > HELLO_PROVIDER_MAX)
 		return GRP_EPROTO;
@@ -121,7 +123,7 @@ int hello_decode(const uint8_t *buf, size_t len, struct hello *out)
 	if (r.bad || rc_left(&r) != 0)
 		return GRP_EPROTO;
 	if (!provider_name_valid(h.provider, plen) || h.n_members == 0 ||
-	    h.n_members > FAB_MAX_PEERS || h.rank >= h.n_members)
+	    h.n_members > FAB_MAX_PEERS || h.rank >= h.n_members || h.id >= FAB_MAX_PEERS)
 		return GRP_EPROTO;
 	*out = h;
 	return 0;

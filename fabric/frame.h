@@ -22,7 +22,7 @@
 #include "fabric.h"
 
 #define FRAME_MAGIC 0x42505247u /* "GRPB" read as little-endian bytes */
-#define FRAME_VERSION 1u
+#define FRAME_VERSION 2u
 #define FRAME_HEADER_LEN 24u
 #define FRAME_MAX_PAYLOAD (64u * 1024u)
 
@@ -51,10 +51,12 @@ int frame_header_decode(const uint8_t in[FRAME_HEADER_LEN], uint64_t group_id,
 #define HELLO_PROVIDER_MAX 31u
 #define HELLO_MAX_REGIONS 8u
 
-/* A member's introduction: who it is and how to reach its memory. */
+/* A member's introduction: who it is and how to reach it: its fabric
+ * address and its mailbox, where peers post what each epoch registers. */
 struct hello {
-	uint32_t rank;
+	uint32_t rank;      /* position in the configured member list */
 	uint32_t n_members;
+	uint32_t id;        /* node id, < FAB_MAX_PEERS */
 	char provider[HELLO_PROVIDER_MAX + 1];
 	uint16_t fabric_addr_len;
 	uint8_t fabric_addr[FAB_ADDR_MAX];

@@ -6,4 +6,5 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 if [ ! -f "$root/$dir/build.ninja" ]; then
   meson setup "$root/$dir" "$root" "$@" >/dev/null
 fi
-ninja -C "$root/$dir" >/dev/null
+# Quiet when it works; the compiler's words when it does not.
+if ! out=$(ninja -C "$root/$dir" 2>&1); then echo "$out" | tail -40 >&2; exit 1; fi
