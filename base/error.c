@@ -21,6 +21,7 @@ GRP_API const char *grp_strerror(int err)
 	case GRP_ENOSPC: return "no space left";
 	case GRP_ENOTFOUND: return "not found";
 	case GRP_EBUSY: return "resource busy";
+	case GRP_ECALLBACK: return "not allowed from inside a callback";
 	}
 	return "unknown error code";
 }

@@ -1,13 +1,14 @@
-/* The engine side of ordered multicast inside one epoch (DESIGN §4):
- * receive slots, fill with nulls, push our slots and counters, deliver what
- * every member has received. One recurrent predicate says whether any of it
- * has work, so an idle group lets the engine sleep. */
+/* The engine side of ordered multicast inside one epoch: receive slots,
+ * fill with nulls, push our slots and counters, deliver what every member
+ * has received, and end the epoch by sealing. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "group_internal.h"
+#include "epoch_internal.h"
 #include "log.h"
 #include "order.h"
+#include "sst_table.h"
 
 static const char *MOD = "multicast";
 
@@ -22,133 +23,147 @@ int epoch_layout_init(struct epoch_layout *lay, unsigned n, unsigned S, unsigned
 	lay->contiguous = grp_sst_layout_add(sst_layout, sizeof(uint64_t), 1);
 	lay->delivered = grp_sst_layout_add(sst_layout, sizeof(uint64_t), 1);
 	lay->left = grp_sst_layout_add(sst_layout, sizeof(uint64_t), 1);
+	lay->sealed = grp_sst_layout_add(sst_layout, sizeof(uint64_t), 1);
 	lay->wedged = grp_sst_layout_add(sst_layout, sizeof(uint64_t), 1);
 	if (lay->slots == (size_t)-1 || lay->wedged == (size_t)-1)
 		return GRP_ECONFIG;
-	lay->counters_len = lay->left + sizeof(uint64_t) - lay->sent;
+	lay->counters_len = lay->sealed + sizeof(uint64_t) - lay->sent;
 	return 0;
 }
 
-uint8_t *epoch_slot(grp_t *g, unsigned member, uint64_t k)
+static uint8_t *epoch_slot(const struct epoch *e, unsigned member, uint64_t k)
 {
-	return (uint8_t *)grp_sst_row(g->sst, member) + g->lay.slots +
-	       (size_t)(k % g->lay.W) * g->lay.slot_bytes;
+	return (uint8_t *)grp_sst_row(e->sst, member) + e->lay.slots +
+	       (size_t)(k % e->lay.W) * e->lay.slot_bytes;
 }
 
-static bool present(const grp_t *g, unsigned member)
+static bool present(const struct epoch *e, unsigned member)
 {
-	return !atomic_load_explicit(&g->departed[member], memory_order_acquire);
+	return !atomic_load_explicit(&e->departed[member], memory_order_acquire);
 }
 
-static uint64_t min_over_present(const grp_t *g, size_t column)
+static uint64_t min_over_present(const struct epoch *e, size_t column)
 {
 	uint64_t lowest = UINT64_MAX;
-	for (unsigned m = 0; m < g->n; m++) {
-		if (!present(g, m))
+	for (unsigned m = 0; m < e->n; m++) {
+		if (!present(e, m))
 			continue;
-		uint64_t v = grp_sst_load_u64(g->sst, m, column);
+		uint64_t v = grp_sst_load_u64(e->sst, m, column);
 		if (v < lowest)
 			lowest = v;
 	}
 	return lowest;
 }
 
-uint64_t epoch_min_delivered(const grp_t *g)
+static uint64_t epoch_min_delivered(const struct epoch *e)
 {
-	return min_over_present(g, g->lay.delivered);
+	return min_over_present(e, e->lay.delivered);
 }
 
 /* Stops this view here and tells the others, who stop too: a member that
  * cannot go on would otherwise hold every delivery without a word. */
-static void wedge(grp_t *g, const char *why, unsigned member)
+static void wedge(struct epoch *e, const char *why, unsigned member)
 {
-	if (atomic_exchange(&g->wedged, true))
+	if (atomic_exchange(&e->wedged, true))
 		return;
 	log_error(MOD, "view %u wedged: member %u %s; nothing more is sent or delivered "
-		  "in this view", g->vid, member, why);
-	grp_sst_store_u64(g->sst, g->lay.wedged, 1);
-	grp_sst_push(g->sst, g->lay.wedged, sizeof(uint64_t));
+		  "in this view", e->vid, member, why);
+	grp_sst_store_u64(e->sst, e->lay.wedged, 1);
+	grp_sst_push(e->sst, e->lay.wedged, sizeof(uint64_t));
 }
 
 /* A member whose view is wedged, or -1. */
-static int wedged_member(const grp_t *g)
+static int wedged_member(const struct epoch *e)
 {
-	for (unsigned m = 0; m < g->n; m++)
-		if (m != g->me && !grp_sst_row_failed(g->sst, m) &&
-		    grp_sst_load_u64(g->sst, m, g->lay.wedged) != 0)
+	for (unsigned m = 0; m < e->n; m++)
+		if (m != e->me && !grp_sst_row_failed(e->sst, m) &&
+		    grp_sst_load_u64(e->sst, m, e->lay.wedged) != 0)
 			return (int)m;
 	return -1;
 }
 
 /* Whether we hold every message member m sent before it left. */
-static bool holds_all_of(const grp_t *g, unsigned m, uint64_t left)
+static bool holds_all_of(const struct epoch *e, unsigned m, uint64_t left)
 {
-	for (unsigned s = 0; s < g->lay.S; s++)
-		if (g->senders[s] == m && g->received[s] < left - 1)
+	for (unsigned s = 0; s < e->lay.S; s++)
+		if (e->senders[s] == m && e->received[s] < left - 1)
 			return false;
 	return true;
 }
 
-/* A member that left announced how many messages it sent; once we hold them
- * all it is gone from every minimum and its later turns are nulls. */
-static bool note_departures(grp_t *g)
+static void stream_ends(struct epoch *e, unsigned m)
+{
+	for (unsigned s = 0; s < e->lay.S; s++)
+		if (e->senders[s] == m)
+			e->sender_gone[s] = true;
+}
+
+/* A member that left or sealed announced how many messages it sent; once
+ * we hold them all its later turns are nulls. One that left is also gone
+ * from every minimum; one that sealed stays, for it still receives. */
+static bool note_departures(struct epoch *e)
 {
 	bool changed = false;
-	for (unsigned m = 0; m < g->n; m++) {
-		if (m == g->me || !present(g, m))
+	for (unsigned m = 0; m < e->n; m++) {
+		if (m == e->me || !present(e, m))
 			continue;
-		uint64_t left = grp_sst_load_u64(g->sst, m, g->lay.left);
-		if (left == 0 || !holds_all_of(g, m, left))
+		uint64_t left = grp_sst_load_u64(e->sst, m, e->lay.left);
+		uint64_t sealed = grp_sst_load_u64(e->sst, m, e->lay.sealed);
+		uint64_t final = left ? left : sealed;
+		if (final == 0 || !holds_all_of(e, m, final))
 			continue;
-		for (unsigned s = 0; s < g->lay.S; s++)
-			if (g->senders[s] == m)
-				g->sender_gone[s] = true;
-		g->departures++;
-		atomic_store_explicit(&g->departed[m], true, memory_order_release);
-		log_info(MOD, "member %u left", m);
-		changed = true;
+		if (!e->ended[m]) {
+			e->ended[m] = true;
+			stream_ends(e, m);
+			changed = true;
+		}
+		if (!left)
+			continue;
+		e->departures++;
+		atomic_store_explicit(&e->departed[m], true, memory_order_release);
+		log_info(MOD, "member %u left", e->ids[m]);
 	}
 	return changed;
 }
 
 /* Per-sender counts as the order arithmetic sees them: a sender that left
  * has nothing more to come. */
-static void effective_received(const grp_t *g, uint64_t *eff)
+static void effective_received(const struct epoch *e, uint64_t *eff)
 {
-	for (unsigned s = 0; s < g->lay.S; s++)
-		eff[s] = g->sender_gone[s] ? ORDER_ALL : g->received[s];
+	for (unsigned s = 0; s < e->lay.S; s++)
+		eff[s] = e->sender_gone[s] ? ORDER_ALL : e->received[s];
 }
 
 /* Global sequences received contiguously, stopping after the last real
  * message once senders have left (their turns beyond are nulls forever). */
-static uint64_t contiguous_now(const grp_t *g)
+static uint64_t contiguous_now(const struct epoch *e)
 {
-	uint64_t eff[g->lay.S];
-	effective_received(g, eff);
-	uint64_t contiguous = order_contiguous(eff, g->lay.S);
+	uint64_t eff[e->lay.S];
+	effective_received(e, eff);
+	uint64_t contiguous = order_contiguous(eff, e->lay.S);
 	uint64_t end = 0;
 	bool any_gone = false;
-	for (unsigned s = 0; s < g->lay.S; s++) {
-		any_gone |= g->sender_gone[s];
-		if (g->received[s] > 0) {
-			uint64_t after_last = order_seq(g->received[s] - 1, s, g->lay.S) + 1;
+	for (unsigned s = 0; s < e->lay.S; s++) {
+		any_gone |= e->sender_gone[s];
+		if (e->received[s] > 0) {
+			uint64_t after_last = order_seq(e->received[s] - 1, s, e->lay.S) + 1;
 			end = after_last > end ? after_last : end;
 		}
 	}
 	return any_gone && end < contiguous ? end : contiguous;
 }
 
-static uint64_t null_target(const grp_t *g)
+static uint64_t null_target(const struct epoch *e)
 {
-	uint64_t eff[g->lay.S];
-	effective_received(g, eff);
-	return order_null_target(eff, g->lay.S, (unsigned)g->my_sender);
+	uint64_t eff[e->lay.S];
+	effective_received(e, eff);
+	return order_null_target(eff, e->lay.S, (unsigned)e->my_sender);
 }
 
-static struct slot_header slot_header_of(grp_t *g, unsigned member, uint64_t k)
+static struct slot_header slot_header_of(const struct epoch *e, unsigned member, uint64_t k)
 {
 	struct slot_header h;
-	memcpy(&h, epoch_slot(g, member, k), sizeof h);
+	memcpy(&h, epoch_slot(e, member, k), sizeof h);
 	return h;
 }
 
@@ -157,110 +172,110 @@ static unsigned slot_buffer(const struct slot_header *h)
 	return h->flags >> SLOT_BUFFER_SHIFT;
 }
 
-static bool slot_valid(const grp_t *g, const struct slot_header *h, uint64_t k)
+static bool slot_valid(const struct epoch *e, const struct slot_header *h, uint64_t k)
 {
 	if (h->stamp != k + 1)
 		return false;
 	if (!(h->flags & SLOT_LARGE))
-		return h->len <= g->lay.payload && (h->flags & ~SLOT_NULL) == 0;
-	return g->relay && h->len > g->lay.payload && h->len <= g->max_msg &&
+		return h->len <= e->lay.payload && (h->flags & ~SLOT_NULL) == 0;
+	return e->relay && h->len > e->lay.payload && h->len <= e->max_msg &&
 	       slot_buffer(h) < RDMC_MAX_BUFFERS &&
 	       (h->flags & ((1u << SLOT_BUFFER_SHIFT) - 1)) == SLOT_LARGE;
 }
 
 /* Whether sender s's message k, whose header we hold, is here whole. */
-static bool arrived(grp_t *g, unsigned s, uint64_t k)
+static bool arrived(const struct epoch *e, unsigned s, uint64_t k)
 {
-	struct slot_header h = slot_header_of(g, g->senders[s], k);
-	return !(h.flags & SLOT_LARGE) || rdmc_relay_completed(g->relay, s, slot_buffer(&h)) == k + 1;
+	struct slot_header h = slot_header_of(e, e->senders[s], k);
+	return !(h.flags & SLOT_LARGE) || rdmc_relay_completed(e->relay, s, slot_buffer(&h)) == k + 1;
 }
 
 /* Checks sender s's new headers and hands the large messages among them
  * to RDMC; stops at one whose buffer is not released yet. */
-static void scan(grp_t *g, unsigned s, uint64_t sent)
+static void scan(struct epoch *e, unsigned s, uint64_t sent)
 {
-	unsigned m = g->senders[s];
-	for (uint64_t k = g->scanned[s]; k < sent; k++) {
-		struct slot_header h = slot_header_of(g, m, k);
-		if (!slot_valid(g, &h, k)) {
-			wedge(g, "pushed a corrupt slot", m);
+	unsigned m = e->senders[s];
+	for (uint64_t k = e->scanned[s]; k < sent; k++) {
+		struct slot_header h = slot_header_of(e, m, k);
+		if (!slot_valid(e, &h, k)) {
+			wedge(e, "pushed a corrupt slot", m);
 			return;
 		}
 		if (h.flags & SLOT_LARGE) {
-			int rc = rdmc_relay_start(g->relay, s, slot_buffer(&h), k + 1, h.len);
+			int rc = rdmc_relay_start(e->relay, s, slot_buffer(&h), k + 1, h.len);
 			if (rc == GRP_EBUSY)
 				return;
 			if (rc) {
-				wedge(g, "sent a large message RDMC cannot take", m);
+				wedge(e, "sent a large message RDMC cannot take", m);
 				return;
 			}
 		}
-		g->scanned[s] = k + 1;
+		e->scanned[s] = k + 1;
 	}
 }
 
 /* Takes in what other senders pushed; returns whether anything arrived. */
-static bool receive(grp_t *g)
+static bool receive(struct epoch *e)
 {
 	bool changed = false;
-	for (unsigned s = 0; s < g->lay.S; s++) {
-		unsigned m = g->senders[s];
-		if ((int)s == g->my_sender || g->sender_gone[s])
+	for (unsigned s = 0; s < e->lay.S; s++) {
+		unsigned m = e->senders[s];
+		if ((int)s == e->my_sender || e->sender_gone[s])
 			continue;
-		scan(g, s, grp_sst_load_u64(g->sst, m, g->lay.sent));
-		if (atomic_load(&g->wedged))
+		scan(e, s, grp_sst_load_u64(e->sst, m, e->lay.sent));
+		if (atomic_load(&e->wedged))
 			return changed;
-		uint64_t k = g->received[s];
-		while (k < g->scanned[s] && arrived(g, s, k))
+		uint64_t k = e->received[s];
+		while (k < e->scanned[s] && arrived(e, s, k))
 			k++;
-		if (k > g->received[s]) {
-			g->received[s] = k;
+		if (k > e->received[s]) {
+			e->received[s] = k;
 			changed = true;
 		}
 	}
-	return note_departures(g) || changed;
+	return note_departures(e) || changed;
 }
 
-static void write_null(grp_t *g, uint64_t k)
+static void write_null(struct epoch *e, uint64_t k)
 {
 	struct slot_header h = { .stamp = k + 1, .len = 0, .flags = SLOT_NULL };
-	memcpy(epoch_slot(g, g->me, k), &h, sizeof h);
+	memcpy(epoch_slot(e, e->me, k), &h, sizeof h);
 }
 
 /* The null rule: a sender with nothing to say that sees others ahead fills
  * its turns with nulls, so round-robin order never waits on it. */
-static void fill_nulls(grp_t *g)
+static void fill_nulls(struct epoch *e)
 {
-	if (g->my_sender < 0 || g->reserved || atomic_load(&g->leaving) ||
-	    atomic_load(&g->window_waiters))
+	if (e->my_sender < 0 || e->sealed || e->snd->reserved || atomic_load(&e->snd->leaving) ||
+	    atomic_load(&e->snd->window_waiters))
 		return;
-	uint64_t target = null_target(g);
-	uint64_t k = atomic_load_explicit(&g->next_k, memory_order_relaxed);
-	uint64_t min_delivered = epoch_min_delivered(g);
+	uint64_t target = null_target(e);
+	uint64_t k = atomic_load_explicit(&e->next_k, memory_order_relaxed);
+	uint64_t min_delivered = epoch_min_delivered(e);
 	for (; k < target; k++) {
-		if (!order_slot_free(k, (unsigned)g->my_sender, g->lay.S, g->lay.W, min_delivered))
+		if (!order_slot_free(k, (unsigned)e->my_sender, e->lay.S, e->lay.W, min_delivered))
 			break;
-		write_null(g, k);
+		write_null(e, k);
 	}
-	atomic_store_explicit(&g->next_k, k, memory_order_release);
+	atomic_store_explicit(&e->next_k, k, memory_order_release);
 }
 
 /* Bytes of slot k that carry data: the header and the used payload. */
-static size_t slot_used(grp_t *g, uint64_t k)
+static size_t slot_used(struct epoch *e, uint64_t k)
 {
-	struct slot_header h = slot_header_of(g, g->me, k);
+	struct slot_header h = slot_header_of(e, e->me, k);
 	return SLOT_HEADER_BYTES + (h.flags & SLOT_LARGE ? 0 : h.len);
 }
 
 /* Our large messages among slots [from, to) start on their way; their
  * buffers were released before they were filled. */
-static void start_large(grp_t *g, uint64_t from, uint64_t to)
+static void start_large(struct epoch *e, uint64_t from, uint64_t to)
 {
 	for (uint64_t k = from; k < to; k++) {
-		struct slot_header h = slot_header_of(g, g->me, k);
+		struct slot_header h = slot_header_of(e, e->me, k);
 		if (!(h.flags & SLOT_LARGE))
 			continue;
-		int rc = rdmc_relay_start(g->relay, (unsigned)g->my_sender, slot_buffer(&h), k + 1,
+		int rc = rdmc_relay_start(e->relay, (unsigned)e->my_sender, slot_buffer(&h), k + 1,
 					  h.len);
 		if (rc)
 			log_error(MOD, "our message %llu cannot start by RDMC: %s",
@@ -269,176 +284,517 @@ static void start_large(grp_t *g, uint64_t from, uint64_t to)
 }
 
 /* Pushes slots [from, to) as one write per contiguous run of the ring. */
-static void push_slots(grp_t *g, uint64_t from, uint64_t to)
+static void push_slots(struct epoch *e, uint64_t from, uint64_t to)
 {
 	while (from < to) {
 		uint64_t run_end = to;
-		uint64_t ring_end = from - from % g->lay.W + g->lay.W;
+		uint64_t ring_end = from - from % e->lay.W + e->lay.W;
 		if (run_end > ring_end)
 			run_end = ring_end;
-		size_t first = g->lay.slots + (size_t)(from % g->lay.W) * g->lay.slot_bytes;
-		size_t last = g->lay.slots + (size_t)((run_end - 1) % g->lay.W) * g->lay.slot_bytes;
-		grp_sst_push(g->sst, first, last - first + slot_used(g, run_end - 1));
+		size_t first = e->lay.slots + (size_t)(from % e->lay.W) * e->lay.slot_bytes;
+		size_t last = e->lay.slots + (size_t)((run_end - 1) % e->lay.W) * e->lay.slot_bytes;
+		grp_sst_push(e->sst, first, last - first + slot_used(e, run_end - 1));
 		from = run_end;
 	}
 }
 
-/* Sends what our slots hold beyond what was pushed. */
-static bool flush(grp_t *g)
+/* Sends what our slots hold beyond what was pushed; send_lock held. */
+static bool flush_locked(struct epoch *e)
 {
-	if (g->my_sender < 0)
+	if (e->my_sender < 0 || e->sealed)
 		return false;
-	pthread_mutex_lock(&g->send_lock);
-	if (g->sealed) {
-		pthread_mutex_unlock(&g->send_lock);
-		return false;
-	}
-	fill_nulls(g);
-	uint64_t written = atomic_load_explicit(&g->next_k, memory_order_acquire);
-	bool changed = written > g->pushed;
+	fill_nulls(e);
+	uint64_t written = atomic_load_explicit(&e->next_k, memory_order_acquire);
+	bool changed = written > e->pushed;
 	if (changed) {
-		push_slots(g, g->pushed, written);
-		if (g->relay)
-			start_large(g, g->pushed, written);
-		g->pushed = written;
-		g->received[g->my_sender] = written;
-		grp_sst_store_u64(g->sst, g->lay.sent, written);
+		push_slots(e, e->pushed, written);
+		if (e->relay)
+			start_large(e, e->pushed, written);
+		e->pushed = written;
+		e->received[e->my_sender] = written;
+		grp_sst_store_u64(e->sst, e->lay.sent, written);
 	}
-	pthread_mutex_unlock(&g->send_lock);
 	return changed;
 }
 
-static void deliver_one(grp_t *g, uint64_t seq)
+static bool flush(struct epoch *e)
 {
-	unsigned s = order_sender(seq, g->lay.S);
-	uint64_t k = order_index(seq, g->lay.S);
-	unsigned m = g->senders[s];
-	if (!present(g, m) && k >= grp_sst_load_u64(g->sst, m, g->lay.left) - 1)
+	pthread_mutex_lock(&e->snd->send_lock);
+	bool changed = flush_locked(e);
+	pthread_mutex_unlock(&e->snd->send_lock);
+	return changed;
+}
+
+static void deliver_one(struct epoch *e, uint64_t seq)
+{
+	unsigned s = order_sender(seq, e->lay.S);
+	uint64_t k = order_index(seq, e->lay.S);
+	unsigned m = e->senders[s];
+	if (!present(e, m) && k >= grp_sst_load_u64(e->sst, m, e->lay.left) - 1)
 		return; /* a turn after its sender left: a null */
-	const uint8_t *slot = epoch_slot(g, m, k);
-	struct slot_header h = slot_header_of(g, m, k);
+	const uint8_t *slot = epoch_slot(e, m, k);
+	struct slot_header h = slot_header_of(e, m, k);
 	if (h.flags & SLOT_NULL)
 		return;
 	grp_delivery d = {
-		.vid = g->vid, .sender = m, .index = g->messages_from[s]++, .seq = seq,
-		.data = h.flags & SLOT_LARGE ? rdmc_relay_buffer(g->relay, s, slot_buffer(&h))
+		.vid = e->vid, .sender = e->ids[m], .index = e->messages_from[s]++, .seq = seq,
+		.data = h.flags & SLOT_LARGE ? rdmc_relay_buffer(e->relay, s, slot_buffer(&h))
 					     : slot + SLOT_HEADER_BYTES,
 		.len = h.len,
 	};
-	g->cb.deliver(g, &d, g->user);
+	e->cb.deliver(e->cb.arg, &d);
 }
 
-static bool deliver_stable(grp_t *g)
+static bool deliver_stable(struct epoch *e)
 {
-	uint64_t stable = min_over_present(g, g->lay.contiguous);
-	if (stable <= g->delivered)
+	uint64_t stable = min_over_present(e, e->lay.contiguous);
+	if (stable <= e->delivered)
 		return false;
-	for (; g->delivered < stable; g->delivered++)
-		deliver_one(g, g->delivered);
-	grp_sst_store_u64(g->sst, g->lay.delivered, g->delivered);
+	for (; e->delivered < stable; e->delivered++)
+		deliver_one(e, e->delivered);
+	grp_sst_store_u64(e->sst, e->lay.delivered, e->delivered);
 	return true;
 }
 
 /* Our per-sender counts, for senders waiting to reuse slots or to leave. */
-static void publish_received(grp_t *g)
+static void publish_received(struct epoch *e)
 {
-	for (unsigned s = 0; s < g->lay.S; s++)
-		grp_sst_store_u64(g->sst, g->lay.received + s * sizeof(uint64_t), g->received[s]);
+	for (unsigned s = 0; s < e->lay.S; s++)
+		grp_sst_store_u64(e->sst, e->lay.received + s * sizeof(uint64_t), e->received[s]);
 }
 
 /* Views are static until view changes land, so a large message whose
  * pipeline runs through a member that left cannot complete: the view
  * wedges rather than wait for it forever. */
-static void wedge_if_stuck(grp_t *g)
+static void wedge_if_stuck(struct epoch *e)
 {
-	int m = wedged_member(g);
+	int m = wedged_member(e);
 	if (m >= 0) {
-		wedge(g, "wedged its view", (unsigned)m);
+		wedge(e, "wedged its view", (unsigned)m);
 		return;
 	}
 	unsigned culprit;
-	if (g->relay && g->departures && rdmc_relay_stuck(g->relay, g->departed, &culprit))
-		wedge(g, "left while a large message was to pass through it (RDMC needs a view "
+	if (e->relay && e->departures && rdmc_relay_stuck(e->relay, e->departed, &culprit))
+		wedge(e, "left while a large message was to pass through it (RDMC needs a view "
 			 "change to route around it)", culprit);
 }
 
-static void progress(grp_sst *sst, void *arg)
+bool epoch_progress(struct epoch *e)
 {
-	(void)sst;
-	grp_t *g = arg;
-	bool changed = receive(g);
-	changed |= flush(g);
-	if (g->relay && rdmc_relay_progress(g->relay))
-		changed |= receive(g);
-	wedge_if_stuck(g);
+	bool changed = receive(e);
+	changed |= flush(e);
+	if (e->relay && rdmc_relay_progress(e->relay))
+		changed |= receive(e);
+	wedge_if_stuck(e);
 	if (changed)
-		publish_received(g);
-	uint64_t contiguous = contiguous_now(g);
-	if (contiguous != grp_sst_load_u64(g->sst, g->me, g->lay.contiguous)) {
-		grp_sst_store_u64(g->sst, g->lay.contiguous, contiguous);
+		publish_received(e);
+	uint64_t contiguous = contiguous_now(e);
+	if (contiguous != grp_sst_load_u64(e->sst, e->me, e->lay.contiguous)) {
+		grp_sst_store_u64(e->sst, e->lay.contiguous, contiguous);
 		changed = true;
 	}
-	if (!atomic_load(&g->wedged))
-		changed |= deliver_stable(g);
+	if (!atomic_load(&e->wedged))
+		changed |= deliver_stable(e);
 	if (changed)
-		grp_sst_push(g->sst, g->lay.sent, g->lay.counters_len);
+		grp_sst_push(e->sst, e->lay.sent, e->lay.counters_len);
+	return changed;
 }
 
-static bool null_due(const grp_t *g)
+static bool null_due(const struct epoch *e)
 {
-	if (g->my_sender < 0 || g->reserved || atomic_load(&g->leaving) ||
-	    atomic_load(&g->window_waiters))
+	if (e->my_sender < 0 || e->sealed || e->snd->reserved || atomic_load(&e->snd->leaving) ||
+	    atomic_load(&e->snd->window_waiters))
 		return false;
-	uint64_t k = atomic_load_explicit(&g->next_k, memory_order_relaxed);
-	return null_target(g) > k &&
-	       order_slot_free(k, (unsigned)g->my_sender, g->lay.S, g->lay.W,
-			       epoch_min_delivered(g));
+	uint64_t k = atomic_load_explicit(&e->next_k, memory_order_relaxed);
+	return null_target(e) > k &&
+	       order_slot_free(k, (unsigned)e->my_sender, e->lay.S, e->lay.W,
+			       epoch_min_delivered(e));
 }
 
-static bool has_work(const grp_sst *sst, void *arg)
+bool epoch_has_work(const struct epoch *e)
 {
-	grp_t *g = arg;
-	if (atomic_load_explicit(&g->wedged, memory_order_relaxed))
+	const grp_sst *sst = e->sst;
+	if (atomic_load_explicit(&e->wedged, memory_order_relaxed))
 		return false;
-	if (wedged_member(g) >= 0)
+	if (wedged_member(e) >= 0)
 		return true;
-	for (unsigned s = 0; s < g->lay.S; s++) {
-		unsigned m = g->senders[s];
-		if ((int)s == g->my_sender || g->sender_gone[s])
+	for (unsigned s = 0; s < e->lay.S; s++) {
+		unsigned m = e->senders[s];
+		if ((int)s == e->my_sender || e->sender_gone[s])
 			continue;
-		if (grp_sst_load_u64(sst, m, g->lay.sent) > g->scanned[s] ||
-		    (g->received[s] < g->scanned[s] && arrived(g, s, g->received[s])))
+		if (grp_sst_load_u64(sst, m, e->lay.sent) > e->scanned[s] ||
+		    (e->received[s] < e->scanned[s] && arrived(e, s, e->received[s])))
 			return true;
 	}
-	if (g->relay && rdmc_relay_has_work(g->relay))
+	if (e->relay && rdmc_relay_has_work(e->relay))
 		return true;
-	for (unsigned m = 0; m < g->n; m++)
-		if (m != g->me && present(g, m) && grp_sst_load_u64(sst, m, g->lay.left) != 0)
+	for (unsigned m = 0; m < e->n; m++)
+		if (m != e->me && present(e, m) &&
+		    (grp_sst_load_u64(sst, m, e->lay.left) != 0 ||
+		     (!e->ended[m] && grp_sst_load_u64(sst, m, e->lay.sealed) != 0)))
 			return true;
-	if (g->my_sender >= 0 && atomic_load_explicit(&g->next_k, memory_order_acquire) > g->pushed)
+	if (e->my_sender >= 0 && !e->sealed &&
+	    atomic_load_explicit(&e->next_k, memory_order_acquire) > e->pushed)
 		return true;
-	return null_due(g) || min_over_present(g, g->lay.contiguous) > g->delivered;
+	return null_due(e) || min_over_present(e, e->lay.contiguous) > e->delivered;
 }
 
-bool epoch_large_buffer_free(const grp_t *g)
+static bool large_buffer_free(const struct epoch *e)
 {
-	uint64_t sent = atomic_load_explicit(&g->large_sent, memory_order_relaxed);
+	uint64_t sent = atomic_load_explicit(&e->large_sent, memory_order_relaxed);
 	unsigned b = (unsigned)(sent % RDMC_MAX_BUFFERS);
-	uint64_t holds = atomic_load_explicit(&g->buffer_seq[b], memory_order_relaxed);
-	return epoch_min_delivered(g) >= holds &&
-	       rdmc_relay_released(g->relay, (unsigned)g->my_sender, b);
+	uint64_t holds = atomic_load_explicit(&e->buffer_seq[b], memory_order_relaxed);
+	return epoch_min_delivered(e) >= holds &&
+	       rdmc_relay_released(e->relay, (unsigned)e->my_sender, b);
 }
 
-void epoch_on_failure(grp_sst *sst, unsigned row, int err, void *user)
+
+/* A member failed: its row is frozen, and with views fixed for now nothing
+ * more can be delivered safely in this epoch. */
+static void on_failure(grp_sst *sst, unsigned row, int err, void *user)
 {
 	(void)err;
-	grp_t *g = user;
-	if (grp_sst_load_u64(sst, row, g->lay.left) != 0)
+	struct epoch *e = user;
+	if (grp_sst_load_u64(sst, row, e->lay.left) != 0)
 		return; /* it said goodbye first: a departure, not a failure */
-	wedge(g, "failed", row);
+	wedge(e, "failed", row);
 }
 
-int epoch_start(grp_t *g)
+const char *epoch_params_problem(const struct epoch_params *p)
 {
-	return grp_sst_predicate_add(g->sst, has_work, progress, g, GRP_SST_RECURRENT, NULL);
+	if (p->n == 0 || p->me >= p->n || p->n_senders == 0 || p->n_senders > p->n)
+		return "the senders are not members of the view";
+	struct epoch_layout lay;
+	grp_sst_layout scratch = { 0 };
+	if (epoch_layout_init(&lay, p->n, p->n_senders, p->window, p->max_smc_payload, &scratch))
+		return "the send window (window x max_smc_payload) does not fit a table row";
+	if (p->rdmc_max_payload > p->max_smc_payload && p->rdmc_max_payload > UINT32_MAX)
+		return "ordered multicast carries at most 4 GiB - 1 bytes a message";
+	if (p->rdmc_max_payload > p->max_smc_payload)
+		return rdmc_relay_params_problem(p->rdmc_max_payload, p->rdmc_block_size,
+						 p->schedule, p->n);
+	return NULL;
+}
+
+/* Messages above a slot travel by RDMC, each sender a stream with its own
+ * buffers, so that one large message can cross the group while the
+ * previous one waits for stability. */
+static int create_relay(struct epoch *e, const struct epoch_params *p)
+{
+	struct rdmc_relay_params rp = {
+		.n = e->n, .me = e->me, .ids = e->ids, .parity = e->vid & 1u,
+		.streams = e->lay.S, .stream_member = e->senders, .buffers = RDMC_MAX_BUFFERS,
+		.max_payload = p->rdmc_max_payload, .block_size = p->rdmc_block_size,
+		.schedule = p->schedule,
+	};
+	int rc = rdmc_relay_create(e->links, &rp, &e->relay);
+	if (rc)
+		return rc;
+	size_t capacity = rdmc_relay_capacity(e->relay);
+	e->max_msg = capacity < UINT32_MAX ? capacity : UINT32_MAX;
+	return 0;
+}
+
+static int alloc_state(struct epoch *e, const struct epoch_params *p)
+{
+	e->ids = malloc(e->n * sizeof *e->ids);
+	e->senders = malloc(p->n_senders * sizeof *e->senders);
+	e->received = calloc(p->n_senders, sizeof *e->received);
+	e->scanned = calloc(p->n_senders, sizeof *e->scanned);
+	e->messages_from = calloc(p->n_senders, sizeof *e->messages_from);
+	e->sender_gone = calloc(p->n_senders, sizeof *e->sender_gone);
+	e->departed = calloc(e->n, sizeof *e->departed);
+	e->ended = calloc(e->n, sizeof *e->ended);
+	if (!e->ids || !e->senders || !e->received || !e->scanned || !e->messages_from ||
+	    !e->sender_gone || !e->departed || !e->ended)
+		return GRP_ENOMEM;
+	memcpy(e->ids, p->ids, e->n * sizeof *e->ids);
+	memcpy(e->senders, p->senders, p->n_senders * sizeof *e->senders);
+	e->my_sender = -1;
+	for (unsigned s = 0; s < p->n_senders; s++)
+		if (e->senders[s] == e->me)
+			e->my_sender = (int)s;
+	return 0;
+}
+
+static struct links_regions my_regions(const struct epoch *e)
+{
+	struct links_regions mine = { .n = e->relay ? 2 : 1, .r = { sst_region(e->sst) } };
+	if (e->relay)
+		mine.r[1] = rdmc_relay_region(e->relay);
+	return mine;
+}
+
+/* The mailbox stamp of an epoch: its view id, offset so that 0 is none. */
+static uint64_t exchange_stamp(const struct epoch *e)
+{
+	return (uint64_t)e->vid + 1;
+}
+
+static int build(struct epoch *e, const struct epoch_params *p)
+{
+	int rc = alloc_state(e, p);
+	grp_sst_layout layout = { 0 };
+	if (!rc)
+		rc = epoch_layout_init(&e->lay, e->n, p->n_senders, p->window, p->max_smc_payload,
+				       &layout);
+	e->max_msg = e->lay.payload;
+	if (!rc && p->rdmc_max_payload > p->max_smc_payload)
+		rc = create_relay(e, p);
+	if (rc)
+		return rc;
+	struct sst_params sp = {
+		.n = e->n, .me = e->me, .ids = e->ids, .row_bytes = layout.row_bytes,
+		.fence_timeout_ms = p->fence_timeout_ms,
+	};
+	grp_sst_callbacks scb = { .size = sizeof scb, .on_failure = on_failure };
+	rc = sst_create(e->links, &sp, &scb, e, &e->sst);
+	if (rc)
+		return rc;
+	struct links_regions mine = my_regions(e);
+	return links_exchange_post(e->links, exchange_stamp(e), e->ids, e->n, e->me, &mine);
+}
+
+int epoch_create(struct links *links, const struct epoch_params *p,
+		 const struct epoch_callbacks *cb, struct epoch_sender *sender, struct epoch **out)
+{
+	if (epoch_params_problem(p))
+		return GRP_EINVAL;
+	struct epoch *e = calloc(1, sizeof *e);
+	if (!e)
+		return GRP_ENOMEM;
+	e->links = links;
+	e->cb = *cb;
+	e->snd = sender;
+	e->vid = p->vid;
+	e->n = p->n;
+	e->me = p->me;
+	int rc = build(e, p);
+	if (rc) {
+		epoch_destroy(e);
+		return rc;
+	}
+	*out = e;
+	return 0;
+}
+
+int epoch_connect(struct epoch *e)
+{
+	if (e->state == EPOCH_LIVE)
+		return 0;
+	struct links_regions mine = my_regions(e);
+	struct links_regions theirs[e->n];
+	int rc = links_exchange_collect(e->links, exchange_stamp(e), e->ids, e->n, e->me, &mine,
+					theirs);
+	if (rc)
+		return rc;
+	struct fab_remote_region tables[e->n], bulks[e->n];
+	for (unsigned m = 0; m < e->n; m++) {
+		tables[m] = theirs[m].r[0];
+		bulks[m] = theirs[m].r[1];
+	}
+	if (e->relay)
+		rdmc_relay_connect(e->relay, bulks);
+	sst_connect(e->sst, tables);
+	e->state = EPOCH_LIVE;
+	return 0;
+}
+
+bool epoch_live(const struct epoch *e)
+{
+	return e->state == EPOCH_LIVE;
+}
+
+bool epoch_seal(struct epoch *e)
+{
+	pthread_mutex_lock(&e->snd->send_lock);
+	if (e->snd->reserved) {
+		pthread_mutex_unlock(&e->snd->send_lock);
+		return false;
+	}
+	if (!e->sealed) {
+		flush_locked(e);
+		e->sealed = true;
+		if (e->my_sender >= 0)
+			e->sender_gone[e->my_sender] = true;
+		grp_sst_store_u64(e->sst, e->lay.sealed, e->pushed + 1);
+		log_debug(MOD, "view %u sealed after %llu messages of ours", e->vid,
+			  (unsigned long long)e->pushed);
+	}
+	pthread_mutex_unlock(&e->snd->send_lock);
+	grp_sst_push(e->sst, e->lay.sent, e->lay.counters_len);
+	return true;
+}
+
+bool epoch_sealed(const struct epoch *e)
+{
+	return e->sealed;
+}
+
+bool epoch_seal_requested(const struct epoch *e)
+{
+	for (unsigned m = 0; m < e->n; m++)
+		if (m != e->me && present(e, m) && !grp_sst_row_failed(e->sst, m) &&
+		    grp_sst_load_u64(e->sst, m, e->lay.sealed) != 0)
+			return true;
+	return false;
+}
+
+bool epoch_drained(const struct epoch *e)
+{
+	if (!e->sealed)
+		return false;
+	for (unsigned m = 0; m < e->n; m++)
+		if (present(e, m) && grp_sst_load_u64(e->sst, m, e->lay.sealed) == 0)
+			return false;
+	for (unsigned s = 0; s < e->lay.S; s++)
+		if (!e->sender_gone[s])
+			return false;
+	uint64_t end = contiguous_now(e);
+	return min_over_present(e, e->lay.contiguous) >= end && e->delivered >= end;
+}
+
+static void free_state(struct epoch *e)
+{
+	rdmc_relay_free(e->relay);
+	free(e->ids);
+	free(e->senders);
+	free(e->received);
+	free(e->scanned);
+	free(e->messages_from);
+	free(e->sender_gone);
+	free(e->departed);
+	free(e->ended);
+	free(e);
+}
+
+void epoch_retire(struct epoch *e)
+{
+	if (e->sst)
+		sst_retire(e->sst);
+	free_state(e);
+}
+
+void epoch_destroy(struct epoch *e)
+{
+	if (!e)
+		return;
+	if (e->sst)
+		sst_fence(e->sst);
+	sst_destroy(e->sst);
+	free_state(e);
+}
+
+bool epoch_wedged(const struct epoch *e)
+{
+	return atomic_load(&e->wedged);
+}
+
+uint32_t epoch_vid(const struct epoch *e)
+{
+	return e->vid;
+}
+
+unsigned epoch_size(const struct epoch *e)
+{
+	return e->n;
+}
+
+unsigned epoch_rank(const struct epoch *e)
+{
+	return e->me;
+}
+
+unsigned epoch_member_id(const struct epoch *e, unsigned rank)
+{
+	return e->ids[rank];
+}
+
+bool epoch_is_sender(const struct epoch *e)
+{
+	return e->my_sender >= 0;
+}
+
+size_t epoch_max_msg(const struct epoch *e)
+{
+	return e->max_msg;
+}
+
+static bool is_large(const struct epoch *e, size_t len)
+{
+	return len > e->lay.payload;
+}
+
+bool epoch_window_open(const struct epoch *e, size_t len)
+{
+	if (e->state != EPOCH_LIVE || e->sealed)
+		return false;
+	uint64_t k = atomic_load(&e->next_k);
+	return order_slot_free(k, (unsigned)e->my_sender, e->lay.S, e->lay.W,
+			       epoch_min_delivered(e)) &&
+	       (!is_large(e, len) || large_buffer_free(e));
+}
+
+static struct slot_header *next_slot(struct epoch *e)
+{
+	return (struct slot_header *)epoch_slot(e, e->me, atomic_load(&e->next_k));
+}
+
+void *epoch_payload(struct epoch *e, size_t len)
+{
+	if (!is_large(e, len))
+		return (uint8_t *)next_slot(e) + SLOT_HEADER_BYTES;
+	unsigned b = (unsigned)(atomic_load(&e->large_sent) % RDMC_MAX_BUFFERS);
+	return rdmc_relay_buffer(e->relay, (unsigned)e->my_sender, b);
+}
+
+void epoch_commit(struct epoch *e, size_t len)
+{
+	uint64_t k = atomic_load(&e->next_k);
+	struct slot_header h = { .stamp = k + 1, .len = (uint32_t)len };
+	if (is_large(e, len)) {
+		unsigned b = (unsigned)(atomic_fetch_add_explicit(&e->large_sent, 1,
+								  memory_order_relaxed) %
+					RDMC_MAX_BUFFERS);
+		h.flags = SLOT_LARGE | b << SLOT_BUFFER_SHIFT;
+		atomic_store_explicit(&e->buffer_seq[b],
+				      order_seq(k, (unsigned)e->my_sender, e->lay.S) + 1,
+				      memory_order_relaxed);
+	}
+	memcpy(next_slot(e), &h, sizeof h);
+	atomic_store_explicit(&e->next_k, k + 1, memory_order_release);
+	grp_sst_notify(e->sst);
+}
+
+bool epoch_others_hold_ours(const struct epoch *e)
+{
+	if (atomic_load(&e->wedged) || e->my_sender < 0)
+		return true;
+	uint64_t written = atomic_load(&e->next_k);
+	if (e->pushed != written)
+		return false;
+	size_t column = e->lay.received + (size_t)e->my_sender * sizeof(uint64_t);
+	for (unsigned m = 0; m < e->n; m++)
+		if (m != e->me && present(e, m) && grp_sst_load_u64(e->sst, m, column) < written)
+			return false;
+	return true;
+}
+
+/* Seals our slots (nothing more is pushed) and tells the others how many
+ * messages we sent, so that our going is a departure and not a failure,
+ * and all of them count the same turns of ours as real. */
+void epoch_announce_departure(struct epoch *e)
+{
+	pthread_mutex_lock(&e->snd->send_lock);
+	e->sealed = true;
+	uint64_t sent = e->pushed;
+	pthread_mutex_unlock(&e->snd->send_lock);
+	grp_sst_store_u64(e->sst, e->lay.left, sent + 1);
+	grp_sst_push(e->sst, e->lay.left, sizeof(uint64_t));
+}
+
+void epoch_log_incomplete(const struct epoch *e)
+{
+	if (e->relay && !atomic_load(&e->wedged))
+		rdmc_relay_log_incomplete(e->relay);
 }

@@ -1,18 +1,16 @@
-/* The public ordered-multicast API (group/group.h) over one epoch. */
+/* The public ordered-multicast API (group/group.h): the group object on its
+ * links, its current epoch, and the change from one epoch to the next. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "config.h"
 #include "group_internal.h"
 #include "log.h"
-#include "order.h"
-#include "sst_bulk.h"
+#include "setup.h"
 
 static const char *MOD = "group";
 
-/* Reads multicast.senders: "all", or member ranks separated by commas. */
 static int parse_senders(const char *text, unsigned n, unsigned *senders, unsigned *count)
 {
 	if (strcmp(text, "all") == 0) {
@@ -60,89 +58,201 @@ static bool callbacks_valid(const grp_callbacks *cb)
 	       (cb->size < sizeof *cb || (!cb->persisted && !cb->state_save && !cb->state_load));
 }
 
-/* Messages above a slot travel by RDMC, each sender a stream with its own
- * buffers, so that one large message can cross the group while the
- * previous one waits for stability. */
-static int create_relay(grp_t *g, const grp_config *cfg)
+/* multicast.* and rdmc.* into the parameters every epoch is made from. */
+static int read_multicast(grp_t *g, const grp_config *cfg, const struct member_setup *s)
 {
-	struct rdmc_relay_params p;
-	int rc = rdmc_relay_params_from_config(cfg, &p);
+	struct epoch_params *p = &g->params;
+	unsigned *senders = calloc(s->n, sizeof *senders);
+	if (!senders)
+		return GRP_ENOMEM;
+	p->senders = senders;
+	int rc = parse_senders(config_str(cfg, "multicast.senders"), s->n, senders, &p->n_senders);
 	if (rc)
 		return rc;
-	if (p.max_payload > UINT32_MAX) {
-		log_error(MOD, "rdmc.max_payload: ordered multicast carries at most %u bytes a message",
-			  UINT32_MAX);
+	p->n = s->n;
+	p->me = s->rank;
+	p->window = (unsigned)config_uint(cfg, "multicast.window");
+	p->max_smc_payload = config_uint(cfg, "multicast.max_smc_payload");
+	p->rdmc_max_payload = config_uint(cfg, "rdmc.max_payload");
+	p->rdmc_block_size = config_uint(cfg, "rdmc.block_size");
+	rdmc_schedule_parse(config_str(cfg, "rdmc.schedule"), &p->schedule);
+	p->fence_timeout_ms = s->stall_timeout_ms;
+	g->nonblocking = config_bool(cfg, "multicast.nonblocking");
+	g->send_timeout_ms = (unsigned)config_uint(cfg, "multicast.send_timeout_ms");
+	g->leave_timeout_ms = (unsigned)config_uint(cfg, "member.leave_timeout_ms");
+	g->connect_timeout_ms = s->connect_timeout_ms;
+	const char *why = epoch_params_problem(p);
+	if (why) {
+		log_error(MOD, "multicast.window, multicast.max_smc_payload, rdmc.*: %s", why);
 		return GRP_ECONFIG;
 	}
-	p.streams = g->lay.S;
-	p.stream_member = g->senders;
-	p.buffers = RDMC_MAX_BUFFERS;
-	rc = rdmc_relay_create(&p, &g->relay);
-	if (rc)
-		return rc;
-	size_t capacity = rdmc_relay_capacity(g->relay);
-	g->max_msg = capacity < UINT32_MAX ? capacity : UINT32_MAX;
 	return 0;
 }
 
-static int read_config(grp_t *g, const grp_config *cfg, grp_sst_layout *layout)
-{
-	const struct grp_hostport *members;
-	g->n = (unsigned)config_hostports(cfg, "group.members", &members);
-	g->me = (unsigned)config_uint(cfg, "member.rank");
-	if (g->n == 0 || g->me >= g->n)
-		return 0; /* grp_sst_open names the problem */
-	g->senders = calloc(g->n, sizeof *g->senders);
-	if (!g->senders)
-		return GRP_ENOMEM;
-	unsigned S;
-	int rc = parse_senders(config_str(cfg, "multicast.senders"), g->n, g->senders, &S);
-	if (rc)
-		return rc;
-	g->my_sender = -1;
-	for (unsigned s = 0; s < S; s++)
-		if (g->senders[s] == g->me)
-			g->my_sender = (int)s;
-	g->nonblocking = config_bool(cfg, "multicast.nonblocking");
-	g->send_timeout_ms = (unsigned)config_uint(cfg, "multicast.send_timeout_ms");
-	g->leave_timeout_ms = (unsigned)config_uint(cfg, "fabric.connect_timeout_ms");
-	rc = epoch_layout_init(&g->lay, g->n, S, (unsigned)config_uint(cfg, "multicast.window"),
-			       config_uint(cfg, "multicast.max_smc_payload"), layout);
-	if (rc) {
-		log_error(MOD, "multicast.window x multicast.max_smc_payload is too large for a row");
-		return rc;
-	}
-	g->max_msg = g->lay.payload;
-	return config_uint(cfg, "rdmc.max_payload") > g->lay.payload ? create_relay(g, cfg) : 0;
-}
-
-static int alloc_epoch_state(grp_t *g)
-{
-	g->received = calloc(g->lay.S, sizeof *g->received);
-	g->scanned = calloc(g->lay.S, sizeof *g->scanned);
-	g->messages_from = calloc(g->lay.S, sizeof *g->messages_from);
-	g->sender_gone = calloc(g->lay.S, sizeof *g->sender_gone);
-	g->departed = calloc(g->n, sizeof *g->departed);
-	return g->received && g->scanned && g->messages_from && g->sender_gone && g->departed
-		       ? 0
-		       : GRP_ENOMEM;
-}
-
-static void report_first_view(grp_t *g)
+static void report_view(grp_t *g, const struct epoch *e, bool first)
 {
 	if (!g->cb.view)
 		return;
-	unsigned *members = calloc(g->n, sizeof *members);
-	if (!members)
-		return;
-	for (unsigned i = 0; i < g->n; i++)
-		members[i] = i;
+	unsigned n = epoch_size(e);
+	unsigned members[n];
+	for (unsigned i = 0; i < n; i++)
+		members[i] = epoch_member_id(e, i);
 	grp_view v = {
-		.vid = g->vid, .n_members = g->n, .members = members, .my_rank = g->me,
-		.n_joined = g->n, .joined = members,
+		.vid = epoch_vid(e), .n_members = n, .members = members, .my_rank = epoch_rank(e),
+		.n_joined = first ? n : 0, .joined = first ? members : NULL,
 	};
 	g->cb.view(g, &v, g->user);
-	free(members);
+}
+
+static void deliver(void *arg, const grp_delivery *msg)
+{
+	grp_t *g = arg;
+	g->cb.deliver(g, msg, g->user);
+}
+
+static int create_epoch(grp_t *g, struct epoch **out)
+{
+	struct epoch_callbacks cb = { .deliver = deliver, .arg = g };
+	return epoch_create(g->links, &g->params, &cb, &g->snd, out);
+}
+
+/* The current epoch is connected: the one before it can go (nobody writes
+ * into it any more, since every member posted its keys for this one after
+ * its last write there), and the view is reported. */
+static void installed(grp_t *g, struct epoch *e)
+{
+	if (g->retiring) {
+		epoch_retire(g->retiring);
+		g->retiring = NULL;
+		report_view(g, e, false);
+		return;
+	}
+	int pending = JOIN_PENDING;
+	if (atomic_compare_exchange_strong(&g->join, &pending, JOIN_DONE))
+		report_view(g, e, true);
+}
+
+static int connect_epoch(grp_t *g, struct epoch *e)
+{
+	int rc = epoch_connect(e);
+	if (rc == GRP_EAGAIN)
+		return 0;
+	if (rc) {
+		log_error(MOD, "view %u cannot be installed: %s", epoch_vid(e), grp_strerror(rc));
+		int pending = JOIN_PENDING;
+		g->join_error = rc;
+		atomic_compare_exchange_strong(&g->join, &pending, JOIN_FAILED);
+		return 0;
+	}
+	if (atomic_load(&g->join) != JOIN_ABANDONED)
+		installed(g, e);
+	return 1;
+}
+
+/* Sealed and drained: the next epoch, same members, replaces this one for
+ * the application's threads; this one retires once the next is connected. */
+static int start_next(grp_t *g, struct epoch *e)
+{
+	g->params.vid = epoch_vid(e) + 1;
+	struct epoch *next;
+	int rc = create_epoch(g, &next);
+	if (rc) {
+		log_error(MOD, "cannot create view %u: %s", g->params.vid, grp_strerror(rc));
+		return 0;
+	}
+	pthread_mutex_lock(&g->snd.send_lock);
+	g->retiring = e;
+	g->cur = next;
+	pthread_mutex_unlock(&g->snd.send_lock);
+	return 1;
+}
+
+static int end_epoch(grp_t *g, struct epoch *e)
+{
+	if (!epoch_sealed(e)) {
+		if (!atomic_load(&g->renew_requested) && !epoch_seal_requested(e))
+			return 0;
+		if (!epoch_seal(e))
+			return 0;
+		atomic_store(&g->renew_requested, false);
+		return 1;
+	}
+	return !g->retiring && epoch_drained(e) ? start_next(g, e) : 0;
+}
+
+/* The group's engine client. */
+static int group_run(void *arg)
+{
+	grp_t *g = arg;
+	struct epoch *e = g->cur;
+	if (atomic_load(&g->snd.leaving))
+		return 0;
+	if (!epoch_live(e))
+		return connect_epoch(g, e);
+	if (epoch_wedged(e))
+		return 0;
+	int work = epoch_has_work(e) && epoch_progress(e);
+	return work + end_epoch(g, e);
+}
+
+void group_renew_epoch(grp_t *g)
+{
+	atomic_store(&g->renew_requested, true);
+	links_notify(g->links);
+}
+
+static bool join_settled(void *arg)
+{
+	return atomic_load(&((grp_t *)arg)->join) != JOIN_PENDING;
+}
+
+/* Waits until the first view is installed here, which means every member
+ * connected to every other and registered the view's memory (each posted
+ * its keys only then): formation has ended everywhere. */
+static int await_first_view(grp_t *g)
+{
+	links_wait(g->links, join_settled, g, g->connect_timeout_ms);
+	int pending = JOIN_PENDING;
+	if (atomic_compare_exchange_strong(&g->join, &pending, JOIN_ABANDONED)) {
+		log_error(MOD, "the first view was not installed within fabric.connect_timeout_ms");
+		return GRP_ETIMEDOUT;
+	}
+	return atomic_load(&g->join) == JOIN_DONE ? 0 : g->join_error;
+}
+
+static int start(grp_t *g, const grp_config *cfg)
+{
+	struct member_setup s;
+	int rc = member_setup_read(cfg, &s);
+	if (rc)
+		return rc;
+	unsigned *ids = calloc(s.n, sizeof *ids);
+	g->params.ids = ids;
+	rc = ids ? read_multicast(g, cfg, &s) : GRP_ENOMEM;
+	if (!rc)
+		rc = member_setup_connect(&s, &g->links, ids);
+	member_setup_free(&s);
+	if (!rc)
+		rc = create_epoch(g, &g->cur);
+	struct links_client client = { .run = group_run, .arg = g };
+	if (!rc)
+		rc = links_client_add(g->links, &client, &g->client);
+	return rc ? rc : await_first_view(g);
+}
+
+static void free_group(grp_t *g)
+{
+	if (g->links)
+		links_engine_stop(g->links);
+	epoch_destroy(g->retiring);
+	if (g->cur)
+		epoch_log_incomplete(g->cur);
+	epoch_destroy(g->cur);
+	links_close(g->links);
+	free((void *)g->params.ids);
+	free((void *)g->params.senders);
+	pthread_mutex_destroy(&g->snd.send_lock);
+	free(g);
 }
 
 GRP_API int grp_join(const grp_config *cfg, const grp_callbacks *callbacks, void *user,
@@ -156,36 +266,17 @@ GRP_API int grp_join(const grp_config *cfg, const grp_callbacks *callbacks, void
 	memcpy(&g->cb, callbacks,
 	       callbacks->size < sizeof g->cb ? callbacks->size : sizeof g->cb);
 	g->user = user;
-	pthread_mutex_init(&g->send_lock, NULL);
-	grp_sst_layout layout = { 0 };
-	int rc = read_config(g, cfg, &layout);
+	pthread_mutex_init(&g->snd.send_lock, NULL);
+	int rc = start(g, cfg);
 	if (rc) {
-		/* The table would have taken it; so do we, on every path. */
-		int listen_fd = (int)config_int(cfg, "member.listen_fd");
-		if (listen_fd >= 0)
-			close(listen_fd);
-	} else {
-		grp_sst_callbacks scb = { .on_failure = epoch_on_failure };
-		struct sst_bulk bulk;
-		if (g->relay)
-			bulk = rdmc_relay_bulk(g->relay);
-		rc = sst_open_bulk(cfg, &layout, &scb, g, g->relay ? &bulk : NULL, &g->sst);
-		if (!rc && g->relay)
-			rdmc_relay_attach(g->relay, g->sst);
-	}
-	if (!rc)
-		rc = alloc_epoch_state(g);
-	if (!rc) {
-		report_first_view(g);
-		rc = epoch_start(g);
-	}
-	if (rc) {
-		grp_free(g);
+		free_group(g);
 		return rc;
 	}
-	log_info(MOD, "member %u joined view %u: %u members, %u senders, window %u, %zu-byte slots, "
-		 "messages up to %zu bytes",
-		 g->me, g->vid, g->n, g->lay.S, g->lay.W, g->lay.payload, g->max_msg);
+	g->max_msg = epoch_max_msg(g->cur);
+	log_info(MOD, "member %u (id %u) joined view %u: %u members, %u senders, window %u, "
+		 "%zu-byte slots, messages up to %zu bytes", g->params.me, links_my_id(g->links),
+		 epoch_vid(g->cur), g->params.n, g->params.n_senders, g->params.window,
+		 g->params.max_smc_payload, epoch_max_msg(g->cur));
 	*out = g;
 	return 0;
 }
@@ -193,132 +284,95 @@ GRP_API int grp_join(const grp_config *cfg, const grp_callbacks *callbacks, void
 /* Why this member cannot send now, or 0. Called with send_lock held. */
 static int send_blocked(grp_t *g)
 {
-	if (atomic_load(&g->leaving))
+	if (atomic_load(&g->snd.leaving))
 		return GRP_ECLOSED;
-	if (atomic_load(&g->wedged))
+	if (epoch_wedged(g->cur))
 		return GRP_EPEER;
-	if (atomic_load(&g->reserved))
+	if (atomic_load(&g->snd.reserved))
 		return GRP_EBUSY;
 	return 0;
 }
 
-/* Whether the next slot is free, and for a large message its buffer. */
-static bool window_open(const grp_t *g, bool large)
-{
-	uint64_t k = atomic_load(&g->next_k);
-	return order_slot_free(k, (unsigned)g->my_sender, g->lay.S, g->lay.W,
-			       epoch_min_delivered(g)) &&
-	       (!large || epoch_large_buffer_free(g));
-}
-
 struct slot_wait {
 	grp_t *g;
-	bool large;
+	size_t len;
 };
 
-static bool can_retry(const grp_sst *sst, void *arg)
+/* On the engine thread, which alone replaces the epoch. */
+static bool can_retry(void *arg)
 {
-	(void)sst;
 	const struct slot_wait *w = arg;
-	return atomic_load(&w->g->wedged) || atomic_load(&w->g->leaving) ||
-	       window_open(w->g, w->large);
+	struct epoch *e = w->g->cur;
+	return epoch_wedged(e) || atomic_load(&w->g->snd.leaving) || epoch_window_open(e, w->len);
 }
 
 /* Takes send_lock and waits until the next slot (and for a large message
- * the next RDMC buffer) is free. Returns with the lock held on success
- * only. */
-static int acquire_slot(grp_t *g, bool large)
+ * the next RDMC buffer) of the current epoch is free. Returns with the
+ * lock held on success only. */
+static int acquire_slot(grp_t *g, size_t len)
 {
-	struct slot_wait w = { g, large };
-	bool may_block = !g->nonblocking && !grp_sst_on_engine_thread(g->sst);
+	struct slot_wait w = { g, len };
+	bool may_block = !g->nonblocking && !links_on_engine_thread(g->links);
 	uint64_t waited_ms = 0;
-	pthread_mutex_lock(&g->send_lock);
+	pthread_mutex_lock(&g->snd.send_lock);
 	for (;;) {
 		int rc = send_blocked(g);
-		if (!rc && window_open(g, large))
+		if (!rc && len > epoch_max_msg(g->cur))
+			rc = GRP_EMSGSIZE;
+		if (!rc && epoch_window_open(g->cur, len))
 			return 0;
 		if (!rc && !may_block)
 			rc = GRP_EAGAIN;
 		if (!rc && g->send_timeout_ms && waited_ms >= g->send_timeout_ms)
 			rc = GRP_ETIMEDOUT;
 		if (rc) {
-			pthread_mutex_unlock(&g->send_lock);
+			pthread_mutex_unlock(&g->snd.send_lock);
 			return rc;
 		}
-		pthread_mutex_unlock(&g->send_lock);
+		pthread_mutex_unlock(&g->snd.send_lock);
 		unsigned slice = 1000;
 		if (g->send_timeout_ms && g->send_timeout_ms - waited_ms < slice)
 			slice = (unsigned)(g->send_timeout_ms - waited_ms);
-		atomic_fetch_add(&g->window_waiters, 1);
-		grp_sst_wait(g->sst, can_retry, &w, slice);
-		atomic_fetch_sub(&g->window_waiters, 1);
+		atomic_fetch_add(&g->snd.window_waiters, 1);
+		links_wait(g->links, can_retry, &w, slice);
+		atomic_fetch_sub(&g->snd.window_waiters, 1);
 		waited_ms += slice;
-		pthread_mutex_lock(&g->send_lock);
+		pthread_mutex_lock(&g->snd.send_lock);
 	}
-}
-
-static struct slot_header *next_slot(grp_t *g)
-{
-	return (struct slot_header *)epoch_slot(g, g->me, atomic_load(&g->next_k));
-}
-
-static bool is_large(const grp_t *g, size_t len)
-{
-	return len > g->lay.payload;
 }
 
 static int reserve(grp_t *g, size_t len, void **slot)
 {
-	if (len > g->max_msg)
-		return GRP_EMSGSIZE;
-	int rc = acquire_slot(g, is_large(g, len));
+	int rc = acquire_slot(g, len);
 	if (rc)
 		return rc;
-	void *payload = is_large(g, len)
-				? rdmc_relay_buffer(g->relay, (unsigned)g->my_sender,
-						    (unsigned)(atomic_load(&g->large_sent) %
-							       RDMC_MAX_BUFFERS))
-				: (uint8_t *)next_slot(g) + SLOT_HEADER_BYTES;
-	atomic_store(&g->reserved, payload);
-	g->reserved_len = len;
-	pthread_mutex_unlock(&g->send_lock);
+	void *payload = epoch_payload(g->cur, len);
+	atomic_store(&g->snd.reserved, payload);
+	g->snd.reserved_len = len;
+	pthread_mutex_unlock(&g->snd.send_lock);
 	*slot = payload;
 	return 0;
 }
 
 static int commit(grp_t *g, void *slot)
 {
-	pthread_mutex_lock(&g->send_lock);
-	if (atomic_load(&g->leaving) || atomic_load(&g->reserved) != slot) {
-		int rc = atomic_load(&g->leaving) ? GRP_ECLOSED : GRP_EINVAL;
-		pthread_mutex_unlock(&g->send_lock);
-		return rc;
+	pthread_mutex_lock(&g->snd.send_lock);
+	int rc = atomic_load(&g->snd.leaving) ? GRP_ECLOSED
+		 : atomic_load(&g->snd.reserved) != slot ? GRP_EINVAL : 0;
+	if (!rc) {
+		epoch_commit(g->cur, g->snd.reserved_len);
+		atomic_store(&g->snd.reserved, NULL);
 	}
-	uint64_t k = atomic_load(&g->next_k);
-	struct slot_header h = { .stamp = k + 1, .len = (uint32_t)g->reserved_len };
-	if (is_large(g, g->reserved_len)) {
-		unsigned b = (unsigned)(atomic_fetch_add_explicit(&g->large_sent, 1,
-								  memory_order_relaxed) %
-					RDMC_MAX_BUFFERS);
-		h.flags = SLOT_LARGE | b << SLOT_BUFFER_SHIFT;
-		atomic_store_explicit(&g->buffer_seq[b],
-				      order_seq(k, (unsigned)g->my_sender, g->lay.S) + 1,
-				      memory_order_relaxed);
-	}
-	memcpy(next_slot(g), &h, sizeof h);
-	atomic_store(&g->reserved, NULL);
-	atomic_store_explicit(&g->next_k, k + 1, memory_order_release);
-	pthread_mutex_unlock(&g->send_lock);
-	grp_sst_notify(g->sst);
-	return 0;
+	pthread_mutex_unlock(&g->snd.send_lock);
+	return rc;
 }
 
 /* Every send call enters here, so that grp_leave can wait until none is
- * left touching the table it is about to close. */
+ * left touching the epoch it is about to close. */
 static bool enter(grp_t *g)
 {
 	atomic_fetch_add(&g->active_calls, 1);
-	if (!atomic_load(&g->leaving))
+	if (!atomic_load(&g->snd.leaving))
 		return true;
 	atomic_fetch_sub(&g->active_calls, 1);
 	return false;
@@ -330,9 +384,17 @@ static int leave_call(grp_t *g, int rc)
 	return rc;
 }
 
+static bool may_send(const grp_t *g)
+{
+	for (unsigned s = 0; s < g->params.n_senders; s++)
+		if (g->params.senders[s] == g->params.me)
+			return true;
+	return false;
+}
+
 GRP_API int grp_send_reserve(grp_t *g, size_t len, void **slot)
 {
-	if (!g || !slot || g->my_sender < 0)
+	if (!g || !slot || !may_send(g))
 		return GRP_EINVAL;
 	if (!enter(g))
 		return GRP_ECLOSED;
@@ -350,7 +412,7 @@ GRP_API int grp_send_commit(grp_t *g, void *slot)
 
 GRP_API int grp_send(grp_t *g, const void *buf, size_t len)
 {
-	if (!g || (!buf && len) || g->my_sender < 0)
+	if (!g || (!buf && len) || !may_send(g))
 		return GRP_EINVAL;
 	if (!enter(g))
 		return GRP_ECLOSED;
@@ -371,67 +433,57 @@ GRP_API size_t grp_max_msg_size(const grp_t *g)
 
 GRP_API unsigned grp_rank(const grp_t *g)
 {
-	return g ? g->me : 0;
+	return g ? g->params.me : 0;
 }
 
-/* Every message we wrote is pushed, and every member present holds it. */
-static bool others_hold_ours(const grp_sst *sst, void *arg)
+static bool others_hold_ours(void *arg)
 {
-	(void)sst;
 	grp_t *g = arg;
-	if (atomic_load(&g->wedged))
-		return true;
-	if (g->my_sender < 0)
-		return true;
-	uint64_t written = atomic_load(&g->next_k);
-	if (g->pushed != written)
-		return false;
-	size_t column = g->lay.received + (size_t)g->my_sender * sizeof(uint64_t);
-	for (unsigned m = 0; m < g->n; m++)
-		if (m != g->me && !atomic_load(&g->departed[m]) &&
-		    grp_sst_load_u64(g->sst, m, column) < written)
-			return false;
-	return true;
+	return epoch_others_hold_ours(g->cur);
 }
 
-/* Seals our slots (nothing more is pushed) and tells the others how many
- * messages we sent, so that our going is a departure and not a failure, and
- * all of them count the same turns of ours as real. */
-static void announce_departure(grp_t *g)
+static bool no_send_in_progress(void *arg)
 {
-	pthread_mutex_lock(&g->send_lock);
-	g->sealed = true;
-	uint64_t sent = g->pushed;
-	pthread_mutex_unlock(&g->send_lock);
-	grp_sst_store_u64(g->sst, g->lay.left, sent + 1);
-	grp_sst_push(g->sst, g->lay.left, sizeof(uint64_t));
-}
-
-static bool no_send_in_progress(const grp_sst *sst, void *arg)
-{
-	(void)sst;
 	return atomic_load(&((grp_t *)arg)->active_calls) == 0;
+}
+
+/* Stops the engine (no callback runs after this, and the epoch stays),
+ * tells the others we leave, makes every push land, and closes the links. */
+static void disconnect(grp_t *g)
+{
+	links_engine_stop(g->links);
+	if (epoch_live(g->cur))
+		epoch_announce_departure(g->cur);
+	epoch_destroy(g->retiring);
+	g->retiring = NULL;
+	epoch_log_incomplete(g->cur);
+	epoch_destroy(g->cur);
+	g->cur = NULL;
+	links_close(g->links);
+	g->links = NULL;
 }
 
 GRP_API int grp_leave(grp_t *g)
 {
 	if (!g)
 		return GRP_EINVAL;
-	pthread_mutex_lock(&g->send_lock);
-	bool already = atomic_exchange(&g->leaving, true);
-	atomic_store(&g->reserved, NULL);
-	pthread_mutex_unlock(&g->send_lock);
-	if (already || !g->sst)
+	if (links_on_engine_thread(g->links)) {
+		log_error(MOD, "grp_leave called from a callback: call it from another thread");
+		return GRP_ECALLBACK;
+	}
+	pthread_mutex_lock(&g->snd.send_lock);
+	bool already = atomic_exchange(&g->snd.leaving, true);
+	atomic_store(&g->snd.reserved, NULL);
+	pthread_mutex_unlock(&g->snd.send_lock);
+	if (already || !g->links)
 		return GRP_ECLOSED;
-	grp_sst_notify(g->sst);
-	int rc = grp_sst_wait(g->sst, no_send_in_progress, g, g->leave_timeout_ms);
+	links_notify(g->links);
+	int rc = links_wait(g->links, no_send_in_progress, g, g->leave_timeout_ms);
 	if (!rc)
-		rc = grp_sst_wait(g->sst, others_hold_ours, g, g->leave_timeout_ms);
+		rc = links_wait(g->links, others_hold_ours, g, g->leave_timeout_ms);
 	if (rc)
 		log_warn(MOD, "leaving before every member confirmed our last messages");
-	announce_departure(g);
-	grp_sst_close(g->sst);
-	g->sst = NULL;
+	disconnect(g);
 	return rc;
 }
 
@@ -439,20 +491,14 @@ GRP_API void grp_free(grp_t *g)
 {
 	if (!g)
 		return;
-	if (g->sst && g->received) {
-		atomic_store(&g->leaving, true);
-		announce_departure(g);
+	if (g->links && links_on_engine_thread(g->links)) {
+		log_error(MOD, "grp_free called from a callback: ignored; call it from another "
+			  "thread");
+		return;
 	}
-	grp_sst_close(g->sst);
-	if (g->relay && !atomic_load(&g->wedged))
-		rdmc_relay_log_incomplete(g->relay);
-	rdmc_relay_free(g->relay);
-	free(g->senders);
-	free(g->received);
-	free(g->scanned);
-	free(g->messages_from);
-	free(g->sender_gone);
-	free(g->departed);
-	pthread_mutex_destroy(&g->send_lock);
-	free(g);
+	if (g->links) {
+		atomic_store(&g->snd.leaving, true);
+		disconnect(g);
+	}
+	free_group(g);
 }

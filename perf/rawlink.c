@@ -7,10 +7,45 @@
 #include <group/error.h>
 
 #include "clock.h"
-#include "config.h"
+#include "setup.h"
 #include "report.h"
 
 static int rawlink_pingpong_barrier(struct rawlink *l);
+
+/* The only exchange of a raw link. */
+#define RAWLINK_STAMP 1u
+
+/* Forms the pair on libgroup's links, exchanges the buffer's key, then
+ * stops the engine: from here on only this thread drives the fabric, as a
+ * raw user of it would. */
+static int connect_pair(struct rawlink *l, const grp_config *cfg, size_t bytes)
+{
+	struct member_setup s;
+	int rc = member_setup_read(cfg, &s);
+	unsigned ids[2];
+	if (!rc)
+		rc = s.n == 2 ? member_setup_connect(&s, &l->links, ids) : GRP_EINVAL;
+	if (!rc && !(l->buf = aligned_alloc(4096, (bytes + 4095) / 4096 * 4096)))
+		rc = GRP_ENOMEM;
+	if (!rc) {
+		memset(l->buf, 0, bytes);
+		l->dom = links_domain(l->links);
+		rc = fab_mr_reg(l->dom, l->buf, bytes, &l->mr);
+	}
+	struct links_regions mine = { .n = 1 }, theirs[2];
+	if (!rc) {
+		mine.r[0] = fab_mr_remote(l->mr);
+		rc = member_setup_exchange(l->links, RAWLINK_STAMP, ids, 2, l->me, &mine, theirs,
+					   s.connect_timeout_ms);
+	}
+	if (!rc) {
+		l->other_id = ids[l->other];
+		l->remote = theirs[l->other].r[0];
+		links_engine_stop(l->links);
+	}
+	member_setup_free(&s);
+	return rc;
+}
 
 int rawlink_open(const struct local_member *m, size_t data_bytes, struct rawlink *l)
 {
@@ -20,20 +55,7 @@ int rawlink_open(const struct local_member *m, size_t data_bytes, struct rawlink
 	grp_config *cfg = local_member_config(m);
 	if (!cfg)
 		return GRP_ECONFIG;
-	size_t bytes = RAWLINK_CTRL_BYTES + data_bytes;
-	struct mesh_params mp;
-	struct fab_params fp;
-	int rc = mesh_params_from_config(cfg, &mp, &fp);
-	if (!rc)
-		rc = fab_domain_open(&fp, &l->dom);
-	if (!rc && !(l->buf = aligned_alloc(4096, (bytes + 4095) / 4096 * 4096)))
-		rc = GRP_ENOMEM;
-	if (!rc) {
-		memset(l->buf, 0, bytes);
-		rc = fab_mr_reg(l->dom, l->buf, bytes, &l->mr);
-	}
-	if (!rc)
-		rc = mesh_connect(&mp, l->dom, &l->mr, 1, l->peers);
+	int rc = connect_pair(l, cfg, RAWLINK_CTRL_BYTES + data_bytes);
 	grp_config_free(cfg);
 	if (!rc)
 		rc = rawlink_pingpong_barrier(l);
@@ -51,7 +73,7 @@ int rawlink_write_cell(struct rawlink *l, size_t off, uint64_t value)
 {
 	/* The source is the cell after the target cell: ours never collide. */
 	*cell(l, off + 8) = value;
-	return fab_write(l->dom, l->other, l->mr, off + 8, &l->peers[l->other].regions[0], off, 8, 0);
+	return fab_write(l->dom, l->other_id, l->mr, off + 8, &l->remote, off, 8, 0);
 }
 
 int rawlink_await_cell(struct rawlink *l, size_t off, uint64_t value, unsigned timeout_ms)
@@ -116,10 +138,11 @@ int rawlink_stream(struct rawlink *l, size_t size, double total_bytes, uint64_t 
 		int rc = rawlink_await_cell(l, RAWLINK_FLAG_CELL, round, 120000);
 		return rc ? rc : rawlink_write_cell(l, RAWLINK_FLAG_CELL, round);
 	}
-	const struct fab_remote_region *dst = &l->peers[1].regions[0];
+	const struct fab_remote_region *dst = &l->remote;
 	uint64_t t0 = clock_now_ns();
 	for (unsigned i = 0; i < n; i++) {
-		int rc = fab_write(l->dom, 1, l->mr, RAWLINK_CTRL_BYTES, dst, RAWLINK_CTRL_BYTES, size, 0);
+		int rc = fab_write(l->dom, l->other_id, l->mr, RAWLINK_CTRL_BYTES, dst,
+				   RAWLINK_CTRL_BYTES, size, 0);
 		if (rc)
 			return rc;
 	}
@@ -134,14 +157,14 @@ int rawlink_stream(struct rawlink *l, size_t size, double total_bytes, uint64_t 
 
 int rawlink_close(struct rawlink *l)
 {
-	int rc = fab_flush(l->dom, l->other, 10000);
+	int rc = fab_flush(l->dom, l->other_id, 10000);
 	/* Rank 1 must not disconnect before rank 0 has seen its last write. */
 	if (!rc)
 		rc = rawlink_write_cell(l, RAWLINK_FLAG_CELL, UINT64_MAX);
 	if (!rc)
 		rc = rawlink_await_cell(l, RAWLINK_FLAG_CELL, UINT64_MAX, 10000);
 	fab_mr_close(l->mr);
-	fab_domain_close(l->dom);
+	links_close(l->links);
 	free(l->buf);
 	return rc;
 }

@@ -6,8 +6,8 @@
 #define GRP_PERF_RAWLINK_H
 
 #include "fabric.h"
+#include "links.h"
 #include "localgroup.h"
-#include "mesh.h"
 
 #define RAWLINK_CTRL_BYTES 4096u
 #define RAWLINK_PING_CELL 0u
@@ -15,11 +15,13 @@
 #define RAWLINK_BARRIER_CELL 128u
 
 struct rawlink {
+	struct links *links;
 	struct fab_domain *dom;
 	struct fab_mr *mr;
 	uint8_t *buf;
-	struct mesh_peer peers[2];
-	unsigned me, other;
+	struct fab_remote_region remote; /* the other's buffer */
+	unsigned me, other;              /* ranks */
+	unsigned other_id;               /* the other's node id */
 };
 
 /* Connects the two members with data_bytes of registered buffer after the

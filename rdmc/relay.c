@@ -3,19 +3,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include <group/error.h>
+
 #include "log.h"
 #include "relay.h"
 
 static const char *MOD = "rdmc";
 
-/* Remote CQ data of a block: stream, buffer, block (31 bits in all). */
-#define BLOCK_BITS 20u
+/* Remote CQ data of a block: the relay flag, the epoch's parity, stream,
+ * buffer, block. Other writes (table pushes, mailbox posts) never set the
+ * flag. */
+#define RELAY_FLAG 0x80000000u
+#define PARITY_SHIFT 30u
+#define BLOCK_BITS 19u
 #define BUFFER_BITS 1u
+#define STREAM_BITS 10u
 #define MAX_BLOCKS (1u << BLOCK_BITS)
 _Static_assert(RDMC_MAX_BUFFERS <= 1u << BUFFER_BITS, "buffer number fits its bits");
-_Static_assert(RDMC_MAX_STREAMS <= 1u << (31u - BLOCK_BITS - BUFFER_BITS),
-	       "stream number fits its bits");
+_Static_assert(RDMC_MAX_STREAMS <= 1u << STREAM_BITS, "stream number fits its bits");
+_Static_assert(BLOCK_BITS + BUFFER_BITS + STREAM_BITS == PARITY_SHIFT, "fields fill the word");
 
 /* One buffer of one stream as this member sees it. `held` and `received`
  * are updated by the landing of blocks, on whichever thread drives
@@ -33,8 +39,13 @@ struct transfer {
 };
 
 struct rdmc_relay {
-	grp_sst *sst;
-	unsigned n, me, streams, buffers;
+	struct links *links;
+	struct fab_domain *dom;
+	int listener;
+	unsigned n, me, streams, buffers, parity;
+	unsigned *ids;
+	struct fab_mr *mr;
+	struct fab_remote_region *remote; /* by member */
 	unsigned *stream_member;
 	enum rdmc_schedule_kind schedule;
 	size_t block_size, capacity;
@@ -43,29 +54,19 @@ struct rdmc_relay {
 	struct transfer *t; /* streams x buffers */
 };
 
-int rdmc_relay_params_from_config(const grp_config *cfg, struct rdmc_relay_params *p)
+const char *rdmc_relay_params_problem(size_t max_payload, size_t block_size,
+				      enum rdmc_schedule_kind schedule, unsigned n)
 {
-	const struct grp_hostport *members;
-	p->n = (unsigned)config_hostports(cfg, "group.members", &members);
-	p->me = (unsigned)config_uint(cfg, "member.rank");
-	p->block_size = config_uint(cfg, "rdmc.block_size");
-	p->max_payload = config_uint(cfg, "rdmc.max_payload");
-	rdmc_schedule_parse(config_str(cfg, "rdmc.schedule"), &p->schedule);
-	uint64_t blocks = (p->max_payload + p->block_size - 1) / p->block_size;
-	if (blocks > MAX_BLOCKS) {
-		log_error(MOD, "rdmc.max_payload / rdmc.block_size exceeds %u blocks", MAX_BLOCKS);
-		return GRP_ECONFIG;
-	}
-	if (p->n > RDMC_MAX_STREAMS) {
-		log_error(MOD, "RDMC carries at most %u members", RDMC_MAX_STREAMS);
-		return GRP_ECONFIG;
-	}
-	if (p->n > 1 && rdmc_schedule_steps(p->schedule, p->n, (uint32_t)blocks) == 0) {
-		log_error(MOD, "rdmc.schedule %s cannot count its steps for %u members and %llu blocks",
-			  rdmc_schedule_name(p->schedule), p->n, (unsigned long long)blocks);
-		return GRP_ECONFIG;
-	}
-	return 0;
+	if (block_size == 0)
+		return "the block size is 0";
+	uint64_t blocks = (max_payload + block_size - 1) / block_size;
+	if (blocks > MAX_BLOCKS)
+		return "a largest message needs more than 2^19 blocks";
+	if (n > RDMC_MAX_STREAMS)
+		return "RDMC carries at most 1024 members";
+	if (n > 1 && rdmc_schedule_steps(schedule, n, (uint32_t)blocks) == 0)
+		return "the schedule cannot count its steps for this many members and blocks";
+	return NULL;
 }
 
 static size_t transfer_count(const struct rdmc_relay *r)
@@ -88,13 +89,16 @@ static size_t buffer_offset(const struct rdmc_relay *r, const struct transfer *t
 	return ((size_t)t->stream * r->buffers + t->buffer) * r->capacity;
 }
 
-static int alloc_state(struct rdmc_relay *r, const unsigned *stream_member)
+static int alloc_state(struct rdmc_relay *r, const struct rdmc_relay_params *p)
 {
 	r->stream_member = malloc(r->streams * sizeof *r->stream_member);
+	r->ids = malloc(r->n * sizeof *r->ids);
+	r->remote = calloc(r->n, sizeof *r->remote);
 	r->t = calloc(transfer_count(r), sizeof *r->t);
-	if (!r->stream_member || !r->t)
+	if (!r->stream_member || !r->ids || !r->remote || !r->t)
 		return GRP_ENOMEM;
-	memcpy(r->stream_member, stream_member, r->streams * sizeof *r->stream_member);
+	memcpy(r->stream_member, p->stream_member, r->streams * sizeof *r->stream_member);
+	memcpy(r->ids, p->ids, r->n * sizeof *r->ids);
 	if (posix_memalign((void **)&r->bulk, 4096, transfer_count(r) * r->capacity)) {
 		r->bulk = NULL;
 		return GRP_ENOMEM;
@@ -113,10 +117,25 @@ static int alloc_state(struct rdmc_relay *r, const unsigned *stream_member)
 	return 0;
 }
 
-int rdmc_relay_create(const struct rdmc_relay_params *p, struct rdmc_relay **out)
+static void on_block(void *arg, unsigned peer, uint32_t data);
+
+static int attach(struct rdmc_relay *r)
+{
+	int rc = fab_mr_reg(r->dom, r->bulk, transfer_count(r) * r->capacity, &r->mr);
+	if (rc)
+		return rc;
+	struct links_listener li = { .on_data = on_block, .arg = r };
+	r->listener = links_listen(r->links, &li);
+	return r->listener < 0 ? r->listener : 0;
+}
+
+int rdmc_relay_create(struct links *links, const struct rdmc_relay_params *p,
+		      struct rdmc_relay **out)
 {
 	if (p->n == 0 || p->me >= p->n || p->streams == 0 || p->streams > RDMC_MAX_STREAMS ||
-	    p->buffers == 0 || p->buffers > RDMC_MAX_BUFFERS || p->block_size == 0)
+	    p->buffers == 0 || p->buffers > RDMC_MAX_BUFFERS || p->block_size == 0 ||
+	    p->parity > 1 || !p->ids ||
+	    rdmc_relay_params_problem(p->max_payload, p->block_size, p->schedule, p->n))
 		return GRP_EINVAL;
 	for (unsigned s = 0; s < p->streams; s++)
 		if (p->stream_member[s] >= p->n)
@@ -124,8 +143,12 @@ int rdmc_relay_create(const struct rdmc_relay_params *p, struct rdmc_relay **out
 	struct rdmc_relay *r = calloc(1, sizeof *r);
 	if (!r)
 		return GRP_ENOMEM;
+	r->links = links;
+	r->dom = links_domain(links);
+	r->listener = -1;
 	r->n = p->n;
 	r->me = p->me;
+	r->parity = p->parity;
 	r->streams = p->streams;
 	r->buffers = p->buffers;
 	r->schedule = p->schedule;
@@ -134,7 +157,9 @@ int rdmc_relay_create(const struct rdmc_relay_params *p, struct rdmc_relay **out
 	if (r->max_blocks == 0)
 		r->max_blocks = 1;
 	r->capacity = (size_t)r->max_blocks * r->block_size;
-	int rc = alloc_state(r, p->stream_member);
+	int rc = alloc_state(r, p);
+	if (!rc)
+		rc = attach(r);
 	if (rc) {
 		rdmc_relay_free(r);
 		return rc;
@@ -147,7 +172,9 @@ static void on_block(void *arg, unsigned peer, uint32_t data)
 {
 	(void)peer;
 	struct rdmc_relay *r = arg;
-	unsigned stream = data >> (BLOCK_BITS + BUFFER_BITS);
+	if (!(data & RELAY_FLAG) || ((data >> PARITY_SHIFT) & 1u) != r->parity)
+		return;
+	unsigned stream = (data >> (BLOCK_BITS + BUFFER_BITS)) & ((1u << STREAM_BITS) - 1);
 	unsigned buffer = (data >> BLOCK_BITS) & ((1u << BUFFER_BITS) - 1);
 	uint32_t block = data & (MAX_BLOCKS - 1);
 	if (stream >= r->streams || buffer >= r->buffers || block >= r->max_blocks ||
@@ -158,25 +185,22 @@ static void on_block(void *arg, unsigned peer, uint32_t data)
 		atomic_fetch_add_explicit(&t->received, 1, memory_order_release);
 }
 
-struct sst_bulk rdmc_relay_bulk(struct rdmc_relay *r)
+struct fab_remote_region rdmc_relay_region(const struct rdmc_relay *r)
 {
-	return (struct sst_bulk){
-		.buf = r->bulk,
-		.len = transfer_count(r) * r->capacity,
-		.on_data = on_block,
-		.arg = r,
-	};
+	return fab_mr_remote(r->mr);
 }
 
-void rdmc_relay_attach(struct rdmc_relay *r, grp_sst *sst)
+void rdmc_relay_connect(struct rdmc_relay *r, const struct fab_remote_region *remote)
 {
-	r->sst = sst;
+	memcpy(r->remote, remote, r->n * sizeof *r->remote);
 }
 
 void rdmc_relay_free(struct rdmc_relay *r)
 {
 	if (!r)
 		return;
+	links_unlisten(r->links, r->listener);
+	fab_mr_close(r->mr);
 	for (size_t i = 0; r->t && i < transfer_count(r); i++) {
 		free(r->t[i].tickets);
 		free(r->t[i].held);
@@ -184,6 +208,8 @@ void rdmc_relay_free(struct rdmc_relay *r)
 	free(r->t);
 	free(r->bulk);
 	free(r->stream_member);
+	free(r->ids);
+	free(r->remote);
 	free(r);
 }
 
@@ -210,7 +236,7 @@ bool rdmc_relay_released(const struct rdmc_relay *r, unsigned stream, unsigned b
 		return false;
 	for (unsigned m = 0; m < r->n; m++) {
 		uint64_t ticket = atomic_load_explicit(&t->tickets[m], memory_order_relaxed);
-		if (ticket && !sst_bulk_completed(r->sst, m, ticket))
+		if (ticket && !fab_write_completed(r->dom, r->ids[m], ticket))
 			return false;
 	}
 	return true;
@@ -279,13 +305,14 @@ static void run_steps(struct rdmc_relay *r, struct transfer *t)
 			if (!holds(r, t, st.send.block))
 				return;
 			unsigned to = member_of(r, t, st.send.peer);
-			uint32_t data = (uint32_t)(t->stream << (BLOCK_BITS + BUFFER_BITS)) |
+			uint32_t data = RELAY_FLAG | r->parity << PARITY_SHIFT |
+					(uint32_t)(t->stream << (BLOCK_BITS + BUFFER_BITS)) |
 					(t->buffer << BLOCK_BITS) | st.send.block;
-			/* A failed member is reported by the table; the others go on. */
-			sst_bulk_write(r->sst, to,
-				       buffer_offset(r, t) + (size_t)st.send.block * r->block_size,
-				       block_len(r, t, st.send.block), data);
-			atomic_store_explicit(&t->tickets[to], sst_bulk_ticket(r->sst, to),
+			size_t at = buffer_offset(r, t) + (size_t)st.send.block * r->block_size;
+			/* A failed member is reported through the links; the others go on. */
+			fab_write(r->dom, r->ids[to], r->mr, at, &r->remote[to], at,
+				  block_len(r, t, st.send.block), data);
+			atomic_store_explicit(&t->tickets[to], fab_write_ticket(r->dom, r->ids[to]),
 					      memory_order_relaxed);
 		}
 		t->step++;
@@ -385,10 +412,16 @@ void rdmc_relay_log_incomplete(const struct rdmc_relay *r)
 	}
 }
 
+/* A stream whose sender failed has nothing more to relay. */
+static bool sender_failed(const struct rdmc_relay *r, unsigned member)
+{
+	return member != r->me && links_peer_failed(r->links, r->ids[member]);
+}
+
 bool rdmc_relay_has_work(const struct rdmc_relay *r)
 {
 	for (size_t i = 0; i < transfer_count(r); i++)
-		if (!grp_sst_row_failed(r->sst, r->stream_member[r->t[i].stream]) &&
+		if (!sender_failed(r, r->stream_member[r->t[i].stream]) &&
 		    can_progress(r, &r->t[i]))
 			return true;
 	return false;
@@ -399,7 +432,7 @@ bool rdmc_relay_progress(struct rdmc_relay *r)
 	bool completed = false;
 	for (size_t i = 0; i < transfer_count(r); i++) {
 		struct transfer *t = &r->t[i];
-		if (!in_progress(t) || grp_sst_row_failed(r->sst, r->stream_member[t->stream]))
+		if (!in_progress(t) || sender_failed(r, r->stream_member[t->stream]))
 			continue;
 		run_steps(r, t);
 		completed |= complete_if_done(r, t);

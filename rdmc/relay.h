@@ -1,9 +1,10 @@
-/* The RDMC block relay (DESIGN §5): carries whole messages from a sender to
- * every member along a schedule, block by block, by one-sided writes into
- * the bulk region of a shared state table. Each write names its stream
- * (sender), buffer and block in the remote CQ data; every member walks its
- * own steps of the schedule in order, waiting only for the block it has to
- * forward.
+/* The RDMC block relay: carries whole messages from a sender to every
+ * member along a schedule, block by block, by one-sided writes through the
+ * links into a region each member registers for it. Each write names its
+ * stream (sender), buffer and block in the remote CQ data, with the epoch's
+ * parity, so that a block for the next epoch's relay is never taken for
+ * this one's; every member walks its own steps of the schedule in order,
+ * waiting only for the block it has to forward.
  *
  * The relay does not announce messages: the layer above tells every member
  * what to expect (rdmc_relay_start) by its own means — raw RDMC by columns
@@ -16,7 +17,11 @@
  * (the layer above knows when) and our own writes from it completed
  * locally (rdmc_relay_released).
  *
- * Threads: rdmc_relay_start, _has_work and _progress run on the table's
+ * Life: rdmc_relay_create registers the buffers; the owner exchanges
+ * rdmc_relay_region with every member and hands theirs to
+ * rdmc_relay_connect before the first transfer.
+ *
+ * Threads: rdmc_relay_start, _has_work and _progress run on the links'
  * engine thread. _released and _buffer may be called from any thread. */
 #ifndef GRP_RDMC_RELAY_H
 #define GRP_RDMC_RELAY_H
@@ -25,17 +30,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <group/config.h>
-#include <group/sst.h>
-
+#include "links.h"
 #include "schedule.h"
-#include "sst_bulk.h"
 
 #define RDMC_MAX_STREAMS 1024u
 #define RDMC_MAX_BUFFERS 2u
 
 struct rdmc_relay_params {
 	unsigned n, me;
+	const unsigned *ids;           /* node id of each member (copied) */
+	unsigned parity;               /* 0 or 1: the epoch's, told apart in CQ data */
 	unsigned streams;
 	const unsigned *stream_member; /* sender of each stream (copied) */
 	unsigned buffers;              /* per stream, 1..RDMC_MAX_BUFFERS */
@@ -45,15 +49,17 @@ struct rdmc_relay_params {
 
 struct rdmc_relay;
 
-/* Fills n, me, max_payload, block_size and schedule from cfg; the caller
- * sets the streams and buffers. GRP_ECONFIG names what does not fit. */
-int rdmc_relay_params_from_config(const grp_config *cfg, struct rdmc_relay_params *p);
+/* Why the sizes or the schedule cannot work for n members (message for a
+ * configuration error), or NULL. */
+const char *rdmc_relay_params_problem(size_t max_payload, size_t block_size,
+				      enum rdmc_schedule_kind schedule, unsigned n);
 
-int rdmc_relay_create(const struct rdmc_relay_params *p, struct rdmc_relay **out);
-/* The region to open the table with (sst_open_bulk); it routes arriving
- * blocks to the relay. */
-struct sst_bulk rdmc_relay_bulk(struct rdmc_relay *r);
-void rdmc_relay_attach(struct rdmc_relay *r, grp_sst *sst);
+int rdmc_relay_create(struct links *links, const struct rdmc_relay_params *p,
+		      struct rdmc_relay **out);
+struct fab_remote_region rdmc_relay_region(const struct rdmc_relay *r);
+/* remote[m] is member m's region (ours ignored). */
+void rdmc_relay_connect(struct rdmc_relay *r, const struct fab_remote_region *remote);
+/* Not from a links listener callback. */
 void rdmc_relay_free(struct rdmc_relay *r);
 
 size_t rdmc_relay_capacity(const struct rdmc_relay *r);

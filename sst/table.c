@@ -1,10 +1,8 @@
+/* The table: rows in registered memory, pushes by one-sided writes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "clock.h"
-#include "config.h"
 #include "log.h"
 #include "sst_internal.h"
 
@@ -28,134 +26,145 @@ static size_t round_up(size_t v, size_t align)
 	return (v + align - 1) / align * align;
 }
 
-static void read_idle_config(const grp_config *cfg, struct sst_idle *idle)
+static void note_failure(void *arg, unsigned id, int err, const char *why)
 {
-	*idle = (struct sst_idle){
-		.spin_ns = config_uint(cfg, "engine.spin_us") * 1000u,
-		.yield_ns = config_uint(cfg, "engine.yield_us") * 1000u,
-		.sleep_ms = (int)config_uint(cfg, "engine.sleep_ms"),
-	};
+	grp_sst *sst = arg;
+	(void)err;
+	for (unsigned row = 0; row < sst->n; row++) {
+		if (row == sst->me || sst->ids[row] != id)
+			continue;
+		log_info(MOD, "member %u (row %u) unreachable, row frozen: %s", id, row, why);
+		atomic_store_explicit(&sst->failed[row], true, memory_order_release);
+		atomic_store_explicit(&sst->failures_pending, true, memory_order_release);
+	}
 }
 
-static int alloc_table(grp_sst *sst, const grp_sst_layout *layout)
+static int alloc_table(grp_sst *sst, const struct sst_params *p)
 {
-	sst->row_bytes = layout->row_bytes;
-	sst->row_stride = round_up(layout->row_bytes, SST_ROW_ALIGN);
+	sst->n = p->n;
+	sst->me = p->me;
+	sst->row_bytes = p->row_bytes;
+	sst->row_stride = round_up(p->row_bytes, SST_ROW_ALIGN);
+	sst->fence_timeout_ms = p->fence_timeout_ms;
 	size_t bytes = sst->row_stride * sst->n;
 	if (posix_memalign((void **)&sst->table, 4096, bytes) != 0) {
 		sst->table = NULL;
 		return GRP_ENOMEM;
 	}
 	memset(sst->table, 0, bytes);
-	sst->peers = calloc(sst->n, sizeof *sst->peers);
+	sst->ids = malloc(sst->n * sizeof *sst->ids);
+	sst->remote = calloc(sst->n, sizeof *sst->remote);
 	sst->failed = calloc(sst->n, sizeof *sst->failed);
 	sst->reported = calloc(sst->n, sizeof *sst->reported);
-	return sst->peers && sst->failed && sst->reported ? 0 : GRP_ENOMEM;
+	if (!sst->ids || !sst->remote || !sst->failed || !sst->reported)
+		return GRP_ENOMEM;
+	memcpy(sst->ids, p->ids, sst->n * sizeof *sst->ids);
+	return fab_mr_reg(links_domain(sst->links), sst->table, bytes, &sst->mr);
 }
 
-static int open_table(grp_sst *sst, const grp_config *cfg, const grp_sst_layout *layout,
-		      const struct sst_bulk *bulk)
+static void release_table(void *arg)
 {
-	struct mesh_params mp;
-	struct fab_params fp;
-	int rc = mesh_params_from_config(cfg, &mp, &fp);
-	if (rc)
-		return rc;
-	sst->fence_timeout_ms = fp.stall_timeout_ms;
-	read_idle_config(cfg, &sst->idle);
-	sst->n = mp.n;
-	sst->me = mp.me;
-	fp.handlers = (struct fab_handlers){
-		.on_failure = sst_note_failure, .on_remote_data = sst_note_data, .arg = sst,
-	};
-	rc = alloc_table(sst, layout);
-	if (!rc)
-		rc = fab_domain_open(&fp, &sst->dom);
-	if (!rc)
-		rc = fab_mr_reg(sst->dom, sst->table, sst->row_stride * sst->n, &sst->mr);
-	if (!rc && bulk) {
-		sst->bulk = *bulk;
-		rc = fab_mr_reg(sst->dom, bulk->buf, bulk->len, &sst->bulk_mr);
-	}
-	if (rc) {
-		if (mp.listen_fd >= 0)
-			close(mp.listen_fd);
-		return rc;
-	}
-	struct fab_mr *regions[2] = { sst->mr, sst->bulk_mr };
-	rc = mesh_connect(&mp, sst->dom, regions, bulk ? 2 : 1, sst->peers);
-	if (!rc)
-		rc = sst_engine_start(sst);
-	return rc;
+	sst_destroy(arg);
 }
 
-GRP_API int grp_sst_open(const grp_config *cfg, const grp_sst_layout *layout,
-			 const grp_sst_callbacks *callbacks, void *user, grp_sst **out)
+static int attach(grp_sst *sst)
 {
-	return sst_open_bulk(cfg, layout, callbacks, user, NULL, out);
+	struct links_listener li = { .on_failure = note_failure, .arg = sst };
+	sst->listener = links_listen(sst->links, &li);
+	if (sst->listener < 0)
+		return sst->listener;
+	struct links_client c = { .run = sst_run, .release = release_table,
+				  .arg = sst };
+	return links_client_add(sst->links, &c, &sst->client);
 }
 
-int sst_open_bulk(const grp_config *cfg, const grp_sst_layout *layout,
-		  const grp_sst_callbacks *callbacks, void *user, const struct sst_bulk *bulk,
-		  grp_sst **out)
+int sst_create(struct links *links, const struct sst_params *p, const grp_sst_callbacks *callbacks,
+	       void *user, grp_sst **out)
 {
-	if (!cfg || !layout || !out || layout->row_bytes == 0 ||
-	    layout->row_bytes > SST_MAX_ROW_BYTES || (bulk && (!bulk->buf || !bulk->len)))
+	if (!links || !p || !out || p->n == 0 || p->me >= p->n || !p->ids || p->row_bytes == 0 ||
+	    p->row_bytes > SST_MAX_ROW_BYTES ||
+	    (callbacks && callbacks->size < offsetof(grp_sst_callbacks, on_failure) +
+						    sizeof callbacks->on_failure))
 		return GRP_EINVAL;
 	grp_sst *sst = calloc(1, sizeof *sst);
 	if (!sst)
 		return GRP_ENOMEM;
+	sst->links = links;
+	sst->listener = -1;
 	if (callbacks)
-		sst->callbacks = *callbacks;
+		memcpy(&sst->callbacks, callbacks,
+		       callbacks->size < sizeof sst->callbacks ? callbacks->size
+							    : sizeof sst->callbacks);
 	sst->user = user;
 	pthread_mutex_init(&sst->pred_lock, NULL);
-	pthread_mutex_init(&sst->wait_lock, NULL);
-	clock_cond_init_monotonic(&sst->wait_cond);
-	int rc = open_table(sst, cfg, layout, bulk);
+	int rc = alloc_table(sst, p);
+	if (!rc)
+		rc = attach(sst);
 	if (rc) {
-		grp_sst_close(sst);
+		if (sst->client)
+			links_client_remove(links, sst->client);
+		else
+			sst_destroy(sst);
 		return rc;
 	}
-	log_info(MOD, "table open: member %u of %u, %zu-byte rows", sst->me, sst->n,
-		 sst->row_bytes);
 	*out = sst;
 	return 0;
 }
 
-/* Makes sure every push has landed before we disconnect, so that a peer
- * never sees our connection close ahead of our last writes. The engine is
- * stopped first: a trigger still running (an acknowledgement after a
- * delivery the application has just seen) posts its pushes before the
- * fences, not after them. */
-static void fence_all(grp_sst *sst)
+struct fab_remote_region sst_region(const grp_sst *sst)
 {
+	return fab_mr_remote(sst->mr);
+}
+
+void sst_connect(grp_sst *sst, const struct fab_remote_region *remote)
+{
+	memcpy(sst->remote, remote, sst->n * sizeof *sst->remote);
+	atomic_store_explicit(&sst->connected, true, memory_order_release);
+	links_notify(sst->links);
+}
+
+void sst_fence(grp_sst *sst)
+{
+	if (!atomic_load(&sst->connected))
+		return;
 	size_t at = (size_t)sst->me * sst->row_stride;
 	for (unsigned row = 0; row < sst->n; row++)
 		if (row != sst->me && !grp_sst_row_failed(sst, row))
-			fab_fence(sst->dom, row, &sst->peers[row].regions[0], at,
+			fab_fence(links_domain(sst->links), sst->ids[row], &sst->remote[row], at,
 				  sst->fence_timeout_ms);
 }
 
-GRP_API void grp_sst_close(grp_sst *sst)
+void sst_retire(grp_sst *sst)
+{
+	links_unlisten(sst->links, sst->listener);
+	sst->listener = -1;
+	links_client_remove(sst->links, sst->client);
+}
+
+void sst_destroy(grp_sst *sst)
 {
 	if (!sst)
 		return;
-	bool opened = sst->engine_started;
-	sst_engine_stop(sst);
-	if (opened)
-		fence_all(sst);
-	fab_mr_close(sst->bulk_mr);
+	links_unlisten(sst->links, sst->listener);
 	fab_mr_close(sst->mr);
-	fab_domain_close(sst->dom);
 	free(sst->table);
-	free(sst->peers);
+	free(sst->ids);
+	free(sst->remote);
 	free(sst->failed);
 	free(sst->reported);
 	free(sst->preds);
-	pthread_cond_destroy(&sst->wait_cond);
-	pthread_mutex_destroy(&sst->wait_lock);
 	pthread_mutex_destroy(&sst->pred_lock);
 	free(sst);
+}
+
+struct links *sst_links(const grp_sst *sst)
+{
+	return sst->links;
+}
+
+unsigned sst_row_id(const grp_sst *sst, unsigned row)
+{
+	return sst->ids[row];
 }
 
 GRP_API unsigned grp_sst_rank(const grp_sst *sst) { return sst->me; }
@@ -187,8 +196,8 @@ GRP_API bool grp_sst_row_failed(const grp_sst *sst, unsigned row)
 static int push_one(grp_sst *sst, unsigned row, size_t offset, size_t len)
 {
 	size_t at = (size_t)sst->me * sst->row_stride + offset;
-	return fab_write(sst->dom, row, sst->mr, at, &sst->peers[row].regions[0], at, len,
-			 SST_PUSH_DATA);
+	return fab_write(links_domain(sst->links), sst->ids[row], sst->mr, at, &sst->remote[row], at,
+			 len, SST_PUSH_DATA);
 }
 
 static bool range_valid(const grp_sst *sst, size_t offset, size_t len)
@@ -200,6 +209,8 @@ GRP_API int grp_sst_push(grp_sst *sst, size_t offset, size_t len)
 {
 	if (!sst || !range_valid(sst, offset, len))
 		return GRP_EINVAL;
+	if (!atomic_load_explicit(&sst->connected, memory_order_acquire))
+		return GRP_EAGAIN;
 	for (unsigned row = 0; row < sst->n; row++) {
 		if (row == sst->me || grp_sst_row_failed(sst, row))
 			continue;
@@ -214,27 +225,9 @@ GRP_API int grp_sst_push_to(grp_sst *sst, unsigned row, size_t offset, size_t le
 {
 	if (!sst || row >= sst->n || row == sst->me || !range_valid(sst, offset, len))
 		return GRP_EINVAL;
+	if (!atomic_load_explicit(&sst->connected, memory_order_acquire))
+		return GRP_EAGAIN;
 	if (grp_sst_row_failed(sst, row))
 		return GRP_EPEER;
 	return push_one(sst, row, offset, len);
-}
-
-int sst_bulk_write(grp_sst *sst, unsigned row, size_t offset, size_t len, uint32_t data)
-{
-	if (!sst->bulk_mr || row >= sst->n || row == sst->me)
-		return GRP_EINVAL;
-	if (grp_sst_row_failed(sst, row))
-		return GRP_EPEER;
-	return fab_write(sst->dom, row, sst->bulk_mr, offset, &sst->peers[row].regions[1], offset,
-			 len, data | SST_BULK_DATA_FLAG);
-}
-
-uint64_t sst_bulk_ticket(grp_sst *sst, unsigned row)
-{
-	return fab_write_ticket(sst->dom, row);
-}
-
-bool sst_bulk_completed(grp_sst *sst, unsigned row, uint64_t ticket)
-{
-	return fab_write_completed(sst->dom, row, ticket);
 }

@@ -32,6 +32,7 @@ enum grp_error {
 	GRP_ENOSPC = -15,    /* no space left: table, window or disk is full */
 	GRP_ENOTFOUND = -16, /* a name (key, member, predicate) does not exist */
 	GRP_EBUSY = -17,     /* resource in use by another operation */
+	GRP_ECALLBACK = -18, /* the call is not allowed from inside a callback */
 };
 
 /* A static, human-readable description of an error code (never NULL). */

@@ -8,20 +8,30 @@
  *   ...
  *   grp_leave(g);  grp_free(g);
  *
- * Order: every member delivers the messages of a view in the same total
- * order: round robin over the view's senders (sender r's k-th message has
- * sequence k*S + r). A message is delivered only once every member has
- * received it. Membership is fixed by group.members for now; when a member
- * fails, the view is wedged (nothing more is sent or delivered) until view
- * changes land.
+ * Members and views: every member has a node id (member.id; by default
+ * its position in group.members). A view lists its members by node id;
+ * grp_delivery.sender is a node id. Views follow each other (vid 0, 1, ...)
+ * on the same connections; each view has its own sequence of messages.
+ * The view is fixed by group.members for now: when a member fails, the view
+ * is wedged (nothing more is sent or delivered) until view changes land.
  *
- * Threads: grp_join starts one engine thread ("grp-sst"). deliver and view
- * callbacks run on it, one at a time, in order (the first view is reported
- * on grp_join's thread before it returns). Inside a callback you may call
- * grp_send (it never blocks there: a full window returns GRP_EAGAIN),
- * grp_max_msg_size and grp_rank, but not grp_leave or grp_free.
- * grp_send, grp_send_reserve/commit and grp_leave are safe from any thread;
- * sends from several threads are serialised.
+ * Order: every member delivers the messages of a view in the same total
+ * order: round robin over the view's senders. seq % S is the sender's
+ * position among the S senders; seq itself also counts the null turns of
+ * senders that had nothing to say, so it is not k*S + r in general. A
+ * message is delivered only once every member has received it.
+ *
+ * Threads: grp_join starts an engine thread ("grp-engine") and a bootstrap
+ * thread ("grp-boot"). deliver and view callbacks run on the engine thread,
+ * one at a time, in order: the first view is reported before grp_join
+ * returns and before any delivery. Callbacks may run until grp_leave or
+ * grp_free returns (deliveries of others' messages go on while grp_leave
+ * waits for ours to be received), never after: what they use must live
+ * until then. Inside a callback you may call grp_send (it never blocks
+ * there: a full window returns GRP_EAGAIN), grp_max_msg_size and grp_rank;
+ * grp_leave returns GRP_ECALLBACK there and grp_free does nothing (both
+ * log an error). grp_send, grp_send_reserve/commit and grp_leave are safe
+ * from any thread; sends from several threads are serialised.
  *
  * Large messages: a message above multicast.max_smc_payload (up to
  * rdmc.max_payload) travels by RDMC, the binomial pipeline, instead of
@@ -56,12 +66,12 @@ enum grp_departure {
 };
 
 /* A membership view, valid only during the view callback. Members are named
- * by their rank in group.members. */
+ * by node id, in rank order. */
 typedef struct grp_view {
 	uint32_t vid;
 	unsigned n_members;
 	const unsigned *members;
-	unsigned my_rank; /* index in members */
+	unsigned my_rank; /* our index in members */
 	unsigned n_joined;
 	const unsigned *joined;
 	unsigned n_departed;
@@ -73,7 +83,7 @@ typedef struct grp_view {
  * during the deliver callback: copy what you keep. */
 typedef struct grp_delivery {
 	uint32_t vid;
-	unsigned sender;   /* rank in group.members */
+	unsigned sender;   /* node id of the sender */
 	uint64_t index;    /* the sender's message number in this view, from 0 */
 	uint64_t seq;      /* position in the view's total order (null turns count) */
 	const void *data;
@@ -90,14 +100,21 @@ typedef struct grp_callbacks {
 	int (*state_load)(grp_t *g, void *user);
 } grp_callbacks;
 
-/* Starts (or joins, once every member listed in cfg has) the group and
- * returns when every member is connected. Reads group.*, member.*, fabric.*,
- * engine.*, multicast.* and rdmc.* from cfg (see grp_config_dump).
+/* Forms the group with every member listed in cfg and installs the first
+ * view (vid 0). Reads group.*, member.*, fabric.*, engine.*, multicast.*,
+ * rdmc.* and log.level from cfg (see grp_config_dump).
+ * A return of 0 means: every member has connected to every other and
+ * registered the first view's memory, so every other member's grp_join
+ * returns 0 too unless it fails itself; the view callback has run with
+ * the first view. On error no callback has run.
  * Errors: GRP_EINVAL (NULL, no deliver callback, reserved callbacks set),
- * GRP_ECONFIG (bad senders list, window, payload; rdmc.max_payload above
- * 4 GiB - 1), GRP_EPROVIDER,
- * GRP_EFABRIC, GRP_EPROTO (members disagree on layout), GRP_ETIMEDOUT,
- * GRP_EPEER, GRP_ENOMEM. */
+ * GRP_ECONFIG (the log names the key and the reason: bad senders list,
+ * window, payload, rdmc.max_payload above 4 GiB - 1, rank outside the
+ * members, a host that does not resolve, member.listen_fd not a listening
+ * socket, two members with one node id), GRP_EPROVIDER, GRP_EFABRIC,
+ * GRP_EPROTO (members disagree on provider, size or layout),
+ * GRP_ETIMEDOUT (fabric.connect_timeout_ms passed, whatever arrived on
+ * the bootstrap port meanwhile), GRP_EPEER, GRP_ENOMEM. */
 GRP_API int grp_join(const grp_config *cfg, const grp_callbacks *callbacks, void *user,
 		     grp_t **out);
 
@@ -125,22 +142,23 @@ GRP_API int grp_send_commit(grp_t *g, void *slot);
 /* The largest message grp_send accepts: rdmc.max_payload rounded up to
  * whole rdmc.block_size blocks, or multicast.max_smc_payload if larger. */
 GRP_API size_t grp_max_msg_size(const grp_t *g);
-/* This member's rank in group.members. */
+/* This member's rank in group.members (its position in the view). */
 GRP_API unsigned grp_rank(const grp_t *g);
 
 /* Leaves cleanly: stops sending, makes sure every member has received every
  * message this member sent, tells them it is leaving (so its departure is
  * not taken for a failure), and disconnects. Messages of others not yet
  * delivered here are not delivered. GRP_ETIMEDOUT if members did not confirm
- * receipt within fabric.connect_timeout_ms: it leaves anyway, and messages it
+ * receipt within member.leave_timeout_ms: it leaves anyway, and messages it
  * had accepted but not yet pushed are never sent (every member agrees on
- * that: the departure names how many of ours count). */
+ * that: the departure names how many of ours count). GRP_ECALLBACK from a
+ * callback. */
 GRP_API int grp_leave(grp_t *g);
 
 /* Frees the group (leaving first, without waiting, if grp_leave was not
- * called: messages not yet pushed to the others are then never sent). Must
- * not be called from a callback, nor while another thread is in a call on
- * g. */
+ * called: messages not yet pushed to the others are then never sent). Not
+ * from a callback (there it logs an error and does nothing), nor while
+ * another thread is in a call on g. */
 GRP_API void grp_free(grp_t *g);
 
 #ifdef __cplusplus

@@ -5,7 +5,7 @@
  * the schedule (rdmc.schedule) says, so the sender's link carries each byte
  * about once whatever the group size.
  *
- * Threads: grp_rdmc_open starts the table's engine thread ("grp-sst"), which
+ * Threads: grp_rdmc_open starts an engine thread ("grp-engine"), which
  * moves blocks and runs the callbacks. grp_rdmc_send may be called from any
  * thread but not from a callback; one message per sender is in flight.
  * Memory: every member registers rdmc.max_payload bytes per member. */

@@ -10,9 +10,10 @@
  * never torn. Read remote cells with grp_sst_load_u64 (acquire) and write
  * your own with grp_sst_store_u64 (release).
  *
- * Threads: grp_sst_open starts one engine thread, named "grp-sst", that
- * drives fabric progress and evaluates predicates; triggers and the failure
- * callback run on it. An idle engine spins for engine.spin_us, yields for
+ * Threads: grp_sst_open starts one engine thread, named "grp-engine", that
+ * drives fabric progress and evaluates predicates, and a bootstrap thread
+ * ("grp-boot") that answers members connecting; triggers and the failure
+ * callback run on the engine thread. An idle engine spins for engine.spin_us, yields for
  * engine.yield_us, then sleeps until a remote write arrives (at most
  * engine.sleep_ms). Push, load and store may be called from any thread;
  * the table's own row should have one writing thread at a time.
@@ -48,17 +49,23 @@ typedef struct grp_sst_layout {
 GRP_API size_t grp_sst_layout_add(grp_sst_layout *layout, size_t elem_size, size_t count);
 
 typedef struct grp_sst_callbacks {
+	size_t size; /* sizeof(grp_sst_callbacks): lets this struct grow */
 	/* Member `row` failed (err: GRP_EPEER, GRP_ETIMEDOUT); called once per
 	 * row, on the engine thread. May be NULL. */
 	void (*on_failure)(grp_sst *sst, unsigned row, int err, void *user);
 } grp_sst_callbacks;
 
-/* Connects to every member listed in cfg (group.members, member.rank,
- * fabric.*, engine.*) and returns a zeroed table. Blocks until all members
- * are connected or fabric.connect_timeout_ms passes (GRP_ETIMEDOUT).
- * Errors: GRP_ECONFIG (rank outside members, empty member list),
- * GRP_EPROVIDER, GRP_EFABRIC, GRP_EPROTO (a member disagrees on provider,
- * size or layout), GRP_ETIMEDOUT, GRP_EPEER, GRP_ENOMEM. */
+/* Connects to every member listed in cfg (group.members, member.*,
+ * fabric.*, engine.*, log.level) and returns a zeroed table. Blocks until
+ * every member is connected and has registered its table, or
+ * fabric.connect_timeout_ms passes (GRP_ETIMEDOUT); once it returned 0 at
+ * one member, every member has connected to every other. callbacks may be
+ * NULL; if not, callbacks->size must be set.
+ * Errors: GRP_EINVAL, GRP_ECONFIG (the log names the key and the reason:
+ * rank outside members, empty member list, a host that does not resolve,
+ * member.listen_fd not a listening socket), GRP_EPROVIDER, GRP_EFABRIC,
+ * GRP_EPROTO (a member disagrees on provider, size or layout),
+ * GRP_ETIMEDOUT, GRP_EPEER, GRP_ENOMEM. */
 GRP_API int grp_sst_open(const grp_config *cfg, const grp_sst_layout *layout,
 			 const grp_sst_callbacks *callbacks, void *user, grp_sst **out);
 

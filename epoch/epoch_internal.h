@@ -1,15 +1,10 @@
-/* The group object and its current epoch, shared by the public API
- * (group.c) and the engine-side protocol (epoch.c). */
-#ifndef GRP_GROUP_INTERNAL_H
-#define GRP_GROUP_INTERNAL_H
+/* The epoch's state and memory layout, for epoch.c and its tests. */
+#ifndef GRP_EPOCH_INTERNAL_H
+#define GRP_EPOCH_INTERNAL_H
 
-#include <pthread.h>
-#include <stdatomic.h>
-#include <stdbool.h>
-
-#include <group/group.h>
 #include <group/sst.h>
 
+#include "epoch.h"
 #include "relay.h"
 
 /* Each SMC slot starts with this header; the payload follows. */
@@ -25,9 +20,9 @@ struct slot_header {
 #define SLOT_BUFFER_SHIFT 8u
 #define SLOT_HEADER_BYTES 16u
 
-/* Offsets of an epoch's columns in an SST row (DESIGN §4). The counters
- * follow the slot ring so that one write after the slots publishes them
- * all, in order, after the data they describe. */
+/* Offsets of an epoch's columns in an SST row. The counters follow the
+ * slot ring so that one write after the slots publishes them all, in
+ * order, after the data they describe. */
 struct epoch_layout {
 	unsigned n, S, W;
 	size_t payload;    /* max_smc_payload */
@@ -38,46 +33,45 @@ struct epoch_layout {
 	size_t contiguous; /* u64: global sequences received contiguously */
 	size_t delivered;  /* u64: global sequences delivered (nulls included) */
 	size_t left;       /* u64: 0, or messages sent + 1 once the member left */
+	size_t sealed;     /* u64: 0, or messages sent + 1 once the member sealed the epoch */
 	size_t counters_len;
 	size_t wedged;     /* u64: 1 once the member's view is wedged */
 };
 
-struct grp {
+enum epoch_state { EPOCH_CONNECTING, EPOCH_LIVE };
+
+struct epoch {
+	struct links *links;
 	grp_sst *sst;
 	struct epoch_layout lay;
-	grp_callbacks cb;
-	void *user;
+	struct epoch_callbacks cb;
+	struct epoch_sender *snd;
+	atomic_int state; /* enum epoch_state; read by application threads */
+	uint32_t vid;
 	unsigned me, n;
+	unsigned *ids;      /* node id by rank */
 	int my_sender;      /* my sender rank, -1 if I only receive */
 	unsigned *senders;  /* member rank of each sender */
-	uint32_t vid;
 	struct rdmc_relay *relay; /* NULL when every message fits a slot */
 	size_t max_msg;
-	bool nonblocking;
-	unsigned send_timeout_ms;
-	unsigned leave_timeout_ms;
 
-	/* Sending: app threads and the engine's null rule append under send_lock. */
-	pthread_mutex_t send_lock;
+	/* Sending: application threads and the engine's null rule append
+	 * under snd->send_lock. */
 	atomic_uint_fast64_t next_k; /* messages written into our slots */
 	uint64_t pushed;             /* messages pushed to the others */
-	void *_Atomic reserved;      /* payload of an open reservation */
-	size_t reserved_len;
 	/* Written under send_lock; read without it by the engine's wait for a
 	 * free buffer, hence atomic (relaxed: the lock orders the writers). */
 	atomic_uint_fast64_t large_sent; /* our messages sent by RDMC */
 	/* Per RDMC buffer of ours: global sequence + 1 of the message it holds. */
 	atomic_uint_fast64_t buffer_seq[RDMC_MAX_BUFFERS];
-	atomic_bool leaving;
-	bool sealed;                 /* departure announced: nothing more is pushed */
-	atomic_uint active_calls; /* send calls in progress: grp_leave waits them out */
-	atomic_uint window_waiters; /* sends waiting for a slot: they fill our turns, not nulls */
+	atomic_bool sealed;          /* nothing more is pushed: left or sealed */
 
 	/* Engine thread only. */
 	uint64_t *received; /* per sender: messages received contiguously */
 	uint64_t *scanned;  /* per sender: headers checked, their RDMC transfers started */
-	bool *sender_gone;  /* per sender: left, all its messages received */
+	bool *sender_gone;  /* per sender: left or sealed, all its messages received */
 	atomic_bool *departed; /* per member; read by app threads for the window */
+	bool *ended;        /* per member: its left or sealed count is in hand */
 	unsigned departures;
 	uint64_t delivered;
 	uint64_t *messages_from; /* per sender: application messages delivered (nulls not counted) */
@@ -85,17 +79,7 @@ struct grp {
 	atomic_bool wedged;
 };
 
-/* The slot of sender member `m` holding its message k, in our copy. */
-uint8_t *epoch_slot(grp_t *g, unsigned member, uint64_t k);
 int epoch_layout_init(struct epoch_layout *lay, unsigned n, unsigned S, unsigned W,
 		      size_t payload, grp_sst_layout *sst_layout);
-/* Lowest delivered count over members still present (the window's edge). */
-uint64_t epoch_min_delivered(const grp_t *g);
-/* Whether our RDMC buffer for the next large message may be refilled. */
-bool epoch_large_buffer_free(const grp_t *g);
-/* Registers the engine-side protocol on g->sst. */
-int epoch_start(grp_t *g);
-/* Called by the SST on a peer failure. */
-void epoch_on_failure(grp_sst *sst, unsigned row, int err, void *user);
 
 #endif

@@ -8,12 +8,19 @@
 
 #include <group/rdmc.h>
 
+#include "config.h"
 #include "log.h"
 #include "relay.h"
+#include "setup.h"
+#include "sst_table.h"
 
 static const char *MOD = "rdmc";
 
+/* The only exchange a raw RDMC group makes. */
+#define RAW_STAMP 1u
+
 struct grp_rdmc {
+	struct links *links;
 	grp_sst *sst;
 	struct rdmc_relay *relay;
 	grp_rdmc_callbacks cb;
@@ -104,31 +111,108 @@ static void on_failure(grp_sst *sst, unsigned row, int err, void *user)
 		r->cb.on_failure(r, row, err, r->user);
 }
 
-static int create_relay(grp_rdmc *r, const grp_config *cfg)
+/* rdmc.* for n members, every member a stream of one buffer. */
+static int relay_params(const grp_config *cfg, unsigned n, struct rdmc_relay_params *p)
 {
-	struct rdmc_relay_params p;
-	int rc = rdmc_relay_params_from_config(cfg, &p);
-	if (rc)
-		return rc;
-	r->n = p.n;
-	r->me = p.me;
-	if (r->n == 0 || r->me >= r->n)
-		return 0; /* grp_sst_open names the problem */
-	unsigned *members = malloc(r->n * sizeof *members);
+	*p = (struct rdmc_relay_params){
+		.n = n,
+		.buffers = 1,
+		.max_payload = config_uint(cfg, "rdmc.max_payload"),
+		.block_size = config_uint(cfg, "rdmc.block_size"),
+	};
+	rdmc_schedule_parse(config_str(cfg, "rdmc.schedule"), &p->schedule);
+	const char *why = rdmc_relay_params_problem(p->max_payload, p->block_size, p->schedule, n);
+	if (why) {
+		log_error(MOD, "rdmc.max_payload, rdmc.block_size, rdmc.schedule: %s", why);
+		return GRP_ECONFIG;
+	}
+	return 0;
+}
+
+static int alloc_state(grp_rdmc *r)
+{
 	r->started = calloc(r->n, sizeof *r->started);
 	r->started_len = calloc(r->n, sizeof *r->started_len);
 	r->handed = calloc(r->n, sizeof *r->handed);
-	if (!members || !r->started || !r->started_len || !r->handed) {
-		free(members);
+	return r->started && r->started_len && r->handed ? 0 : GRP_ENOMEM;
+}
+
+static int create_parts(grp_rdmc *r, const struct member_setup *s, const unsigned *ids,
+			struct rdmc_relay_params *p)
+{
+	unsigned *members = malloc(r->n * sizeof *members);
+	if (!members)
 		return GRP_ENOMEM;
-	}
 	for (unsigned m = 0; m < r->n; m++)
 		members[m] = m;
-	p.streams = r->n;
-	p.stream_member = members;
-	p.buffers = 1;
-	rc = rdmc_relay_create(&p, &r->relay);
+	p->me = r->me;
+	p->ids = ids;
+	p->streams = r->n;
+	p->stream_member = members;
+	int rc = rdmc_relay_create(r->links, p, &r->relay);
 	free(members);
+	if (rc)
+		return rc;
+	grp_sst_layout layout = { 0 };
+	r->col_len = grp_sst_layout_add(&layout, sizeof(uint64_t), 1);
+	r->col_seq = grp_sst_layout_add(&layout, sizeof(uint64_t), 1);
+	r->col_acked = grp_sst_layout_add(&layout, sizeof(uint64_t), r->n);
+	struct sst_params sp = {
+		.n = r->n, .me = r->me, .ids = ids, .row_bytes = layout.row_bytes,
+		.fence_timeout_ms = s->stall_timeout_ms,
+	};
+	grp_sst_callbacks scb = { .size = sizeof scb, .on_failure = on_failure };
+	return sst_create(r->links, &sp, &scb, r, &r->sst);
+}
+
+static int connect_parts(grp_rdmc *r, const struct member_setup *s, const unsigned *ids)
+{
+	struct links_regions mine = {
+		.n = 2, .r = { sst_region(r->sst), rdmc_relay_region(r->relay) },
+	};
+	struct links_regions *theirs = calloc(r->n, sizeof *theirs);
+	struct fab_remote_region *tables = calloc(r->n, sizeof *tables);
+	struct fab_remote_region *bulks = calloc(r->n, sizeof *bulks);
+	int rc = theirs && tables && bulks
+			 ? member_setup_exchange(r->links, RAW_STAMP, ids, r->n, r->me, &mine, theirs,
+						 s->connect_timeout_ms)
+			 : GRP_ENOMEM;
+	for (unsigned m = 0; !rc && m < r->n; m++) {
+		tables[m] = theirs[m].r[0];
+		bulks[m] = theirs[m].r[1];
+	}
+	if (!rc) {
+		rdmc_relay_connect(r->relay, bulks);
+		sst_connect(r->sst, tables);
+		rc = grp_sst_predicate_add(r->sst, has_work, progress, r, GRP_SST_RECURRENT, NULL);
+	}
+	free(theirs);
+	free(tables);
+	free(bulks);
+	return rc;
+}
+
+static int open_raw(grp_rdmc *r, const grp_config *cfg)
+{
+	struct member_setup s;
+	int rc = member_setup_read(cfg, &s);
+	if (rc)
+		return rc;
+	r->n = s.n;
+	r->me = s.rank;
+	struct rdmc_relay_params p;
+	unsigned *ids = calloc(s.n, sizeof *ids);
+	rc = ids ? relay_params(cfg, s.n, &p) : GRP_ENOMEM;
+	if (!rc)
+		rc = alloc_state(r);
+	if (!rc)
+		rc = member_setup_connect(&s, &r->links, ids);
+	if (!rc)
+		rc = create_parts(r, &s, ids, &p);
+	if (!rc)
+		rc = connect_parts(r, &s, ids);
+	free(ids);
+	member_setup_free(&s);
 	return rc;
 }
 
@@ -144,22 +228,7 @@ GRP_API int grp_rdmc_open(const grp_config *cfg, const grp_rdmc_callbacks *callb
 		memcpy(&r->cb, callbacks,
 		       callbacks->size < sizeof r->cb ? callbacks->size : sizeof r->cb);
 	r->user = user;
-	int rc = create_relay(r, cfg);
-	grp_sst_layout layout = { 0 };
-	r->col_len = grp_sst_layout_add(&layout, sizeof(uint64_t), 1);
-	r->col_seq = grp_sst_layout_add(&layout, sizeof(uint64_t), 1);
-	r->col_acked = grp_sst_layout_add(&layout, sizeof(uint64_t), r->n ? r->n : 1);
-	if (!rc) {
-		struct sst_bulk bulk;
-		if (r->relay)
-			bulk = rdmc_relay_bulk(r->relay);
-		grp_sst_callbacks scb = { .on_failure = on_failure };
-		rc = sst_open_bulk(cfg, &layout, &scb, r, r->relay ? &bulk : NULL, &r->sst);
-	}
-	if (!rc) {
-		rdmc_relay_attach(r->relay, r->sst);
-		rc = grp_sst_predicate_add(r->sst, has_work, progress, r, GRP_SST_RECURRENT, NULL);
-	}
+	int rc = open_raw(r, cfg);
 	if (rc) {
 		grp_rdmc_close(r);
 		return rc;
@@ -223,14 +292,20 @@ GRP_API int grp_rdmc_send(grp_rdmc *r, const void *buf, size_t len)
 	return w.lost ? GRP_EPEER : 0;
 }
 
+/* The engine stops before the fences: see grp_sst_close. */
 GRP_API void grp_rdmc_close(grp_rdmc *r)
 {
 	if (!r)
 		return;
-	grp_sst_close(r->sst);
+	if (r->links)
+		links_engine_stop(r->links);
+	if (r->sst)
+		sst_fence(r->sst);
+	sst_destroy(r->sst);
 	if (r->relay)
 		rdmc_relay_log_incomplete(r->relay);
 	rdmc_relay_free(r->relay);
+	links_close(r->links);
 	free(r->started);
 	free(r->started_len);
 	free(r->handed);

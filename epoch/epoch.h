@@ -1,0 +1,121 @@
+/* An epoch: one view's ordered multicast, from install to retirement.
+ *
+ * It owns what belongs to one view: its shared state table (rows = the
+ * view's members), the slot rings and counters laid out in it, the
+ * senders, and the RDMC relay with its buffers for large messages. The
+ * links and the sending state of the application (struct epoch_sender)
+ * outlive it.
+ *
+ * Life: epoch_create registers the epoch's memory and posts its keys to
+ * every member through the links mailbox; epoch_connect completes once
+ * every member posted theirs. Then epoch_progress (on the engine thread)
+ * moves messages. epoch_seal ends sending in this epoch at an agreed
+ * point: every member seals, pushes all it wrote and announces how many;
+ * once every message of the epoch reached every member and was delivered,
+ * epoch_drained holds and the next epoch can be created. epoch_retire
+ * frees it on the engine thread once the next one is connected (so that
+ * no member still writes into it); epoch_destroy frees it after the
+ * engine stopped.
+ *
+ * Order inside the epoch: round robin over its senders; a sender with
+ * nothing to say that sees others ahead fills its turns with nulls. A
+ * message is delivered once every member received it. */
+#ifndef GRP_EPOCH_H
+#define GRP_EPOCH_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <group/group.h>
+
+#include "links.h"
+#include "schedule.h"
+
+/* The application's side of sending, shared by successive epochs. An
+ * application thread holds send_lock while it touches the current epoch's
+ * slots; the engine holds it while it flushes or changes epochs. */
+struct epoch_sender {
+	pthread_mutex_t send_lock;
+	void *_Atomic reserved;     /* payload of an open reservation */
+	size_t reserved_len;
+	atomic_bool leaving;        /* no more sends: nothing new, no nulls */
+	atomic_uint window_waiters; /* sends waiting for a slot: they fill our turns, not nulls */
+};
+
+struct epoch_params {
+	uint32_t vid;
+	unsigned n, me;          /* members, our rank among them */
+	const unsigned *ids;     /* node id by rank (copied) */
+	unsigned n_senders;
+	const unsigned *senders; /* rank of each sender (copied) */
+	unsigned window;
+	size_t max_smc_payload;
+	/* Messages above max_smc_payload, up to rdmc_max_payload, go by RDMC
+	 * (none when rdmc_max_payload <= max_smc_payload). */
+	size_t rdmc_max_payload, rdmc_block_size;
+	enum rdmc_schedule_kind schedule;
+	unsigned fence_timeout_ms;
+};
+
+struct epoch_callbacks {
+	/* On the engine thread, in delivery order. */
+	void (*deliver)(void *arg, const grp_delivery *msg);
+	void *arg;
+};
+
+struct epoch;
+
+/* Why the parameters cannot make an epoch (a configuration error), or
+ * NULL. */
+const char *epoch_params_problem(const struct epoch_params *p);
+int epoch_create(struct links *links, const struct epoch_params *p,
+		 const struct epoch_callbacks *cb, struct epoch_sender *sender, struct epoch **out);
+/* 0 once every member's keys are here and the epoch is live; GRP_EAGAIN
+ * not yet; GRP_EPEER, GRP_EPROTO (a member laid out its memory otherwise).
+ * Engine thread, or any thread before the epoch is handed to the engine. */
+int epoch_connect(struct epoch *e);
+bool epoch_live(const struct epoch *e);
+/* One engine pass of the protocol; returns whether anything happened. */
+bool epoch_progress(struct epoch *e);
+/* Whether a pass would do anything (to let an idle engine sleep). */
+bool epoch_has_work(const struct epoch *e);
+
+/* Ends sending in this epoch (engine thread, send_lock not held): pushes
+ * everything written and announces the count. Waits (returns false) while
+ * a reservation is open. */
+bool epoch_seal(struct epoch *e);
+bool epoch_sealed(const struct epoch *e);
+/* Some member sealed: this epoch is ending, every member seals too. */
+bool epoch_seal_requested(const struct epoch *e);
+/* Sealed everywhere, every message received by every member and
+ * delivered here. */
+bool epoch_drained(const struct epoch *e);
+void epoch_retire(struct epoch *e);
+void epoch_destroy(struct epoch *e);
+
+/* A member failed or wedged it: nothing more is sent or delivered. */
+bool epoch_wedged(const struct epoch *e);
+uint32_t epoch_vid(const struct epoch *e);
+unsigned epoch_size(const struct epoch *e);
+unsigned epoch_rank(const struct epoch *e);
+unsigned epoch_member_id(const struct epoch *e, unsigned rank);
+bool epoch_is_sender(const struct epoch *e);
+size_t epoch_max_msg(const struct epoch *e);
+
+/* Sending, with send_lock held. Whether the next slot is free (and for a
+ * large message its RDMC buffer); where its payload goes; and making it
+ * ours once filled. */
+bool epoch_window_open(const struct epoch *e, size_t len);
+void *epoch_payload(struct epoch *e, size_t len);
+void epoch_commit(struct epoch *e, size_t len);
+
+/* Leaving: every message we wrote is pushed and held by every member
+ * present; then the announcement that we leave after them. */
+bool epoch_others_hold_ours(const struct epoch *e);
+void epoch_announce_departure(struct epoch *e);
+/* Teardown with transfers in flight: log what is missing. */
+void epoch_log_incomplete(const struct epoch *e);
+
+#endif

@@ -1,0 +1,438 @@
+/* The bootstrap listener and group formation.
+ *
+ * The listener thread serves every incoming connection concurrently, each
+ * with its own deadline, so that idle or slow connections (a port scanner,
+ * a member stalled mid-frame) cannot hold up anyone else; past
+ * BOOT_MAX_CONNS open connections the oldest silent one makes room.
+ *
+ * Formation: member j introduces itself (HELLO: rank, id, provider, fabric
+ * address, mailbox) to every member i < j, which answers in kind and then
+ * accepts j's fabric connection. A member whose introduction was answered
+ * too late for it simply introduces itself again: the retry replaces the
+ * stale one as long as the fabric connection is not up yet. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <group/error.h>
+
+#include "clock.h"
+#include "links_internal.h"
+#include "log.h"
+#include "sock.h"
+
+static const char *MOD = "bootstrap";
+
+/* One exchange never waits longer than this, so a silent member cannot
+ * hold up anyone's progress for long. */
+#define EXCHANGE_MS 2000u
+#define RETRY_MS 20u
+#define BOOT_MAX_CONNS 64u
+#define BOOT_POLL_MS 50
+
+struct boot_conn {
+	int fd;
+	uint64_t deadline;
+	size_t have; /* bytes of header, then of payload, read */
+	struct frame_header hdr;
+	bool header_done;
+	uint8_t raw[FRAME_HEADER_LEN];
+	uint8_t *payload;
+};
+
+static void conn_drop(struct boot_conn *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c->payload);
+	*c = (struct boot_conn){ .fd = -1 };
+}
+
+static void send_reject(struct links *l, int fd, int code, const char *reason)
+{
+	struct reject rj = { .code = code };
+	snprintf(rj.reason, sizeof rj.reason, "%s", reason);
+	uint8_t buf[256];
+	size_t len;
+	if (reject_encode(&rj, buf, sizeof buf, &len) == 0)
+		sock_send_frame(fd, FRAME_REJECT, l->params.group_id, buf, len,
+				clock_deadline_ms(EXCHANGE_MS));
+}
+
+static int send_hello(struct links *l, int fd, enum frame_type type, uint64_t deadline)
+{
+	uint8_t buf[FRAME_MAX_PAYLOAD];
+	size_t len;
+	int rc = hello_encode(&l->form.mine, buf, sizeof buf, &len);
+	return rc ? rc : sock_send_frame(fd, type, l->params.group_id, buf, len, deadline);
+}
+
+/* Checks a peer's HELLO against our formation; returns a reason or NULL.
+ * Called with form_lock held. */
+static const char *hello_mismatch(const struct links *l, const struct hello *h, int *code)
+{
+	const struct formation *f = &l->form;
+	*code = GRP_EPROTO;
+	if (strcmp(h->provider, f->mine.provider) != 0)
+		return "it uses another fabric provider";
+	if (h->n_members != f->n)
+		return "it was configured with another number of members";
+	if (h->rank == f->my_rank)
+		return "it claims our own rank";
+	*code = GRP_ECONFIG;
+	if (h->id == f->mine.id)
+		return "it has our node id (member.id)";
+	for (unsigned r = 0; r < f->n; r++)
+		if (r != h->rank && f->ids[r] == h->id)
+			return "another member has its node id (member.id)";
+	*code = GRP_EPROTO;
+	if (h->n_regions != 1 || h->regions[0].len != f->mine.regions[0].len)
+		return "its mailbox differs from ours (another version)";
+	return NULL;
+}
+
+/* Records what a peer told us; form_lock held. */
+static void record_peer(struct links *l, const struct hello *h)
+{
+	l->form.ids[h->rank] = h->id;
+	l->form.introduced[h->rank] = true;
+	l->peer_mailbox[h->id] = h->regions[0];
+}
+
+/* Answers a complete HELLO: a bad frame costs its sender the connection,
+ * never us our progress. */
+static void serve_hello(struct links *l, struct boot_conn *c)
+{
+	struct hello h;
+	if (c->hdr.type != FRAME_HELLO || hello_decode(c->payload, c->hdr.length, &h) != 0) {
+		log_warn(MOD, "dropping a bootstrap connection: malformed HELLO");
+		send_reject(l, c->fd, GRP_EPROTO, "malformed HELLO");
+		return;
+	}
+	pthread_mutex_lock(&l->form_lock);
+	int code;
+	const char *why = hello_mismatch(l, &h, &code);
+	if (!why && h.rank < l->form.my_rank)
+		why = "lower ranks are contacted by higher ones, not the reverse";
+	if (!why && fab_peer_connected(l->dom, h.id))
+		why = "a member with its node id is connected already";
+	if (!why && fab_peer_expect(l->dom, h.id) != 0)
+		why = "cannot prepare a connection for it";
+	if (!why)
+		record_peer(l, &h);
+	pthread_mutex_unlock(&l->form_lock);
+	if (why) {
+		log_warn(MOD, "refusing member %u (id %u): %s", h.rank, h.id, why);
+		send_reject(l, c->fd, code, why);
+		return;
+	}
+	int rc = send_hello(l, c->fd, FRAME_HELLO_REPLY, clock_deadline_ms(EXCHANGE_MS));
+	if (rc)
+		log_warn(MOD, "answering member %u: %s", h.rank, grp_strerror(rc));
+}
+
+/* Reads what is there without blocking; returns true once the connection
+ * is done with (served or dropped). */
+static bool conn_read(struct links *l, struct boot_conn *c)
+{
+	for (;;) {
+		uint8_t *dst;
+		size_t want;
+		if (!c->header_done) {
+			dst = c->raw + c->have;
+			want = FRAME_HEADER_LEN - c->have;
+		} else {
+			dst = c->payload + c->have;
+			want = c->hdr.length - c->have;
+		}
+		ssize_t n = want ? recv(c->fd, dst, want, 0) : 0;
+		if (want && n <= 0)
+			return n == 0 || (errno != EAGAIN && errno != EINTR);
+		c->have += (size_t)n;
+		if (!c->header_done && c->have == FRAME_HEADER_LEN) {
+			int rc = frame_header_decode(c->raw, l->params.group_id, &c->hdr);
+			if (rc) {
+				log_warn(MOD, "dropping a bootstrap connection: %s", grp_strerror(rc));
+				send_reject(l, c->fd, rc, grp_strerror(rc));
+				return true;
+			}
+			c->header_done = true;
+			c->have = 0;
+			c->payload = malloc(c->hdr.length ? c->hdr.length : 1);
+			if (!c->payload)
+				return true;
+		}
+		if (c->header_done && c->have == c->hdr.length) {
+			serve_hello(l, c);
+			return true;
+		}
+	}
+}
+
+/* A slot for a new connection: a free one, or the oldest that has sent
+ * nothing yet. */
+static struct boot_conn *conn_slot(struct boot_conn *conns)
+{
+	struct boot_conn *oldest = NULL;
+	for (unsigned i = 0; i < BOOT_MAX_CONNS; i++) {
+		if (conns[i].fd < 0)
+			return &conns[i];
+		if (conns[i].have == 0 && !conns[i].header_done &&
+		    (!oldest || conns[i].deadline < oldest->deadline))
+			oldest = &conns[i];
+	}
+	if (!oldest)
+		oldest = &conns[0];
+	conn_drop(oldest);
+	return oldest;
+}
+
+static void accept_all(struct links *l, struct boot_conn *conns)
+{
+	for (;;) {
+		int fd;
+		if (sock_accept(l->listen_fd, 0, &fd) != 0 || fd < 0)
+			return;
+		struct boot_conn *c = conn_slot(conns);
+		*c = (struct boot_conn){ .fd = fd, .deadline = clock_deadline_ms(EXCHANGE_MS) };
+		if (conn_read(l, c))
+			conn_drop(c);
+	}
+}
+
+static void *boot_main(void *arg)
+{
+	struct links *l = arg;
+	pthread_setname_np(pthread_self(), "grp-boot");
+	struct boot_conn conns[BOOT_MAX_CONNS];
+	for (unsigned i = 0; i < BOOT_MAX_CONNS; i++)
+		conns[i] = (struct boot_conn){ .fd = -1 };
+	while (!atomic_load_explicit(&l->boot_stop, memory_order_acquire)) {
+		struct pollfd pfd[BOOT_MAX_CONNS + 1];
+		unsigned slot_of[BOOT_MAX_CONNS + 1];
+		nfds_t n = 0;
+		pfd[n++] = (struct pollfd){ .fd = l->listen_fd, .events = POLLIN };
+		for (unsigned i = 0; i < BOOT_MAX_CONNS; i++) {
+			if (conns[i].fd < 0)
+				continue;
+			slot_of[n] = i;
+			pfd[n++] = (struct pollfd){ .fd = conns[i].fd, .events = POLLIN };
+		}
+		if (poll(pfd, n, BOOT_POLL_MS) < 0 && errno != EINTR) {
+			log_error(MOD, "poll on the bootstrap port: %s", strerror(errno));
+			break;
+		}
+		for (nfds_t i = 1; i < n; i++)
+			if (pfd[i].revents && conn_read(l, &conns[slot_of[i]]))
+				conn_drop(&conns[slot_of[i]]);
+		uint64_t now = clock_now_ns();
+		for (unsigned i = 0; i < BOOT_MAX_CONNS; i++)
+			if (conns[i].fd >= 0 && now >= conns[i].deadline)
+				conn_drop(&conns[i]);
+		if (pfd[0].revents)
+			accept_all(l, conns);
+	}
+	for (unsigned i = 0; i < BOOT_MAX_CONNS; i++)
+		conn_drop(&conns[i]);
+	return NULL;
+}
+
+void links_boot_stop(struct links *l)
+{
+	if (!l->boot_started)
+		return;
+	atomic_store_explicit(&l->boot_stop, true, memory_order_release);
+	pthread_join(l->boot, NULL);
+	l->boot_started = false;
+}
+
+/* What a refused or failed introduction means for the caller. */
+static int reply_error(const struct links_member *hp, unsigned j, const struct frame_header *hdr,
+		       const uint8_t *buf)
+{
+	struct reject rj;
+	if (reject_decode(buf, hdr->length, &rj) != 0)
+		return GRP_EPROTO;
+	log_error(MOD, "member %u at %s:%u refused us: %s", j, hp->host, hp->port, rj.reason);
+	return rj.code;
+}
+
+/* Introduces us to lower-ranked member j and starts the fabric connection.
+ * GRP_EAGAIN: j is not there yet or did not answer in time; try again. */
+static int introduce_to(struct links *l, unsigned j, uint64_t form_deadline)
+{
+	const struct links_member *hp = &l->form.members[j];
+	uint64_t deadline = clock_deadline_ms(EXCHANGE_MS);
+	if (deadline > form_deadline)
+		deadline = form_deadline;
+	int fd;
+	int rc = sock_connect(hp->host, hp->port, deadline, &fd);
+	if (rc == GRP_EPEER || rc == GRP_ETIMEDOUT)
+		return GRP_EAGAIN;
+	if (rc)
+		return rc;
+	static _Thread_local uint8_t buf[FRAME_MAX_PAYLOAD];
+	struct frame_header hdr;
+	rc = send_hello(l, fd, FRAME_HELLO, deadline);
+	if (!rc)
+		rc = sock_recv_frame(fd, l->params.group_id, &hdr, buf, deadline);
+	close(fd);
+	if (rc == GRP_EPEER || rc == GRP_ETIMEDOUT)
+		return GRP_EAGAIN;
+	if (rc) {
+		log_error(MOD, "member %u at %s:%u answered with a bad frame: %s", j, hp->host,
+			  hp->port, grp_strerror(rc));
+		return rc;
+	}
+	if (hdr.type == FRAME_REJECT)
+		return reply_error(hp, j, &hdr, buf);
+	struct hello h;
+	int code = GRP_EPROTO;
+	const char *why = NULL;
+	pthread_mutex_lock(&l->form_lock);
+	if (hdr.type != FRAME_HELLO_REPLY || hello_decode(buf, hdr.length, &h) != 0)
+		why = "a malformed HELLO reply";
+	else if (h.rank != j)
+		why = "a HELLO reply from another rank";
+	else
+		why = hello_mismatch(l, &h, &code);
+	if (!why)
+		record_peer(l, &h);
+	pthread_mutex_unlock(&l->form_lock);
+	if (why) {
+		log_error(MOD, "member %u at %s:%u: %s", j, hp->host, hp->port, why);
+		return code;
+	}
+	return fab_peer_connect(l->dom, h.id, h.fabric_addr, h.fabric_addr_len);
+}
+
+/* Every other member known and connected; the first failed one in *failed. */
+static bool all_connected(struct links *l, int *failed)
+{
+	bool all = true;
+	pthread_mutex_lock(&l->form_lock);
+	for (unsigned r = 0; r < l->form.n; r++) {
+		unsigned id = l->form.ids[r];
+		if (r == l->form.my_rank)
+			continue;
+		if (id < FAB_MAX_PEERS && fab_peer_failed(l->dom, id) && *failed < 0)
+			*failed = (int)r;
+		if (id >= FAB_MAX_PEERS || !fab_peer_connected(l->dom, id))
+			all = false;
+	}
+	pthread_mutex_unlock(&l->form_lock);
+	return all;
+}
+
+static void log_missing(struct links *l)
+{
+	char list[512] = "";
+	size_t off = 0;
+	pthread_mutex_lock(&l->form_lock);
+	for (unsigned r = 0; r < l->form.n && off < sizeof list - 32; r++) {
+		unsigned id = l->form.ids[r];
+		if (r != l->form.my_rank && (id >= FAB_MAX_PEERS || !fab_peer_connected(l->dom, id)))
+			off += (size_t)snprintf(list + off, sizeof list - off, " %u (%s:%u)", r,
+						l->form.members[r].host, l->form.members[r].port);
+	}
+	pthread_mutex_unlock(&l->form_lock);
+	log_error(MOD, "timed out forming the group; members not connected:%s", list);
+}
+
+static int build_hello(struct links *l, unsigned n, unsigned my_rank)
+{
+	struct hello *h = &l->form.mine;
+	memset(h, 0, sizeof *h);
+	h->rank = my_rank;
+	h->n_members = n;
+	h->id = l->params.my_id;
+	snprintf(h->provider, sizeof h->provider, "%s", fab_provider_name(l->dom));
+	size_t len;
+	int rc = fab_listen_name(l->dom, h->fabric_addr, &len);
+	if (rc)
+		return rc;
+	h->fabric_addr_len = (uint16_t)len;
+	h->n_regions = 1;
+	h->regions[0] = fab_mr_remote(l->mailbox_mr);
+	return 0;
+}
+
+static int start_formation(struct links *l, const struct links_member *members, unsigned n,
+			   unsigned my_rank)
+{
+	if (l->boot_started || n == 0 || my_rank >= n || n > FAB_MAX_PEERS)
+		return GRP_EINVAL;
+	struct formation *f = &l->form;
+	f->n = n;
+	f->my_rank = my_rank;
+	f->members = members;
+	f->ids = malloc(n * sizeof *f->ids);
+	f->introduced = calloc(n, sizeof *f->introduced);
+	if (!f->ids || !f->introduced)
+		return GRP_ENOMEM;
+	for (unsigned r = 0; r < n; r++)
+		f->ids[r] = FAB_MAX_PEERS;
+	f->ids[my_rank] = l->params.my_id;
+	int rc = build_hello(l, n, my_rank);
+	if (rc)
+		return rc;
+	rc = pthread_create(&l->boot, NULL, boot_main, l);
+	if (rc) {
+		log_error(MOD, "cannot start the bootstrap thread: error %d", rc);
+		return GRP_ENOMEM;
+	}
+	l->boot_started = true;
+	return 0;
+}
+
+static void pause_ms(unsigned ms)
+{
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)ms * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+int links_form(struct links *l, const struct links_member *members, unsigned n, unsigned my_rank,
+	       unsigned timeout_ms, unsigned *ids)
+{
+	uint64_t deadline = clock_deadline_ms(timeout_ms);
+	int rc = start_formation(l, members, n, my_rank);
+	unsigned next_lower = 0;
+	uint64_t next_attempt = 0;
+	for (;;) {
+		if (rc)
+			return rc;
+		int failed = -1;
+		if (next_lower == my_rank && all_connected(l, &failed))
+			break;
+		if (failed >= 0) {
+			log_error(MOD, "member %d failed while the group was forming", failed);
+			return GRP_EPEER;
+		}
+		if (clock_ms_left(deadline) == 0) {
+			log_missing(l);
+			return GRP_ETIMEDOUT;
+		}
+		if (next_lower < my_rank && clock_now_ns() >= next_attempt) {
+			rc = introduce_to(l, next_lower, deadline);
+			if (rc == 0)
+				next_lower++;
+			else if (rc == GRP_EAGAIN)
+				next_attempt = clock_deadline_ms(RETRY_MS);
+			if (rc == GRP_EAGAIN)
+				rc = 0;
+			continue;
+		}
+		/* Connection events arrive through the engine; nothing here to
+		 * wait on but them and the clock. */
+		pause_ms(2);
+	}
+	pthread_mutex_lock(&l->form_lock);
+	memcpy(ids, l->form.ids, n * sizeof *ids);
+	pthread_mutex_unlock(&l->form_lock);
+	return 0;
+}

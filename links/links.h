@@ -1,0 +1,146 @@
+/* Links: what one member keeps for its whole membership, under every view.
+ *
+ * A links object owns the fabric domain with one endpoint per peer, named
+ * by node id; the bootstrap listener, which stays open for the member's
+ * whole life; a mailbox through which peers post what each epoch
+ * registered; and the engine thread, which drives fabric progress, runs the
+ * registered clients (tables, groups) and wakes waiting threads. Views come
+ * and go above it: an epoch registers its memory, exchanges the keys
+ * through the mailbox, and is retired, while the links stay.
+ *
+ * Threads: links_open starts the engine thread ("grp-engine"); links_form
+ * starts the bootstrap thread ("grp-boot"). Client runs, listener
+ * callbacks for failures and arriving data, and waiter predicates run on
+ * the engine thread (failures and data also on any thread that drives
+ * progress inside a write). Everything else may be called from any thread
+ * unless it says otherwise.
+ *
+ * Failures: a broken endpoint or a failed write reports the peer once to
+ * every listener; nothing aborts. */
+#ifndef GRP_LINKS_H
+#define GRP_LINKS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "fabric.h"
+
+struct links_idle {
+	uint64_t spin_ns;  /* busy polling before yielding */
+	uint64_t yield_ns; /* sched_yield polling before sleeping */
+	int sleep_ms;      /* longest sleep; a write with CQ data wakes it earlier */
+};
+
+struct links_params {
+	const char *provider;  /* "tcp", "verbs" */
+	const char *address;   /* local address for fabric endpoints */
+	uint64_t group_id;     /* frames and connections of other groups are refused */
+	unsigned my_id;        /* node id, < FAB_MAX_PEERS */
+	unsigned stall_timeout_ms;
+	/* Bootstrap listener: an already-listening socket (taken over on every
+	 * path, success or not), or -1 to bind listen_host:listen_port. */
+	int listen_fd;
+	const char *listen_host;
+	uint16_t listen_port;
+	struct links_idle idle;
+};
+
+struct links;
+
+/* Opens the domain and the mailbox, binds the listener and starts the
+ * engine. Errors: GRP_EINVAL, GRP_EPROVIDER, GRP_EFABRIC, GRP_EIO (cannot
+ * listen), GRP_ENOMEM. */
+int links_open(const struct links_params *params, struct links **out);
+/* Stops the threads, closes every endpoint and frees. Not from the engine
+ * thread. Clients removed but not yet released are released here; clients
+ * still registered are their owners' to free. */
+void links_close(struct links *l);
+
+struct fab_domain *links_domain(struct links *l);
+unsigned links_my_id(const struct links *l);
+
+/* One member of the group being formed, by its bootstrap address. */
+struct links_member {
+	const char *host;
+	uint16_t port;
+};
+
+/* Forms the group: connects to every member listed (each member at
+ * position j introduces itself to every member before it; later ones
+ * introduce themselves to us) and fills ids[rank] with each member's node
+ * id. Returns once every member is connected, or at the deadline
+ * (GRP_ETIMEDOUT, naming the members missing), whatever arrives on the
+ * bootstrap port meanwhile. Errors: GRP_EPROTO or GRP_ECONFIG (a member
+ * disagrees on provider or group size, or two members share a node id),
+ * GRP_EPEER (a member failed), GRP_ETIMEDOUT. Not from the engine thread;
+ * once per links. */
+int links_form(struct links *l, const struct links_member *members, unsigned n, unsigned my_rank,
+	       unsigned timeout_ms, unsigned *ids);
+
+/* Listeners: told of every peer failure and every write with CQ data that
+ * lands here. At most LINKS_MAX_LISTENERS at once. */
+#define LINKS_MAX_LISTENERS 8u
+struct links_listener {
+	void (*on_failure)(void *arg, unsigned id, int err, const char *why);
+	void (*on_data)(void *arg, unsigned id, uint32_t data);
+	void *arg;
+};
+/* Returns a handle >= 0, or GRP_ENOSPC. */
+int links_listen(struct links *l, const struct links_listener *listener);
+/* After it returns, the listener is never called again. Not from one of its
+ * own callbacks. */
+void links_unlisten(struct links *l, int handle);
+
+/* Closes one peer's endpoint (it left every view): the others go on. */
+void links_close_peer(struct links *l, unsigned id);
+bool links_peer_failed(const struct links *l, unsigned id);
+
+/* The exchange of registered regions for one epoch, through the mailbox:
+ * each member posts its regions to every member of the epoch under a stamp
+ * naming the epoch (non-zero, growing), then collects theirs. */
+#define LINKS_MAX_REGIONS 2u
+struct links_regions {
+	unsigned n;
+	struct fab_remote_region r[LINKS_MAX_REGIONS];
+};
+/* Posts `mine` to every member in ids[0..n) but ids[me]. GRP_EPEER is not
+ * returned for a failed member: collecting reports it. */
+int links_exchange_post(struct links *l, uint64_t stamp, const unsigned *ids, unsigned n,
+			unsigned me, const struct links_regions *mine);
+/* Fills out[i] with the regions member ids[i] posted under `stamp` (out[me]
+ * = mine). 0 once all are here; GRP_EAGAIN not yet; GRP_EPEER a member
+ * failed; GRP_EPROTO a member's regions differ in number or length from
+ * ours (another layout) or its entry is malformed. */
+int links_exchange_collect(struct links *l, uint64_t stamp, const unsigned *ids, unsigned n,
+			   unsigned me, const struct links_regions *mine, struct links_regions *out);
+
+/* Engine clients: run once per engine pass, on the engine thread; a run
+ * returns how much work it did (0 = idle), which keeps the engine from
+ * backing off. */
+struct links_client {
+	int (*run)(void *arg);
+	/* Called once on the engine thread after links_client_remove, when no
+	 * run of it is in progress any more. May be NULL. */
+	void (*release)(void *arg);
+	void *arg;
+};
+typedef uint64_t links_client_id;
+int links_client_add(struct links *l, const struct links_client *client, links_client_id *id);
+/* Marks the client removed: it does not run again, and its release runs
+ * after the current engine pass (at links_close if the engine is stopped).
+ * Any thread, including from the client's own run. */
+void links_client_remove(struct links *l, links_client_id id);
+
+/* Blocks until predicate(arg) holds, evaluated on the engine thread after
+ * every pass, or timeout_ms passes (GRP_ETIMEDOUT). A waiting thread costs
+ * no wake-ups. GRP_EINVAL from the engine thread, which would deadlock. */
+int links_wait(struct links *l, bool (*predicate)(void *arg), void *arg, unsigned timeout_ms);
+/* Local state changed: run the clients now rather than after a sleep. */
+void links_notify(struct links *l);
+bool links_on_engine_thread(const struct links *l);
+/* Stops the engine thread (waits for a running pass to end). links_close
+ * does it too; a standalone table stops it first, to fence and free its
+ * memory while the links are still open. */
+void links_engine_stop(struct links *l);
+
+#endif

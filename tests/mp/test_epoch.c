@@ -1,0 +1,158 @@
+/* Epochs on long-lived links: while every member streams messages (small
+ * ones in slots, large ones by RDMC), member 0 asks, from its deliver
+ * callback (the engine thread), for the current epoch to end twice. Each
+ * time every member seals the epoch, it drains, the next epoch (vid + 1,
+ * same members, new tables and relay on the same links) connects, and the
+ * old one is retired. The delivery-log checker then sees the same views,
+ * and in each view the same messages in the same order, at every member;
+ * per-sender FIFO across views; nothing lost, duplicated or invented. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include <group/group.h>
+
+#include "delivery_count.h"
+#include "delivery_log.h"
+#include "group_internal.h"
+#include "localgroup.h"
+
+#define MEMBERS 3u
+#define MESSAGES 600u
+#define SMC 4096u
+#define LARGE (256u * 1024u)
+#define BLOCK (16u * 1024u)
+#define WAIT_MS 120000u
+
+/* Member 0 ends the epoch when it has delivered this many messages. */
+static const uint64_t renew_at[] = { 150, 900 };
+#define RENEWALS (sizeof renew_at / sizeof renew_at[0])
+
+struct member_state {
+	grp_t *g;
+	unsigned rank;
+	FILE *log;
+	struct delivery_count delivered;
+	uint32_t views_seen, last_vid;
+	int bad_view;
+};
+
+static void on_deliver(grp_t *g, const grp_delivery *m, void *user)
+{
+	struct member_state *st = user;
+	fprintf(st->log, "%u %u %" PRIu64 " %zu %" PRIx64 "\n", m->vid, m->sender, m->index, m->len,
+		payload_hash(m->data, m->len));
+	uint64_t count = delivery_count_add(&st->delivered);
+	for (unsigned i = 0; st->rank == 0 && i < RENEWALS; i++)
+		if (count == renew_at[i])
+			group_renew_epoch(g);
+}
+
+/* Views follow each other by one, with the same members, all of them
+ * joining in the first and nobody joining or leaving after it. */
+static void on_view(grp_t *g, const grp_view *v, void *user)
+{
+	struct member_state *st = user;
+	bool first = st->views_seen == 0;
+	if ((first ? v->vid != 0 : v->vid != st->last_vid + 1) || v->n_members != MEMBERS ||
+	    v->my_rank != grp_rank(g) || v->n_joined != (first ? MEMBERS : 0) ||
+	    v->n_departed != 0)
+		st->bad_view = 1;
+	for (unsigned i = 0; i < v->n_members; i++)
+		if (v->members[i] != i)
+			st->bad_view = 1;
+	st->views_seen++;
+	st->last_vid = v->vid;
+}
+
+static const struct payload_sizes sizes = { SMC, LARGE };
+
+static int send_all(grp_t *g, unsigned rank)
+{
+	static uint8_t buf[LARGE];
+	for (uint64_t k = 0; k < MESSAGES; k++) {
+		int rc = grp_send(g, buf, payload_for(rank, k, &sizes, buf));
+		if (rc) {
+			fprintf(stderr, "member %u: grp_send %" PRIu64 ": %s\n", rank, k,
+				grp_strerror(rc));
+			return 20;
+		}
+	}
+	return 0;
+}
+
+static int member(const struct local_member *m, void *arg)
+{
+	const char *dir = arg;
+	char path[300];
+	snprintf(path, sizeof path, "%s/member-%u.log", dir, m->rank);
+	struct member_state st = { .rank = m->rank };
+	delivery_count_init(&st.delivered);
+	st.log = fopen(path, "w");
+	grp_config *cfg = local_member_config(m);
+	if (!st.log || !cfg || grp_config_set(cfg, "multicast.max_smc_payload", "4096") ||
+	    grp_config_set(cfg, "rdmc.max_payload", "262144") ||
+	    grp_config_set(cfg, "rdmc.block_size", "16384"))
+		return 10;
+	grp_callbacks cb = { .size = sizeof cb, .deliver = on_deliver, .view = on_view };
+	int rc = grp_join(cfg, &cb, &st, &st.g);
+	grp_config_free(cfg);
+	if (rc) {
+		fprintf(stderr, "member %u: grp_join: %s\n", m->rank, grp_strerror(rc));
+		return 11;
+	}
+	rc = send_all(st.g, m->rank);
+	uint64_t expected = (uint64_t)MEMBERS * MESSAGES;
+	if (!rc && delivery_count_await(&st.delivered, expected, test_ms(WAIT_MS)) != 0) {
+		fprintf(stderr, "member %u: delivered %" PRIu64 " of %" PRIu64 "\n", m->rank,
+			delivery_count_get(&st.delivered), expected);
+		rc = 12;
+	}
+	if (!rc && grp_leave(st.g) != 0)
+		rc = 13;
+	grp_free(st.g);
+	fclose(st.log);
+	delivery_count_destroy(&st.delivered);
+	if (!rc && st.views_seen != RENEWALS + 1) {
+		fprintf(stderr, "member %u: saw %u views, expected %zu\n", m->rank, st.views_seen,
+			RENEWALS + 1);
+		rc = 14;
+	}
+	return rc ? rc : st.bad_view ? 15 : 0;
+}
+
+static void test_epochs_renewed_while_messages_flow(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/grp-epoch-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	struct local_group *lg = local_group_start(MEMBERS, member, dir);
+	assert_non_null(lg);
+	int status[MEMBERS];
+	local_group_finish(lg, test_ms(WAIT_MS + 30000u), status);
+	for (unsigned i = 0; i < MEMBERS; i++)
+		assert_int_equal(status[i], 0);
+	unsigned char is_sender[MEMBERS] = { 1, 1, 1 };
+	char err[512];
+	int rc = delivery_log_check(dir, MEMBERS, is_sender, MESSAGES, &sizes, err, sizeof err);
+	if (rc)
+		fprintf(stderr, "%s (logs kept in %s)\n", err, dir);
+	assert_int_equal(rc, 0);
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_epochs_renewed_while_messages_flow),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
