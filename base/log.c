@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *const level_names[] = { "error", "warn", "info", "debug", "trace" };
+const char *const log_level_names[] = { "error", "warn", "info", "debug", "trace", NULL };
 
 /* -1: not yet read from the environment. */
 static atomic_int current_level = -1;
@@ -17,7 +17,7 @@ static atomic_int current_level = -1;
 int log_level_parse(const char *name, enum log_level *out)
 {
 	for (int i = 0; i <= LOG_TRACE; i++) {
-		if (strcasecmp(name, level_names[i]) == 0) {
+		if (strcasecmp(name, log_level_names[i]) == 0) {
 			*out = (enum log_level)i;
 			return 0;
 		}
@@ -50,7 +50,7 @@ void log_write(enum log_level level, const char *module, const char *fmt, ...)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	int n = snprintf(line, sizeof line, "%ld.%06ld [%d] %s %s: ", (long)ts.tv_sec,
-			 ts.tv_nsec / 1000, (int)getpid(), level_names[level], module);
+			 ts.tv_nsec / 1000, (int)getpid(), log_level_names[level], module);
 	va_list ap;
 	va_start(ap, fmt);
 	if (n >= 0 && (size_t)n < sizeof line)

@@ -7,7 +7,17 @@
 #ifndef GRP_LOG_H
 #define GRP_LOG_H
 
+#include "config_keys.h"
+
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG, LOG_TRACE };
+
+/* Indexed by enum log_level, NULL-terminated: the names GROUP_LOG and
+ * log.level accept. */
+extern const char *const log_level_names[];
+
+/* The logger's configuration key, log.level, for the registry in
+ * lib/config_keys.c. */
+extern const struct config_keys log_config_keys;
 
 void log_set_level(enum log_level level);
 /* Parses a level name; returns 0 and sets *out, or -1 for an unknown name. */

@@ -1,0 +1,12 @@
+/* The logger's key. */
+#include "log.h"
+
+static const struct config_key keys[] = {
+	{
+		.section = "log", .name = "level", .type = CONFIG_ENUM,
+		.default_text = "error", .choices = log_level_names,
+		.help = "Log verbosity (also GROUP_LOG).",
+	},
+};
+
+const struct config_keys log_config_keys = CONFIG_KEYS(keys);
