@@ -20,6 +20,13 @@ static const struct config_key keys[] = {
 		.help = "This process's position in group.members.",
 	},
 	{
+		.section = "member", .name = "id", .type = CONFIG_INT,
+		.default_text = "-1", .i = { -1, 4095 },
+		.help = "This member's node id, 0..4095: the stable name that views and deliveries "
+			"give it; no two members may share one. -1 (the default) means member.rank, "
+			"its position in group.members.",
+	},
+	{
 		.section = "member", .name = "listen_fd", .type = CONFIG_INT,
 		.default_text = "-1", .i = { -1, 1048576 },
 		.help = "An already-listening TCP socket to use as this member's bootstrap listener "

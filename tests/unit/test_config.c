@@ -22,7 +22,9 @@ static const struct {
 	{ "group.name", "libgroup" },
 	{ "group.members", "" },
 	{ "member.rank", "0" },
+	{ "member.id", "-1" },
 	{ "member.listen_fd", "-1" },
+	{ "member.leave_timeout_ms", "15000" },
 	{ "fabric.provider", "tcp" },
 	{ "fabric.address", "" },
 	{ "fabric.connect_timeout_ms", "15000" },
@@ -35,6 +37,9 @@ static const struct {
 	{ "multicast.window", "32" },
 	{ "multicast.nonblocking", "false" },
 	{ "multicast.send_timeout_ms", "60000" },
+	{ "rdmc.max_payload", "16777216" },
+	{ "rdmc.block_size", "1048576" },
+	{ "rdmc.schedule", "binomial" },
 	{ "log.level", "error" },
 };
 
@@ -79,6 +84,8 @@ static void test_defaults(void **state)
 	assert_string_equal(config_str(cfg, "log.level"), "error");
 	assert_int_equal(config_uint(cfg, "member.rank"), 0);
 	assert_int_equal(config_int(cfg, "member.listen_fd"), -1);
+	assert_int_equal(config_int(cfg, "member.id"), -1);
+	assert_int_equal(config_uint(cfg, "member.leave_timeout_ms"), 15000);
 	assert_int_equal(config_uint(cfg, "fabric.connect_timeout_ms"), 15000);
 	assert_int_equal(config_uint(cfg, "fabric.stall_timeout_ms"), 10000);
 	assert_int_equal(config_uint(cfg, "engine.spin_us"), 0);
@@ -174,6 +181,12 @@ static struct reject_case reject_cases[] = {
 	{ "int above range", "[member]\nlisten_fd = 1048577\n",
 	  { "bad.ini:2:", "member.listen_fd", "-1..1048576" } },
 	{ "garbage int", "[member]\nlisten_fd = --1\n", { "bad.ini:2:", "member.listen_fd", "'--1'" } },
+	{ "member id below range", "[member]\nid = -2\n", { "bad.ini:2:", "member.id", "-1..4095" } },
+	{ "member id above range", "[member]\nid = 4096\n", { "bad.ini:2:", "member.id", "-1..4095" } },
+	{ "leave timeout of 0", "[member]\nleave_timeout_ms = 0\n",
+	  { "bad.ini:2:", "member.leave_timeout_ms", "1..3600000" } },
+	{ "leave timeout above an hour", "[member]\nleave_timeout_ms = 3600001\n",
+	  { "bad.ini:2:", "member.leave_timeout_ms", "1..3600000" } },
 	{ "bad enum", "[log]\nlevel = loud\n", { "bad.ini:2:", "log.level", "'loud'" } },
 	{ "enum is case-sensitive", "[log]\nlevel = ERROR\n", { "bad.ini:2:", "log.level" } },
 	{ "empty required string", "[group]\nname =\n", { "bad.ini:2:", "group.name", "empty" } },
@@ -290,6 +303,10 @@ static void test_set_get_round_trip(void **state)
 		{ "member.listen_fd", "-0", "0" },
 		{ "member.listen_fd", "1048576", "1048576" },
 		{ "member.listen_fd", "-1", "-1" },
+		{ "member.id", "4095", "4095" },
+		{ "member.id", "0", "0" },
+		{ "member.leave_timeout_ms", "1", "1" },
+		{ "member.leave_timeout_ms", "3600000", "3600000" },
 		{ "fabric.connect_timeout_ms", "1", "1" },
 		{ "engine.sleep_ms", "1000", "1000" },
 		{ "log.level", "debug", "debug" },
@@ -300,6 +317,8 @@ static void test_set_get_round_trip(void **state)
 	}
 	assert_int_equal(config_int(cfg, "member.listen_fd"), -1);
 	assert_int_equal(config_uint(cfg, "member.rank"), 1023);
+	assert_int_equal(config_int(cfg, "member.id"), 0);
+	assert_int_equal(config_uint(cfg, "member.leave_timeout_ms"), 3600000);
 
 	assert_int_equal(grp_config_set(cfg, "member.rank", "1024"), GRP_ECONFIG);
 	assert_contains(grp_config_error(cfg), "member.rank");
@@ -381,16 +400,22 @@ static void test_env_override(void **state)
 	assert_int_equal(grp_config_load_string(cfg, "[fabric]\nprovider = tcp\n", "f.ini"), 0);
 	setenv("GROUP_FABRIC_PROVIDER", "verbs", 1);
 	setenv("GROUP_MEMBER_RANK", "9", 1);
+	setenv("GROUP_MEMBER_ID", "4095", 1);
+	setenv("GROUP_MEMBER_LEAVE_TIMEOUT_MS", "2500", 1);
 	setenv("GROUP_LOG", "debug", 1);
 	setenv("GROUP_NOSUCHSECTION_KEY", "x", 1);
 	int rc = grp_config_apply_env(cfg);
 	unsetenv("GROUP_FABRIC_PROVIDER");
 	unsetenv("GROUP_MEMBER_RANK");
+	unsetenv("GROUP_MEMBER_ID");
+	unsetenv("GROUP_MEMBER_LEAVE_TIMEOUT_MS");
 	unsetenv("GROUP_LOG");
 	unsetenv("GROUP_NOSUCHSECTION_KEY");
 	assert_int_equal(rc, 0);
 	assert_string_equal(config_str(cfg, "fabric.provider"), "verbs");
 	assert_int_equal(config_uint(cfg, "member.rank"), 9);
+	assert_int_equal(config_int(cfg, "member.id"), 4095);
+	assert_int_equal(config_uint(cfg, "member.leave_timeout_ms"), 2500);
 }
 
 static void test_env_unknown_key(void **state)
@@ -432,6 +457,18 @@ static void test_env_bad_value(void **state)
 	assert_contains(grp_config_error(cfg), "GROUP_MEMBER_RANK");
 	assert_contains(grp_config_error(cfg), "member.rank");
 	assert_int_equal(config_uint(cfg, "member.rank"), 0);
+}
+
+static void test_env_member_id_out_of_range(void **state)
+{
+	grp_config *cfg = *state;
+	setenv("GROUP_MEMBER_ID", "4096", 1);
+	int rc = grp_config_apply_env(cfg);
+	unsetenv("GROUP_MEMBER_ID");
+	assert_int_equal(rc, GRP_ECONFIG);
+	assert_contains(grp_config_error(cfg), "GROUP_MEMBER_ID");
+	assert_contains(grp_config_error(cfg), "-1..4095");
+	assert_int_equal(config_int(cfg, "member.id"), -1);
 }
 
 static char *dump_to_string(const grp_config *cfg)
@@ -476,15 +513,24 @@ static void test_dump_round_trip(void **state)
 		{ "group.name", "#not-a-comment ;either" },
 		{ "group.members", "[fe80::1]:7100, 10.0.0.2:7100,node3:7100" },
 		{ "member.rank", "2" },
+		{ "member.id", "4095" },
 		{ "member.listen_fd", "17" },
+		{ "member.leave_timeout_ms", "1" },
 		{ "fabric.provider", "verbs" },
 		{ "fabric.address", "10.9.8.7" },
 		{ "fabric.connect_timeout_ms", "1" },
 		{ "fabric.stall_timeout_ms", "3600000" },
 		{ "engine.spin_us", "3" },
 		{ "engine.yield_us", "999" },
+		{ "multicast.senders", "0,2" },
+		{ "multicast.max_smc_payload", "0" },
+		{ "multicast.window", "65536" },
 		{ "multicast.nonblocking", "on" },
+		{ "multicast.send_timeout_ms", "0" },
 		{ "engine.sleep_ms", "1000" },
+		{ "rdmc.max_payload", "17179869184" },
+		{ "rdmc.block_size", "4096" },
+		{ "rdmc.schedule", "chain" },
 		{ "log.level", "warn" },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(changes); i++)
@@ -595,6 +641,7 @@ int main(void)
 		TEST(test_env_unknown_key),
 		TEST(test_env_near_miss_names),
 		TEST(test_env_bad_value),
+		TEST(test_env_member_id_out_of_range),
 		TEST(test_dump_round_trip),
 		TEST(test_load_file),
 		TEST(test_load_file_errors_name_the_file),
