@@ -5,7 +5,9 @@ static const struct config_key keys[] = {
 	{
 		.section = "log", .name = "level", .type = CONFIG_ENUM,
 		.default_text = "error", .choices = log_level_names,
-		.help = "Log verbosity (also GROUP_LOG).",
+		.help = "Log verbosity: error, warn, info, debug or trace. Applied whenever a group "
+			"or table is opened; the GROUP_LOG environment variable, when it names a "
+			"level, wins over it.",
 	},
 };
 

@@ -609,6 +609,95 @@ static void test_null_arguments(void **state)
 }
 
 /* log.level's choices must stay the names the logger understands. */
+/* Runs config_apply_log_level with stderr captured; returns what it wrote. */
+static char *apply_log_level_capturing_stderr(const grp_config *cfg)
+{
+	FILE *capture = tmpfile();
+	assert_non_null(capture);
+	int saved = dup(STDERR_FILENO);
+	assert_true(saved >= 0);
+	assert_int_equal(dup2(fileno(capture), STDERR_FILENO), STDERR_FILENO);
+	config_apply_log_level(cfg);
+	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+	close(saved);
+	/* The logger wrote through the descriptor, behind the stream's back. */
+	assert_int_equal(fseek(capture, 0, SEEK_END), 0);
+	long len = ftell(capture);
+	assert_true(len >= 0);
+	char *text = calloc(1, (size_t)len + 1);
+	assert_non_null(text);
+	rewind(capture);
+	assert_int_equal(fread(text, 1, (size_t)len, capture), (size_t)len);
+	fclose(capture);
+	return text;
+}
+
+static void test_log_level_applied(void **state)
+{
+	grp_config *cfg = *state;
+	assert_int_equal(grp_config_set(cfg, "log.level", "debug"), 0);
+	config_apply_log_level(cfg);
+	assert_true(log_enabled(LOG_DEBUG));
+	assert_false(log_enabled(LOG_TRACE));
+
+	assert_int_equal(grp_config_set(cfg, "log.level", "error"), 0);
+	config_apply_log_level(cfg);
+	assert_true(log_enabled(LOG_ERROR));
+	assert_false(log_enabled(LOG_WARN));
+}
+
+/* GROUP_LOG_LEVEL is log.level's own variable, so it reaches the logger
+ * through the configuration. */
+static void test_log_level_from_its_variable(void **state)
+{
+	grp_config *cfg = *state;
+	setenv("GROUP_LOG_LEVEL", "info", 1);
+	int rc = grp_config_apply_env(cfg);
+	unsetenv("GROUP_LOG_LEVEL");
+	assert_int_equal(rc, 0);
+	config_apply_log_level(cfg);
+	assert_true(log_enabled(LOG_INFO));
+	assert_false(log_enabled(LOG_DEBUG));
+}
+
+static void test_group_log_wins(void **state)
+{
+	grp_config *cfg = *state;
+	assert_int_equal(grp_config_set(cfg, "log.level", "warn"), 0);
+	setenv("GROUP_LOG", "TRACE", 1);
+	char *said = apply_log_level_capturing_stderr(cfg);
+	assert_true(log_enabled(LOG_TRACE));
+	assert_string_equal(said, "");
+	free(said);
+
+	/* Runs before test_group_log_invalid, whose report comes once per
+	 * process, so silence here means an empty GROUP_LOG is not reported. */
+	setenv("GROUP_LOG", "", 1);
+	said = apply_log_level_capturing_stderr(cfg);
+	unsetenv("GROUP_LOG");
+	assert_true(log_enabled(LOG_WARN));
+	assert_false(log_enabled(LOG_INFO));
+	assert_string_equal(said, "");
+	free(said);
+}
+
+static void test_group_log_invalid(void **state)
+{
+	grp_config *cfg = *state;
+	assert_int_equal(grp_config_set(cfg, "log.level", "info"), 0);
+	setenv("GROUP_LOG", "verbose", 1);
+	char *first = apply_log_level_capturing_stderr(cfg);
+	char *second = apply_log_level_capturing_stderr(cfg);
+	unsetenv("GROUP_LOG");
+	assert_true(log_enabled(LOG_INFO));
+	assert_false(log_enabled(LOG_DEBUG));
+	assert_contains(first, "GROUP_LOG=verbose");
+	assert_contains(first, "error, warn, info, debug, trace");
+	assert_string_equal(second, "");
+	free(first);
+	free(second);
+}
+
 static void test_log_levels_match_logger(void **state)
 {
 	grp_config *cfg = *state;
@@ -625,6 +714,9 @@ static void test_log_levels_match_logger(void **state)
 
 int main(void)
 {
+	/* The log tests set GROUP_LOG themselves; an inherited one would change
+	 * what they see. */
+	unsetenv("GROUP_LOG");
 	static const struct CMUnitTest fixed[] = {
 		TEST(test_defaults),
 		TEST(test_load_string_good),
@@ -647,6 +739,10 @@ int main(void)
 		TEST(test_load_file_errors_name_the_file),
 		TEST(test_null_arguments),
 		TEST(test_log_levels_match_logger),
+		TEST(test_log_level_applied),
+		TEST(test_log_level_from_its_variable),
+		TEST(test_group_log_wins),
+		TEST(test_group_log_invalid),
 	};
 	struct CMUnitTest tests[ARRAY_SIZE(fixed) + ARRAY_SIZE(reject_cases)];
 	memcpy(tests, fixed, sizeof fixed);
