@@ -10,7 +10,13 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_keys.h"
+#include "epoch_keys.h"
+#include "fabric_keys.h"
+#include "links_keys.h"
 #include "log.h"
+#include "rdmc_keys.h"
+#include "schedule.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -546,6 +552,138 @@ static void test_dump_round_trip(void **state)
 	free(text);
 }
 
+/* A dump's sections and "section.key" names, in the order it lists them. */
+struct dump_outline {
+	char sections[16][32];
+	size_t section_count;
+	char keys[64][96];
+	size_t key_count;
+};
+
+static void outline_dump(const char *text, struct dump_outline *outline)
+{
+	memset(outline, 0, sizeof *outline);
+	const char *section = "";
+	while (*text) {
+		size_t len = strcspn(text, "\n");
+		if (text[0] == '[') {
+			assert_true(outline->section_count < ARRAY_SIZE(outline->sections));
+			char *name = outline->sections[outline->section_count++];
+			snprintf(name, sizeof outline->sections[0], "%.*s", (int)len - 2, text + 1);
+			section = name;
+		} else if (len > 0 && text[0] != '#') {
+			assert_true(outline->key_count < ARRAY_SIZE(outline->keys));
+			snprintf(outline->keys[outline->key_count++], sizeof outline->keys[0], "%s.%.*s",
+				 section, (int)strcspn(text, " "), text);
+		}
+		text += len + (text[len] == '\n');
+	}
+}
+
+static void assert_listed_once(const struct dump_outline *outline, const char *key)
+{
+	size_t count = 0;
+	for (size_t i = 0; i < outline->key_count; i++)
+		count += strcmp(outline->keys[i], key) == 0;
+	if (count != 1)
+		fail_msg("%s is listed %zu times in the dump", key, count);
+}
+
+/* Every layer's keys reach the configuration through lib's registry, each
+ * once, and the sections keep their order although layers share them. */
+static void test_dump_lists_every_layer_key_once(void **state)
+{
+	grp_config *cfg = *state;
+	char *text = dump_to_string(cfg);
+	struct dump_outline outline;
+	outline_dump(text, &outline);
+	free(text);
+
+	static const char *const sections[] = {
+		"group", "member", "fabric", "engine", "multicast", "rdmc", "log",
+	};
+	assert_int_equal(outline.section_count, ARRAY_SIZE(sections));
+	for (size_t i = 0; i < ARRAY_SIZE(sections); i++)
+		assert_string_equal(outline.sections[i], sections[i]);
+
+	const struct config_keys *const layers[] = {
+		&links_config_keys, &fabric_config_keys, &epoch_config_keys,
+		&rdmc_config_keys, &log_config_keys,
+	};
+	for (size_t l = 0; l < ARRAY_SIZE(layers); l++) {
+		for (size_t k = 0; k < layers[l]->count; k++) {
+			char key[96];
+			snprintf(key, sizeof key, "%s.%s", layers[l]->keys[k].section,
+				 layers[l]->keys[k].name);
+			assert_listed_once(&outline, key);
+		}
+	}
+	/* The API layer's own keys have no list outside its registry; the
+	 * defaults table, which names every key, covers them. */
+	assert_int_equal(outline.key_count, ARRAY_SIZE(defaults));
+	for (size_t i = 0; i < ARRAY_SIZE(defaults); i++)
+		assert_listed_once(&outline, defaults[i].key);
+}
+
+/* The store knows no layer: it takes any registry, laying sections out in
+ * the order their first key appears. */
+static void test_store_from_any_registry(void **state)
+{
+	(void)state;
+	static const struct config_key first_layer[] = {
+		{ .section = "alpha", .name = "a", .type = CONFIG_UINT, .default_text = "1",
+		  .u = { 0, 9 }, .help = "A." },
+		{ .section = "beta", .name = "b", .type = CONFIG_BOOL, .default_text = "yes",
+		  .help = "B." },
+	};
+	static const struct config_key second_layer[] = {
+		{ .section = "gamma", .name = "g", .type = CONFIG_STRING, .default_text = "",
+		  .help = "G." },
+		{ .section = "alpha", .name = "c", .type = CONFIG_INT, .default_text = "-3",
+		  .i = { -5, 5 }, .help = "C." },
+	};
+	static const struct config_keys first = CONFIG_KEYS(first_layer);
+	static const struct config_keys second = CONFIG_KEYS(second_layer);
+	const struct config_keys *const registry[] = { &first, &second };
+	grp_config *cfg;
+	assert_int_equal(config_store_new(registry, ARRAY_SIZE(registry), &cfg), 0);
+	assert_int_equal(config_uint(cfg, "alpha.a"), 1);
+	assert_int_equal(config_int(cfg, "alpha.c"), -3);
+	assert_true(config_bool(cfg, "beta.b"));
+	assert_string_equal(config_str(cfg, "gamma.g"), "");
+	assert_int_equal(grp_config_set(cfg, "group.name", "x"), GRP_ENOTFOUND);
+
+	char *text = dump_to_string(cfg);
+	struct dump_outline outline;
+	outline_dump(text, &outline);
+	free(text);
+	static const char *const sections[] = { "alpha", "beta", "gamma" };
+	static const char *const keys[] = { "alpha.a", "alpha.c", "beta.b", "gamma.g" };
+	assert_int_equal(outline.section_count, ARRAY_SIZE(sections));
+	for (size_t i = 0; i < ARRAY_SIZE(sections); i++)
+		assert_string_equal(outline.sections[i], sections[i]);
+	assert_int_equal(outline.key_count, ARRAY_SIZE(keys));
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+		assert_string_equal(outline.keys[i], keys[i]);
+	grp_config_free(cfg);
+}
+
+/* Registries that can only be bugs are refused rather than half-built. */
+static void test_store_refuses_broken_registry(void **state)
+{
+	(void)state;
+	static const struct config_key out_of_range[] = {
+		{ .section = "alpha", .name = "a", .type = CONFIG_UINT, .default_text = "10",
+		  .u = { 0, 9 }, .help = "A." },
+	};
+	static const struct config_keys bad_default = CONFIG_KEYS(out_of_range);
+	const struct config_keys *const registry[] = { &bad_default };
+	grp_config *cfg = NULL;
+	assert_int_equal(config_store_new(registry, ARRAY_SIZE(registry), &cfg), GRP_ECONFIG);
+	assert_int_equal(config_store_new(registry, 0, &cfg), GRP_EINVAL);
+	assert_null(cfg);
+}
+
 static void test_load_file(void **state)
 {
 	grp_config *cfg = *state;
@@ -710,6 +848,30 @@ static void test_log_levels_match_logger(void **state)
 	}
 }
 
+/* rdmc.schedule's choices must stay the names the schedules understand. */
+static void test_rdmc_schedule_choices_match_schedules(void **state)
+{
+	grp_config *cfg = *state;
+	size_t kinds = 0;
+	for (; rdmc_schedule_name((enum rdmc_schedule_kind)kinds); kinds++) {
+		const char *name = rdmc_schedule_name((enum rdmc_schedule_kind)kinds);
+		assert_int_equal(grp_config_set(cfg, "rdmc.schedule", name), 0);
+		assert_string_equal(config_str(cfg, "rdmc.schedule"), name);
+	}
+	const struct config_key *schedule = NULL;
+	for (size_t k = 0; k < rdmc_config_keys.count; k++) {
+		if (strcmp(rdmc_config_keys.keys[k].name, "schedule") == 0)
+			schedule = &rdmc_config_keys.keys[k];
+	}
+	assert_non_null(schedule);
+	size_t choices = 0;
+	for (; schedule->choices[choices]; choices++) {
+		enum rdmc_schedule_kind kind;
+		assert_int_equal(rdmc_schedule_parse(schedule->choices[choices], &kind), 0);
+	}
+	assert_int_equal(choices, kinds);
+}
+
 #define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -735,10 +897,14 @@ int main(void)
 		TEST(test_env_bad_value),
 		TEST(test_env_member_id_out_of_range),
 		TEST(test_dump_round_trip),
+		TEST(test_dump_lists_every_layer_key_once),
+		TEST(test_store_from_any_registry),
+		TEST(test_store_refuses_broken_registry),
 		TEST(test_load_file),
 		TEST(test_load_file_errors_name_the_file),
 		TEST(test_null_arguments),
 		TEST(test_log_levels_match_logger),
+		TEST(test_rdmc_schedule_choices_match_schedules),
 		TEST(test_log_level_applied),
 		TEST(test_log_level_from_its_variable),
 		TEST(test_group_log_wins),
