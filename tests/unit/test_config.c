@@ -10,7 +10,13 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_keys.h"
+#include "epoch_keys.h"
+#include "fabric_keys.h"
+#include "links_keys.h"
 #include "log.h"
+#include "rdmc_keys.h"
+#include "schedule.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -22,7 +28,9 @@ static const struct {
 	{ "group.name", "libgroup" },
 	{ "group.members", "" },
 	{ "member.rank", "0" },
+	{ "member.id", "-1" },
 	{ "member.listen_fd", "-1" },
+	{ "member.leave_timeout_ms", "15000" },
 	{ "fabric.provider", "tcp" },
 	{ "fabric.address", "" },
 	{ "fabric.connect_timeout_ms", "15000" },
@@ -35,6 +43,9 @@ static const struct {
 	{ "multicast.window", "32" },
 	{ "multicast.nonblocking", "false" },
 	{ "multicast.send_timeout_ms", "60000" },
+	{ "rdmc.max_payload", "16777216" },
+	{ "rdmc.block_size", "1048576" },
+	{ "rdmc.schedule", "binomial" },
 	{ "log.level", "error" },
 };
 
@@ -79,6 +90,8 @@ static void test_defaults(void **state)
 	assert_string_equal(config_str(cfg, "log.level"), "error");
 	assert_int_equal(config_uint(cfg, "member.rank"), 0);
 	assert_int_equal(config_int(cfg, "member.listen_fd"), -1);
+	assert_int_equal(config_int(cfg, "member.id"), -1);
+	assert_int_equal(config_uint(cfg, "member.leave_timeout_ms"), 15000);
 	assert_int_equal(config_uint(cfg, "fabric.connect_timeout_ms"), 15000);
 	assert_int_equal(config_uint(cfg, "fabric.stall_timeout_ms"), 10000);
 	assert_int_equal(config_uint(cfg, "engine.spin_us"), 0);
@@ -174,6 +187,12 @@ static struct reject_case reject_cases[] = {
 	{ "int above range", "[member]\nlisten_fd = 1048577\n",
 	  { "bad.ini:2:", "member.listen_fd", "-1..1048576" } },
 	{ "garbage int", "[member]\nlisten_fd = --1\n", { "bad.ini:2:", "member.listen_fd", "'--1'" } },
+	{ "member id below range", "[member]\nid = -2\n", { "bad.ini:2:", "member.id", "-1..4095" } },
+	{ "member id above range", "[member]\nid = 4096\n", { "bad.ini:2:", "member.id", "-1..4095" } },
+	{ "leave timeout of 0", "[member]\nleave_timeout_ms = 0\n",
+	  { "bad.ini:2:", "member.leave_timeout_ms", "1..3600000" } },
+	{ "leave timeout above an hour", "[member]\nleave_timeout_ms = 3600001\n",
+	  { "bad.ini:2:", "member.leave_timeout_ms", "1..3600000" } },
 	{ "bad enum", "[log]\nlevel = loud\n", { "bad.ini:2:", "log.level", "'loud'" } },
 	{ "enum is case-sensitive", "[log]\nlevel = ERROR\n", { "bad.ini:2:", "log.level" } },
 	{ "empty required string", "[group]\nname =\n", { "bad.ini:2:", "group.name", "empty" } },
@@ -290,6 +309,10 @@ static void test_set_get_round_trip(void **state)
 		{ "member.listen_fd", "-0", "0" },
 		{ "member.listen_fd", "1048576", "1048576" },
 		{ "member.listen_fd", "-1", "-1" },
+		{ "member.id", "4095", "4095" },
+		{ "member.id", "0", "0" },
+		{ "member.leave_timeout_ms", "1", "1" },
+		{ "member.leave_timeout_ms", "3600000", "3600000" },
 		{ "fabric.connect_timeout_ms", "1", "1" },
 		{ "engine.sleep_ms", "1000", "1000" },
 		{ "log.level", "debug", "debug" },
@@ -300,6 +323,8 @@ static void test_set_get_round_trip(void **state)
 	}
 	assert_int_equal(config_int(cfg, "member.listen_fd"), -1);
 	assert_int_equal(config_uint(cfg, "member.rank"), 1023);
+	assert_int_equal(config_int(cfg, "member.id"), 0);
+	assert_int_equal(config_uint(cfg, "member.leave_timeout_ms"), 3600000);
 
 	assert_int_equal(grp_config_set(cfg, "member.rank", "1024"), GRP_ECONFIG);
 	assert_contains(grp_config_error(cfg), "member.rank");
@@ -381,16 +406,22 @@ static void test_env_override(void **state)
 	assert_int_equal(grp_config_load_string(cfg, "[fabric]\nprovider = tcp\n", "f.ini"), 0);
 	setenv("GROUP_FABRIC_PROVIDER", "verbs", 1);
 	setenv("GROUP_MEMBER_RANK", "9", 1);
+	setenv("GROUP_MEMBER_ID", "4095", 1);
+	setenv("GROUP_MEMBER_LEAVE_TIMEOUT_MS", "2500", 1);
 	setenv("GROUP_LOG", "debug", 1);
 	setenv("GROUP_NOSUCHSECTION_KEY", "x", 1);
 	int rc = grp_config_apply_env(cfg);
 	unsetenv("GROUP_FABRIC_PROVIDER");
 	unsetenv("GROUP_MEMBER_RANK");
+	unsetenv("GROUP_MEMBER_ID");
+	unsetenv("GROUP_MEMBER_LEAVE_TIMEOUT_MS");
 	unsetenv("GROUP_LOG");
 	unsetenv("GROUP_NOSUCHSECTION_KEY");
 	assert_int_equal(rc, 0);
 	assert_string_equal(config_str(cfg, "fabric.provider"), "verbs");
 	assert_int_equal(config_uint(cfg, "member.rank"), 9);
+	assert_int_equal(config_int(cfg, "member.id"), 4095);
+	assert_int_equal(config_uint(cfg, "member.leave_timeout_ms"), 2500);
 }
 
 static void test_env_unknown_key(void **state)
@@ -432,6 +463,18 @@ static void test_env_bad_value(void **state)
 	assert_contains(grp_config_error(cfg), "GROUP_MEMBER_RANK");
 	assert_contains(grp_config_error(cfg), "member.rank");
 	assert_int_equal(config_uint(cfg, "member.rank"), 0);
+}
+
+static void test_env_member_id_out_of_range(void **state)
+{
+	grp_config *cfg = *state;
+	setenv("GROUP_MEMBER_ID", "4096", 1);
+	int rc = grp_config_apply_env(cfg);
+	unsetenv("GROUP_MEMBER_ID");
+	assert_int_equal(rc, GRP_ECONFIG);
+	assert_contains(grp_config_error(cfg), "GROUP_MEMBER_ID");
+	assert_contains(grp_config_error(cfg), "-1..4095");
+	assert_int_equal(config_int(cfg, "member.id"), -1);
 }
 
 static char *dump_to_string(const grp_config *cfg)
@@ -476,15 +519,24 @@ static void test_dump_round_trip(void **state)
 		{ "group.name", "#not-a-comment ;either" },
 		{ "group.members", "[fe80::1]:7100, 10.0.0.2:7100,node3:7100" },
 		{ "member.rank", "2" },
+		{ "member.id", "4095" },
 		{ "member.listen_fd", "17" },
+		{ "member.leave_timeout_ms", "1" },
 		{ "fabric.provider", "verbs" },
 		{ "fabric.address", "10.9.8.7" },
 		{ "fabric.connect_timeout_ms", "1" },
 		{ "fabric.stall_timeout_ms", "3600000" },
 		{ "engine.spin_us", "3" },
 		{ "engine.yield_us", "999" },
+		{ "multicast.senders", "0,2" },
+		{ "multicast.max_smc_payload", "0" },
+		{ "multicast.window", "65536" },
 		{ "multicast.nonblocking", "on" },
+		{ "multicast.send_timeout_ms", "0" },
 		{ "engine.sleep_ms", "1000" },
+		{ "rdmc.max_payload", "17179869184" },
+		{ "rdmc.block_size", "4096" },
+		{ "rdmc.schedule", "chain" },
 		{ "log.level", "warn" },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(changes); i++)
@@ -498,6 +550,138 @@ static void test_dump_round_trip(void **state)
 			      "connect_timeout_ms = 1\n");
 	assert_contains(text, "members = [fe80::1]:7100,10.0.0.2:7100,node3:7100\n");
 	free(text);
+}
+
+/* A dump's sections and "section.key" names, in the order it lists them. */
+struct dump_outline {
+	char sections[16][32];
+	size_t section_count;
+	char keys[64][96];
+	size_t key_count;
+};
+
+static void outline_dump(const char *text, struct dump_outline *outline)
+{
+	memset(outline, 0, sizeof *outline);
+	const char *section = "";
+	while (*text) {
+		size_t len = strcspn(text, "\n");
+		if (text[0] == '[') {
+			assert_true(outline->section_count < ARRAY_SIZE(outline->sections));
+			char *name = outline->sections[outline->section_count++];
+			snprintf(name, sizeof outline->sections[0], "%.*s", (int)len - 2, text + 1);
+			section = name;
+		} else if (len > 0 && text[0] != '#') {
+			assert_true(outline->key_count < ARRAY_SIZE(outline->keys));
+			snprintf(outline->keys[outline->key_count++], sizeof outline->keys[0], "%s.%.*s",
+				 section, (int)strcspn(text, " "), text);
+		}
+		text += len + (text[len] == '\n');
+	}
+}
+
+static void assert_listed_once(const struct dump_outline *outline, const char *key)
+{
+	size_t count = 0;
+	for (size_t i = 0; i < outline->key_count; i++)
+		count += strcmp(outline->keys[i], key) == 0;
+	if (count != 1)
+		fail_msg("%s is listed %zu times in the dump", key, count);
+}
+
+/* Every layer's keys reach the configuration through lib's registry, each
+ * once, and the sections keep their order although layers share them. */
+static void test_dump_lists_every_layer_key_once(void **state)
+{
+	grp_config *cfg = *state;
+	char *text = dump_to_string(cfg);
+	struct dump_outline outline;
+	outline_dump(text, &outline);
+	free(text);
+
+	static const char *const sections[] = {
+		"group", "member", "fabric", "engine", "multicast", "rdmc", "log",
+	};
+	assert_int_equal(outline.section_count, ARRAY_SIZE(sections));
+	for (size_t i = 0; i < ARRAY_SIZE(sections); i++)
+		assert_string_equal(outline.sections[i], sections[i]);
+
+	const struct config_keys *const layers[] = {
+		&links_config_keys, &fabric_config_keys, &epoch_config_keys,
+		&rdmc_config_keys, &log_config_keys,
+	};
+	for (size_t l = 0; l < ARRAY_SIZE(layers); l++) {
+		for (size_t k = 0; k < layers[l]->count; k++) {
+			char key[96];
+			snprintf(key, sizeof key, "%s.%s", layers[l]->keys[k].section,
+				 layers[l]->keys[k].name);
+			assert_listed_once(&outline, key);
+		}
+	}
+	/* The API layer's own keys have no list outside its registry; the
+	 * defaults table, which names every key, covers them. */
+	assert_int_equal(outline.key_count, ARRAY_SIZE(defaults));
+	for (size_t i = 0; i < ARRAY_SIZE(defaults); i++)
+		assert_listed_once(&outline, defaults[i].key);
+}
+
+/* The store knows no layer: it takes any registry, laying sections out in
+ * the order their first key appears. */
+static void test_store_from_any_registry(void **state)
+{
+	(void)state;
+	static const struct config_key first_layer[] = {
+		{ .section = "alpha", .name = "a", .type = CONFIG_UINT, .default_text = "1",
+		  .u = { 0, 9 }, .help = "A." },
+		{ .section = "beta", .name = "b", .type = CONFIG_BOOL, .default_text = "yes",
+		  .help = "B." },
+	};
+	static const struct config_key second_layer[] = {
+		{ .section = "gamma", .name = "g", .type = CONFIG_STRING, .default_text = "",
+		  .help = "G." },
+		{ .section = "alpha", .name = "c", .type = CONFIG_INT, .default_text = "-3",
+		  .i = { -5, 5 }, .help = "C." },
+	};
+	static const struct config_keys first = CONFIG_KEYS(first_layer);
+	static const struct config_keys second = CONFIG_KEYS(second_layer);
+	const struct config_keys *const registry[] = { &first, &second };
+	grp_config *cfg;
+	assert_int_equal(config_store_new(registry, ARRAY_SIZE(registry), &cfg), 0);
+	assert_int_equal(config_uint(cfg, "alpha.a"), 1);
+	assert_int_equal(config_int(cfg, "alpha.c"), -3);
+	assert_true(config_bool(cfg, "beta.b"));
+	assert_string_equal(config_str(cfg, "gamma.g"), "");
+	assert_int_equal(grp_config_set(cfg, "group.name", "x"), GRP_ENOTFOUND);
+
+	char *text = dump_to_string(cfg);
+	struct dump_outline outline;
+	outline_dump(text, &outline);
+	free(text);
+	static const char *const sections[] = { "alpha", "beta", "gamma" };
+	static const char *const keys[] = { "alpha.a", "alpha.c", "beta.b", "gamma.g" };
+	assert_int_equal(outline.section_count, ARRAY_SIZE(sections));
+	for (size_t i = 0; i < ARRAY_SIZE(sections); i++)
+		assert_string_equal(outline.sections[i], sections[i]);
+	assert_int_equal(outline.key_count, ARRAY_SIZE(keys));
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+		assert_string_equal(outline.keys[i], keys[i]);
+	grp_config_free(cfg);
+}
+
+/* Registries that can only be bugs are refused rather than half-built. */
+static void test_store_refuses_broken_registry(void **state)
+{
+	(void)state;
+	static const struct config_key out_of_range[] = {
+		{ .section = "alpha", .name = "a", .type = CONFIG_UINT, .default_text = "10",
+		  .u = { 0, 9 }, .help = "A." },
+	};
+	static const struct config_keys bad_default = CONFIG_KEYS(out_of_range);
+	const struct config_keys *const registry[] = { &bad_default };
+	grp_config *cfg = NULL;
+	assert_int_equal(config_store_new(registry, ARRAY_SIZE(registry), &cfg), GRP_ECONFIG);
+	assert_int_equal(config_store_new(registry, 0, &cfg), GRP_EINVAL);
+	assert_null(cfg);
 }
 
 static void test_load_file(void **state)
@@ -563,6 +747,95 @@ static void test_null_arguments(void **state)
 }
 
 /* log.level's choices must stay the names the logger understands. */
+/* Runs config_apply_log_level with stderr captured; returns what it wrote. */
+static char *apply_log_level_capturing_stderr(const grp_config *cfg)
+{
+	FILE *capture = tmpfile();
+	assert_non_null(capture);
+	int saved = dup(STDERR_FILENO);
+	assert_true(saved >= 0);
+	assert_int_equal(dup2(fileno(capture), STDERR_FILENO), STDERR_FILENO);
+	config_apply_log_level(cfg);
+	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+	close(saved);
+	/* The logger wrote through the descriptor, behind the stream's back. */
+	assert_int_equal(fseek(capture, 0, SEEK_END), 0);
+	long len = ftell(capture);
+	assert_true(len >= 0);
+	char *text = calloc(1, (size_t)len + 1);
+	assert_non_null(text);
+	rewind(capture);
+	assert_int_equal(fread(text, 1, (size_t)len, capture), (size_t)len);
+	fclose(capture);
+	return text;
+}
+
+static void test_log_level_applied(void **state)
+{
+	grp_config *cfg = *state;
+	assert_int_equal(grp_config_set(cfg, "log.level", "debug"), 0);
+	config_apply_log_level(cfg);
+	assert_true(log_enabled(LOG_DEBUG));
+	assert_false(log_enabled(LOG_TRACE));
+
+	assert_int_equal(grp_config_set(cfg, "log.level", "error"), 0);
+	config_apply_log_level(cfg);
+	assert_true(log_enabled(LOG_ERROR));
+	assert_false(log_enabled(LOG_WARN));
+}
+
+/* GROUP_LOG_LEVEL is log.level's own variable, so it reaches the logger
+ * through the configuration. */
+static void test_log_level_from_its_variable(void **state)
+{
+	grp_config *cfg = *state;
+	setenv("GROUP_LOG_LEVEL", "info", 1);
+	int rc = grp_config_apply_env(cfg);
+	unsetenv("GROUP_LOG_LEVEL");
+	assert_int_equal(rc, 0);
+	config_apply_log_level(cfg);
+	assert_true(log_enabled(LOG_INFO));
+	assert_false(log_enabled(LOG_DEBUG));
+}
+
+static void test_group_log_wins(void **state)
+{
+	grp_config *cfg = *state;
+	assert_int_equal(grp_config_set(cfg, "log.level", "warn"), 0);
+	setenv("GROUP_LOG", "TRACE", 1);
+	char *said = apply_log_level_capturing_stderr(cfg);
+	assert_true(log_enabled(LOG_TRACE));
+	assert_string_equal(said, "");
+	free(said);
+
+	/* Runs before test_group_log_invalid, whose report comes once per
+	 * process, so silence here means an empty GROUP_LOG is not reported. */
+	setenv("GROUP_LOG", "", 1);
+	said = apply_log_level_capturing_stderr(cfg);
+	unsetenv("GROUP_LOG");
+	assert_true(log_enabled(LOG_WARN));
+	assert_false(log_enabled(LOG_INFO));
+	assert_string_equal(said, "");
+	free(said);
+}
+
+static void test_group_log_invalid(void **state)
+{
+	grp_config *cfg = *state;
+	assert_int_equal(grp_config_set(cfg, "log.level", "info"), 0);
+	setenv("GROUP_LOG", "verbose", 1);
+	char *first = apply_log_level_capturing_stderr(cfg);
+	char *second = apply_log_level_capturing_stderr(cfg);
+	unsetenv("GROUP_LOG");
+	assert_true(log_enabled(LOG_INFO));
+	assert_false(log_enabled(LOG_DEBUG));
+	assert_contains(first, "GROUP_LOG=verbose");
+	assert_contains(first, "error, warn, info, debug, trace");
+	assert_string_equal(second, "");
+	free(first);
+	free(second);
+}
+
 static void test_log_levels_match_logger(void **state)
 {
 	grp_config *cfg = *state;
@@ -575,10 +848,37 @@ static void test_log_levels_match_logger(void **state)
 	}
 }
 
+/* rdmc.schedule's choices must stay the names the schedules understand. */
+static void test_rdmc_schedule_choices_match_schedules(void **state)
+{
+	grp_config *cfg = *state;
+	size_t kinds = 0;
+	for (; rdmc_schedule_name((enum rdmc_schedule_kind)kinds); kinds++) {
+		const char *name = rdmc_schedule_name((enum rdmc_schedule_kind)kinds);
+		assert_int_equal(grp_config_set(cfg, "rdmc.schedule", name), 0);
+		assert_string_equal(config_str(cfg, "rdmc.schedule"), name);
+	}
+	const struct config_key *schedule = NULL;
+	for (size_t k = 0; k < rdmc_config_keys.count; k++) {
+		if (strcmp(rdmc_config_keys.keys[k].name, "schedule") == 0)
+			schedule = &rdmc_config_keys.keys[k];
+	}
+	assert_non_null(schedule);
+	size_t choices = 0;
+	for (; schedule->choices[choices]; choices++) {
+		enum rdmc_schedule_kind kind;
+		assert_int_equal(rdmc_schedule_parse(schedule->choices[choices], &kind), 0);
+	}
+	assert_int_equal(choices, kinds);
+}
+
 #define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
 {
+	/* The log tests set GROUP_LOG themselves; an inherited one would change
+	 * what they see. */
+	unsetenv("GROUP_LOG");
 	static const struct CMUnitTest fixed[] = {
 		TEST(test_defaults),
 		TEST(test_load_string_good),
@@ -595,11 +895,20 @@ int main(void)
 		TEST(test_env_unknown_key),
 		TEST(test_env_near_miss_names),
 		TEST(test_env_bad_value),
+		TEST(test_env_member_id_out_of_range),
 		TEST(test_dump_round_trip),
+		TEST(test_dump_lists_every_layer_key_once),
+		TEST(test_store_from_any_registry),
+		TEST(test_store_refuses_broken_registry),
 		TEST(test_load_file),
 		TEST(test_load_file_errors_name_the_file),
 		TEST(test_null_arguments),
 		TEST(test_log_levels_match_logger),
+		TEST(test_rdmc_schedule_choices_match_schedules),
+		TEST(test_log_level_applied),
+		TEST(test_log_level_from_its_variable),
+		TEST(test_group_log_wins),
+		TEST(test_group_log_invalid),
 	};
 	struct CMUnitTest tests[ARRAY_SIZE(fixed) + ARRAY_SIZE(reject_cases)];
 	memcpy(tests, fixed, sizeof fixed);
