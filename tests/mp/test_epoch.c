@@ -22,6 +22,7 @@
 #include "delivery_log.h"
 #include "group_internal.h"
 #include "localgroup.h"
+#include "test_time.h"
 
 #define MEMBERS 3u
 #define MESSAGES 600u

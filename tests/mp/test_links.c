@@ -16,6 +16,7 @@
 #include <group/sst.h>
 
 #include "localgroup.h"
+#include "test_time.h"
 #include "sst_table.h"
 
 #define WAIT_MS 60000u
