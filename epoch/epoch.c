@@ -330,8 +330,8 @@ static void deliver_one(struct epoch *e, uint64_t seq)
 	unsigned s = order_sender(seq, e->lay.S);
 	uint64_t k = order_index(seq, e->lay.S);
 	unsigned m = e->senders[s];
-	if (!present(e, m) && k >= grp_sst_load_u64(e->sst, m, e->lay.left) - 1)
-		return; /* a turn after its sender left: a null */
+	if (e->sender_gone[s] && k >= e->received[s])
+		return; /* a turn after its sender left or sealed: a null */
 	const uint8_t *slot = epoch_slot(e, m, k);
 	struct slot_header h = slot_header_of(e, m, k);
 	if (h.flags & SLOT_NULL)
@@ -436,7 +436,9 @@ bool epoch_has_work(const struct epoch *e)
 	if (e->my_sender >= 0 && !e->sealed &&
 	    atomic_load_explicit(&e->next_k, memory_order_acquire) > e->pushed)
 		return true;
-	return null_due(e) || min_over_present(e, e->lay.contiguous) > e->delivered;
+	/* Sealing moves our own contiguous count without anything arriving. */
+	return null_due(e) || min_over_present(e, e->lay.contiguous) > e->delivered ||
+	       contiguous_now(e) != grp_sst_load_u64(sst, e->me, e->lay.contiguous);
 }
 
 static bool large_buffer_free(const struct epoch *e)

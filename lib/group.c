@@ -164,6 +164,7 @@ static int start_next(grp_t *g, struct epoch *e)
 	g->retiring = e;
 	g->cur = next;
 	pthread_mutex_unlock(&g->snd.send_lock);
+	log_debug(MOD, "view %u drained; view %u created", epoch_vid(e), epoch_vid(next));
 	return 1;
 }
 
@@ -185,14 +186,15 @@ static int group_run(void *arg)
 {
 	grp_t *g = arg;
 	struct epoch *e = g->cur;
-	if (atomic_load(&g->snd.leaving))
-		return 0;
+	bool leaving = atomic_load(&g->snd.leaving);
 	if (!epoch_live(e))
-		return connect_epoch(g, e);
+		return leaving ? 0 : connect_epoch(g, e);
 	if (epoch_wedged(e))
 		return 0;
 	int work = epoch_has_work(e) && epoch_progress(e);
-	return work + end_epoch(g, e);
+	/* A member leaving still pushes and acknowledges, so that every member
+	 * receives what it sent and it what they sent, but stays in its epoch. */
+	return leaving ? work : work + end_epoch(g, e);
 }
 
 void group_renew_epoch(grp_t *g)

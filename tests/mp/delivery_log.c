@@ -79,24 +79,40 @@ static struct entry *read_log(const char *dir, unsigned rank, size_t *count, cha
 static int check_one(const struct entry *v, size_t count, unsigned n, const unsigned char *is_sender,
 		     uint64_t per_sender, const struct payload_sizes *sizes, char *err, size_t err_len)
 {
+	/* next[s]: sender s's messages delivered so far, over every view;
+	 * view_start[s]: how many of them came before the current view, whose
+	 * index numbering starts again from 0. */
 	uint64_t *next = calloc(n, sizeof *next);
+	uint64_t *view_start = calloc(n, sizeof *view_start);
 	uint8_t *buf = malloc(sizes->max_len + 1);
-	int rc = next && buf ? 0 : -1;
+	int rc = next && view_start && buf ? 0 : -1;
+	unsigned vid = count ? v[0].vid : 0;
 	for (size_t i = 0; i < count && !rc; i++) {
 		const struct entry *e = &v[i];
+		if (e->vid < vid) {
+			snprintf(err, err_len, "delivery %zu in view %u after view %u", i, e->vid, vid);
+			rc = -1;
+			break;
+		}
+		if (e->vid > vid) {
+			vid = e->vid;
+			memcpy(view_start, next, n * sizeof *next);
+		}
+		uint64_t want = e->sender < n ? next[e->sender] - view_start[e->sender] : 0;
 		if (e->sender >= n || !is_sender[e->sender]) {
 			snprintf(err, err_len, "delivery %zu from %u, who is not a sender", i, e->sender);
 			rc = -1;
-		} else if (e->index != next[e->sender]) {
-			snprintf(err, err_len, "delivery %zu: sender %u index %" PRIu64 ", expected %" PRIu64
-				 " (FIFO, gap or duplicate)", i, e->sender, e->index, next[e->sender]);
+		} else if (e->index != want) {
+			snprintf(err, err_len, "delivery %zu: sender %u index %" PRIu64 " in view %u, "
+				 "expected %" PRIu64 " (FIFO, gap or duplicate)", i, e->sender, e->index,
+				 e->vid, want);
 			rc = -1;
 		} else {
-			size_t len = payload_for(e->sender, e->index, sizes, buf);
+			size_t len = payload_for(e->sender, next[e->sender], sizes, buf);
 			if (len != e->len || payload_hash(buf, len) != e->hash) {
-				snprintf(err, err_len, "delivery %zu: sender %u index %" PRIu64
+				snprintf(err, err_len, "delivery %zu: sender %u message %" PRIu64
 					 " has the wrong payload (invented or corrupt)", i, e->sender,
-					 e->index);
+					 next[e->sender]);
 				rc = -1;
 			}
 			next[e->sender]++;
@@ -111,6 +127,7 @@ static int check_one(const struct entry *v, size_t count, unsigned n, const unsi
 		}
 	}
 	free(next);
+	free(view_start);
 	free(buf);
 	return rc;
 }

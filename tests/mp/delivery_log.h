@@ -24,8 +24,11 @@ size_t payload_for(unsigned sender, uint64_t k, const struct payload_sizes *size
 /* FNV-1a over the bytes. */
 uint64_t payload_hash(const void *data, size_t len);
 
-/* Checks the logs of members 0..n-1 in dir: identical sequences, per-sender
- * FIFO from index 0 without gaps or duplicates, exactly `per_sender`
+/* Checks the logs of members 0..n-1 in dir: identical sequences (so the
+ * same views, and in each view the same messages in the same order),
+ * views in increasing order, per-sender FIFO across views without gaps or
+ * duplicates (the index starting from 0 in each view, the payload's k
+ * counting on over all of them), exactly `per_sender`
  * messages from each of the senders named in is_sender[], nothing from
  * anyone else, every payload as payload_for made it. Returns 0, or -1 with
  * the first violation in err. */

@@ -56,7 +56,7 @@ static int open_member_table(const struct local_member *m, struct member_table *
 	grp_config *cfg = local_member_config(m);
 	if (!cfg)
 		return E_OPEN;
-	grp_sst_callbacks cb = { .on_failure = note_failure };
+	grp_sst_callbacks cb = { .size = sizeof cb, .on_failure = note_failure };
 	int rc = grp_sst_open(cfg, &layout, &cb, t, &t->sst);
 	grp_config_free(cfg);
 	if (rc) {
