@@ -17,8 +17,8 @@
 
 static struct hello sample_hello(void)
 {
-	struct hello h = { .rank = 2, .n_members = 4, .provider = "tcp", .fabric_addr_len = 16,
-			   .n_regions = 2 };
+	struct hello h = { .rank = 2, .n_members = 4, .id = 4000, .provider = "tcp",
+			   .fabric_addr_len = 16, .n_regions = 2 };
 	for (unsigned i = 0; i < 16; i++)
 		h.fabric_addr[i] = (uint8_t)(0xa0 + i);
 	h.regions[0] = (struct fab_remote_region){ .key = 7, .addr = 0x7f0000001000, .len = 4096 };
@@ -54,7 +54,8 @@ static void test_header_fields_validated(void **state)
 	uint8_t good[FRAME_HEADER_LEN];
 	frame_header_encode(good, FRAME_REJECT, 10, GROUP);
 	assert_int_equal(decode_with_byte(good, 0, 'X'), GRP_ESTRANGER);   /* magic */
-	assert_int_equal(decode_with_byte(good, 4, 2), GRP_EVERSION);      /* version */
+	assert_int_equal(decode_with_byte(good, 4, FRAME_VERSION - 1), GRP_EVERSION); /* older */
+	assert_int_equal(decode_with_byte(good, 4, FRAME_VERSION + 1), GRP_EVERSION); /* newer */
 	assert_int_equal(decode_with_byte(good, 6, 0), GRP_EPROTO);        /* type 0 */
 	assert_int_equal(decode_with_byte(good, 6, 99), GRP_EPROTO);       /* unknown type */
 	assert_int_equal(decode_with_byte(good, 10, 0x10), GRP_EMSGSIZE);  /* length 1 MiB+ */
@@ -74,11 +75,24 @@ static void test_hello_round_trip(void **state)
 	assert_int_equal(hello_decode(buf, len, &out), 0);
 	assert_int_equal(out.rank, 2);
 	assert_int_equal(out.n_members, 4);
+	assert_int_equal(out.id, 4000);
 	assert_string_equal(out.provider, "tcp");
 	assert_memory_equal(out.fabric_addr, in.fabric_addr, 16);
 	assert_int_equal(out.n_regions, 2);
 	assert_true(out.regions[0].addr == in.regions[0].addr);
 	assert_true(out.regions[1].len == in.regions[1].len);
+}
+
+/* Node ids name fabric peers: one beyond their range is refused. */
+static void test_hello_id_out_of_range_rejected(void **state)
+{
+	(void)state;
+	struct hello in = sample_hello(), out;
+	in.id = FAB_MAX_PEERS;
+	uint8_t buf[512];
+	size_t len;
+	assert_int_equal(hello_encode(&in, buf, sizeof buf, &len), 0);
+	assert_int_equal(hello_decode(buf, len, &out), GRP_EPROTO);
 }
 
 static void test_hello_every_truncation_rejected(void **state)
@@ -189,6 +203,7 @@ int main(void)
 		cmocka_unit_test(test_header_round_trip),
 		cmocka_unit_test(test_header_fields_validated),
 		cmocka_unit_test(test_hello_round_trip),
+		cmocka_unit_test(test_hello_id_out_of_range_rejected),
 		cmocka_unit_test(test_hello_every_truncation_rejected),
 		cmocka_unit_test(test_hello_bad_fields_rejected),
 		cmocka_unit_test(test_reject_round_trip_and_validation),
