@@ -7,6 +7,7 @@
 #include "config.h"
 #include "group_internal.h"
 #include "log.h"
+#include "membership.h"
 #include "setup.h"
 
 static const char *MOD = "group";
@@ -89,8 +90,9 @@ static int read_multicast(grp_t *g, const grp_config *cfg, const struct member_s
 	return 0;
 }
 
-static void report_view(grp_t *g, const struct epoch *e, bool first)
+static void report_view(void *arg, const struct epoch *e, bool first)
 {
+	grp_t *g = arg;
 	if (!g->cb.view)
 		return;
 	unsigned n = epoch_size(e);
@@ -110,116 +112,15 @@ static void deliver(void *arg, const grp_delivery *msg)
 	g->cb.deliver(g, msg, g->user);
 }
 
-static int create_epoch(grp_t *g, struct epoch **out)
-{
-	struct epoch_callbacks cb = { .deliver = deliver, .arg = g };
-	return epoch_create(g->links, &g->params, &cb, &g->snd, out);
-}
-
-/* The current epoch is connected: the one before it can go (nobody writes
- * into it any more, since every member posted its keys for this one after
- * its last write there), and the view is reported. */
-static void installed(grp_t *g, struct epoch *e)
-{
-	if (g->retiring) {
-		epoch_retire(g->retiring);
-		g->retiring = NULL;
-		report_view(g, e, false);
-		return;
-	}
-	int pending = JOIN_PENDING;
-	if (atomic_compare_exchange_strong(&g->join, &pending, JOIN_DONE))
-		report_view(g, e, true);
-}
-
-static int connect_epoch(grp_t *g, struct epoch *e)
-{
-	int rc = epoch_connect(e);
-	if (rc == GRP_EAGAIN)
-		return 0;
-	if (rc) {
-		log_error(MOD, "view %u cannot be installed: %s", epoch_vid(e), grp_strerror(rc));
-		int pending = JOIN_PENDING;
-		g->join_error = rc;
-		atomic_compare_exchange_strong(&g->join, &pending, JOIN_FAILED);
-		return 0;
-	}
-	if (atomic_load(&g->join) != JOIN_ABANDONED)
-		installed(g, e);
-	return 1;
-}
-
-/* Sealed and drained: the next epoch, same members, replaces this one for
- * the application's threads; this one retires once the next is connected. */
-static int start_next(grp_t *g, struct epoch *e)
-{
-	g->params.vid = epoch_vid(e) + 1;
-	struct epoch *next;
-	int rc = create_epoch(g, &next);
-	if (rc) {
-		log_error(MOD, "cannot create view %u: %s", g->params.vid, grp_strerror(rc));
-		return 0;
-	}
-	pthread_mutex_lock(&g->snd.send_lock);
-	g->retiring = e;
-	g->cur = next;
-	pthread_mutex_unlock(&g->snd.send_lock);
-	log_debug(MOD, "view %u drained; view %u created", epoch_vid(e), epoch_vid(next));
-	return 1;
-}
-
-static int end_epoch(grp_t *g, struct epoch *e)
-{
-	if (!epoch_sealed(e)) {
-		if (!atomic_load(&g->renew_requested) && !epoch_seal_requested(e))
-			return 0;
-		if (!epoch_seal(e))
-			return 0;
-		atomic_store(&g->renew_requested, false);
-		return 1;
-	}
-	return !g->retiring && epoch_drained(e) ? start_next(g, e) : 0;
-}
-
-/* The group's engine client. */
-static int group_run(void *arg)
-{
-	grp_t *g = arg;
-	struct epoch *e = g->cur;
-	bool leaving = atomic_load(&g->snd.leaving);
-	if (!epoch_live(e))
-		return leaving ? 0 : connect_epoch(g, e);
-	if (epoch_wedged(e))
-		return 0;
-	int work = epoch_has_work(e) && epoch_progress(e);
-	/* A member leaving still pushes and acknowledges, so that every member
-	 * receives what it sent and it what they sent, but stays in its epoch. */
-	return leaving ? work : work + end_epoch(g, e);
-}
-
 void group_renew_epoch(grp_t *g)
 {
-	atomic_store(&g->renew_requested, true);
-	links_notify(g->links);
+	membership_renew(g->membership);
 }
 
-static bool join_settled(void *arg)
+/* The current epoch: under send_lock, or on the engine thread. */
+static struct epoch *current(const grp_t *g)
 {
-	return atomic_load(&((grp_t *)arg)->join) != JOIN_PENDING;
-}
-
-/* Waits until the first view is installed here, which means every member
- * connected to every other and registered the view's memory (each posted
- * its keys only then): formation has ended everywhere. */
-static int await_first_view(grp_t *g)
-{
-	links_wait(g->links, join_settled, g, g->connect_timeout_ms);
-	int pending = JOIN_PENDING;
-	if (atomic_compare_exchange_strong(&g->join, &pending, JOIN_ABANDONED)) {
-		log_error(MOD, "the first view was not installed within fabric.connect_timeout_ms");
-		return GRP_ETIMEDOUT;
-	}
-	return atomic_load(&g->join) == JOIN_DONE ? 0 : g->join_error;
+	return membership_epoch(g->membership);
 }
 
 static int start(grp_t *g, const grp_config *cfg)
@@ -234,23 +135,31 @@ static int start(grp_t *g, const grp_config *cfg)
 	if (!rc)
 		rc = member_setup_connect(&s, &g->links, ids);
 	member_setup_free(&s);
+	struct membership_callbacks cb = { .deliver = deliver, .installed = report_view, .arg = g };
 	if (!rc)
-		rc = create_epoch(g, &g->cur);
-	struct links_client client = { .run = group_run, .arg = g };
+		rc = membership_start(g->links, &g->params, &cb, &g->snd, &g->membership);
 	if (!rc)
-		rc = links_client_add(g->links, &client, &g->client);
-	return rc ? rc : await_first_view(g);
+		rc = membership_await_first_view(g->membership, g->connect_timeout_ms);
+	if (!rc)
+		g->max_msg = epoch_max_msg(current(g));
+	return rc;
+}
+
+/* Stops the engine (no callback runs after this), tells the others we
+ * leave, makes every push land, and closes the links. */
+static void disconnect(grp_t *g)
+{
+	if (g->links)
+		links_engine_stop(g->links);
+	membership_stop(g->membership);
+	g->membership = NULL;
+	links_close(g->links);
+	g->links = NULL;
 }
 
 static void free_group(grp_t *g)
 {
-	if (g->links)
-		links_engine_stop(g->links);
-	epoch_destroy(g->retiring);
-	if (g->cur)
-		epoch_log_incomplete(g->cur);
-	epoch_destroy(g->cur);
-	links_close(g->links);
+	disconnect(g);
 	free((void *)g->params.ids);
 	free((void *)g->params.senders);
 	pthread_mutex_destroy(&g->snd.send_lock);
@@ -274,11 +183,10 @@ GRP_API int grp_join(const grp_config *cfg, const grp_callbacks *callbacks, void
 		free_group(g);
 		return rc;
 	}
-	g->max_msg = epoch_max_msg(g->cur);
 	log_info(MOD, "member %u (id %u) joined view %u: %u members, %u senders, window %u, "
 		 "%zu-byte slots, messages up to %zu bytes", g->params.me, links_my_id(g->links),
-		 epoch_vid(g->cur), g->params.n, g->params.n_senders, g->params.window,
-		 g->params.max_smc_payload, epoch_max_msg(g->cur));
+		 g->params.vid, g->params.n, g->params.n_senders, g->params.window,
+		 g->params.max_smc_payload, g->max_msg);
 	*out = g;
 	return 0;
 }
@@ -288,7 +196,7 @@ static int send_blocked(grp_t *g)
 {
 	if (atomic_load(&g->snd.leaving))
 		return GRP_ECLOSED;
-	if (epoch_wedged(g->cur))
+	if (epoch_wedged(current(g)))
 		return GRP_EPEER;
 	if (atomic_load(&g->snd.reserved))
 		return GRP_EBUSY;
@@ -304,7 +212,7 @@ struct slot_wait {
 static bool can_retry(void *arg)
 {
 	const struct slot_wait *w = arg;
-	struct epoch *e = w->g->cur;
+	struct epoch *e = current(w->g);
 	return epoch_wedged(e) || atomic_load(&w->g->snd.leaving) || epoch_window_open(e, w->len);
 }
 
@@ -319,9 +227,9 @@ static int acquire_slot(grp_t *g, size_t len)
 	pthread_mutex_lock(&g->snd.send_lock);
 	for (;;) {
 		int rc = send_blocked(g);
-		if (!rc && len > epoch_max_msg(g->cur))
+		if (!rc && len > g->max_msg)
 			rc = GRP_EMSGSIZE;
-		if (!rc && epoch_window_open(g->cur, len))
+		if (!rc && epoch_window_open(current(g), len))
 			return 0;
 		if (!rc && !may_block)
 			rc = GRP_EAGAIN;
@@ -348,7 +256,7 @@ static int reserve(grp_t *g, size_t len, void **slot)
 	int rc = acquire_slot(g, len);
 	if (rc)
 		return rc;
-	void *payload = epoch_payload(g->cur, len);
+	void *payload = epoch_payload(current(g), len);
 	atomic_store(&g->snd.reserved, payload);
 	g->snd.reserved_len = len;
 	pthread_mutex_unlock(&g->snd.send_lock);
@@ -362,7 +270,7 @@ static int commit(grp_t *g, void *slot)
 	int rc = atomic_load(&g->snd.leaving) ? GRP_ECLOSED
 		 : atomic_load(&g->snd.reserved) != slot ? GRP_EINVAL : 0;
 	if (!rc) {
-		epoch_commit(g->cur, g->snd.reserved_len);
+		epoch_commit(current(g), g->snd.reserved_len);
 		atomic_store(&g->snd.reserved, NULL);
 	}
 	pthread_mutex_unlock(&g->snd.send_lock);
@@ -441,28 +349,12 @@ GRP_API unsigned grp_rank(const grp_t *g)
 static bool others_hold_ours(void *arg)
 {
 	grp_t *g = arg;
-	return epoch_others_hold_ours(g->cur);
+	return epoch_others_hold_ours(current(g));
 }
 
 static bool no_send_in_progress(void *arg)
 {
 	return atomic_load(&((grp_t *)arg)->active_calls) == 0;
-}
-
-/* Stops the engine (no callback runs after this, and the epoch stays),
- * tells the others we leave, makes every push land, and closes the links. */
-static void disconnect(grp_t *g)
-{
-	links_engine_stop(g->links);
-	if (epoch_live(g->cur))
-		epoch_announce_departure(g->cur);
-	epoch_destroy(g->retiring);
-	g->retiring = NULL;
-	epoch_log_incomplete(g->cur);
-	epoch_destroy(g->cur);
-	g->cur = NULL;
-	links_close(g->links);
-	g->links = NULL;
 }
 
 GRP_API int grp_leave(grp_t *g)
@@ -479,7 +371,7 @@ GRP_API int grp_leave(grp_t *g)
 	pthread_mutex_unlock(&g->snd.send_lock);
 	if (already || !g->links)
 		return GRP_ECLOSED;
-	links_notify(g->links);
+	membership_freeze(g->membership);
 	int rc = links_wait(g->links, no_send_in_progress, g, g->leave_timeout_ms);
 	if (!rc)
 		rc = links_wait(g->links, others_hold_ours, g, g->leave_timeout_ms);
@@ -498,9 +390,6 @@ GRP_API void grp_free(grp_t *g)
 			  "thread");
 		return;
 	}
-	if (g->links) {
-		atomic_store(&g->snd.leaving, true);
-		disconnect(g);
-	}
+	atomic_store(&g->snd.leaving, true);
 	free_group(g);
 }
