@@ -11,8 +11,8 @@
  * every member posted theirs. Then epoch_progress (on the engine thread)
  * moves messages. epoch_seal ends sending in this epoch at an agreed
  * point: every member seals, pushes all it wrote and announces how many;
- * once every message of the epoch reached every member and was delivered,
- * epoch_drained holds and the next epoch can be created. epoch_retire
+ * once every message of the epoch reached every member and was delivered
+ * here, epoch_drained holds and the next epoch can be created. epoch_retire
  * frees it on the engine thread once the next one is connected (so that
  * no member still writes into it); epoch_destroy frees it after the
  * engine stopped.

@@ -1,5 +1,6 @@
 /* Round-robin total order over an epoch's senders, as pure arithmetic
- * (DESIGN §4), kept apart from memory and threads so it can be tested alone.
+ * (docs/architecture.md), kept apart from memory and threads so that it
+ * can be tested alone.
  *
  * S senders, ranked 0..S-1 among senders. Sender r's k-th message (k from 0)
  * has global sequence g = k*S + r. "Counts" are numbers of messages, so 0

@@ -158,7 +158,9 @@ static struct fi_info *make_hints(const struct fab_params *params)
 	return hints;
 }
 
-/* Checks the guarantees the protocols above rely on (DESIGN §2). */
+/* Checks the guarantees the protocols above rely on: write-after-write
+ * order (payload, then counter), read-after-write order (the close fence)
+ * and 4 bytes of remote CQ data. */
 static int check_info(const struct fi_info *info, const char *provider)
 {
 	if (!(info->tx_attr->msg_order & FI_ORDER_WAW)) {

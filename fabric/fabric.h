@@ -14,7 +14,8 @@
  * Threading: the domain is opened FI_THREAD_SAFE; fab_write, fab_progress and
  * fab_wait may be called from any thread. Handlers run on the thread that
  * found the event (inside fab_progress/fab_wait/fab_write): they must be short
- * and must not call back into this layer except fab_peer_* queries.
+ * and must not call back into this layer except fab_peer_* queries and
+ * fab_wake.
  *
  * Failures: a refused, broken or stalled connection, or a failed write,
  * marks the peer failed (once) and calls on_failure; it never aborts. */

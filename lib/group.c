@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "config.h"
 #include "group_internal.h"
 #include "log.h"
@@ -372,9 +373,10 @@ GRP_API int grp_leave(grp_t *g)
 	if (already || !g->links)
 		return GRP_ECLOSED;
 	membership_freeze(g->membership);
+	uint64_t deadline = clock_deadline_ms(g->leave_timeout_ms);
 	int rc = links_wait(g->links, no_send_in_progress, g, g->leave_timeout_ms);
 	if (!rc)
-		rc = links_wait(g->links, others_hold_ours, g, g->leave_timeout_ms);
+		rc = links_wait(g->links, others_hold_ours, g, (unsigned)clock_ms_left(deadline));
 	if (rc)
 		log_warn(MOD, "leaving before every member confirmed our last messages");
 	disconnect(g);

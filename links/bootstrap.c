@@ -3,7 +3,8 @@
  * The listener thread serves every incoming connection concurrently, each
  * with its own deadline, so that idle or slow connections (a port scanner,
  * a member stalled mid-frame) cannot hold up anyone else; past
- * BOOT_MAX_CONNS open connections the oldest silent one makes room.
+ * BOOT_MAX_CONNS open connections the oldest silent one (else the oldest)
+ * makes room.
  *
  * Formation: member j introduces itself (HELLO: rank, id, provider, fabric
  * address, mailbox) to every member i < j, which answers in kind and then
@@ -100,7 +101,6 @@ static const char *hello_mismatch(const struct links *l, const struct hello *h, 
 static void record_peer(struct links *l, const struct hello *h)
 {
 	l->form.ids[h->rank] = h->id;
-	l->form.introduced[h->rank] = true;
 	l->peer_mailbox[h->id] = h->regions[0];
 }
 
@@ -174,20 +174,25 @@ static bool conn_read(struct links *l, struct boot_conn *c)
 	}
 }
 
-/* A slot for a new connection: a free one, or the oldest that has sent
- * nothing yet. */
+static bool silent(const struct boot_conn *c)
+{
+	return c->have == 0 && !c->header_done;
+}
+
+/* A slot for a new connection: a free one, else the oldest that has sent
+ * nothing yet, else the oldest of all (every one of them mid-frame: the
+ * newest connection deserves its chance as much). */
 static struct boot_conn *conn_slot(struct boot_conn *conns)
 {
-	struct boot_conn *oldest = NULL;
+	struct boot_conn *oldest = &conns[0];
 	for (unsigned i = 0; i < BOOT_MAX_CONNS; i++) {
 		if (conns[i].fd < 0)
 			return &conns[i];
-		if (conns[i].have == 0 && !conns[i].header_done &&
-		    (!oldest || conns[i].deadline < oldest->deadline))
+		bool older = conns[i].deadline < oldest->deadline;
+		if ((silent(&conns[i]) && (!silent(oldest) || older)) ||
+		    (!silent(oldest) && older))
 			oldest = &conns[i];
 	}
-	if (!oldest)
-		oldest = &conns[0];
 	conn_drop(oldest);
 	return oldest;
 }
@@ -372,8 +377,7 @@ static int start_formation(struct links *l, const struct links_member *members, 
 	f->my_rank = my_rank;
 	f->members = members;
 	f->ids = malloc(n * sizeof *f->ids);
-	f->introduced = calloc(n, sizeof *f->introduced);
-	if (!f->ids || !f->introduced)
+	if (!f->ids)
 		return GRP_ENOMEM;
 	for (unsigned r = 0; r < n; r++)
 		f->ids[r] = FAB_MAX_PEERS;

@@ -127,7 +127,6 @@ void links_close(struct links *l)
 	free(l->mailbox);
 	free(l->peer_mailbox);
 	free(l->form.ids);
-	free(l->form.introduced);
 	pthread_cond_destroy(&l->wait_cond);
 	pthread_mutex_destroy(&l->form_lock);
 	pthread_mutex_destroy(&l->wait_lock);

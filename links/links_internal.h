@@ -41,8 +41,6 @@ struct formation {
 	const struct links_member *members;
 	struct hello mine;
 	unsigned *ids;     /* by rank; FAB_MAX_PEERS while unknown */
-	bool *introduced;  /* by rank: its HELLO was answered (or answered ours) */
-	int error;         /* a fatal disagreement found by the bootstrap thread */
 };
 
 struct links {

@@ -16,7 +16,7 @@ static const struct config_key keys[] = {
 	{
 		.section = "rdmc", .name = "block_size", .type = CONFIG_UINT,
 		.default_text = "1048576", .u = { 4096, 1073741824 },
-		.help = "RDMC pipeline block in bytes (at most 2^20 blocks per message).",
+		.help = "RDMC pipeline block in bytes (at most 2^19 blocks per message).",
 	},
 	{
 		.section = "rdmc", .name = "schedule", .type = CONFIG_ENUM,

@@ -1,4 +1,4 @@
-/* RDMC multicast schedules (DESIGN §5) as pure functions of
+/* RDMC multicast schedules as pure functions of
  * (kind, n, k, rank, step), kept apart from the transport so that every
  * group size can be checked by simulation alone.
  *

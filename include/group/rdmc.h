@@ -1,4 +1,4 @@
-/* RDMC: large-message multicast along a binomial pipeline (DESIGN §5), raw:
+/* RDMC: large-message multicast along a binomial pipeline, raw:
  * no ordering between senders, every message delivered whole to every other
  * member. A message is cut into rdmc.block_size blocks written one-sided
  * into the receivers' registered buffers, each member forwarding blocks as
@@ -6,7 +6,8 @@
  * about once whatever the group size.
  *
  * Threads: grp_rdmc_open starts an engine thread ("grp-engine"), which
- * moves blocks and runs the callbacks. grp_rdmc_send may be called from any
+ * moves blocks and runs the callbacks, and a bootstrap thread ("grp-boot")
+ * that answers members connecting. grp_rdmc_send may be called from any
  * thread but not from a callback; one message per sender is in flight.
  * Memory: every member registers rdmc.max_payload bytes per member. */
 #ifndef GROUP_RDMC_H
@@ -37,7 +38,7 @@ typedef struct grp_rdmc_callbacks {
 
 /* Connects to every member of group.members (see grp_sst_open) and
  * registers the receive buffers. Errors as grp_sst_open, plus GRP_ECONFIG
- * when rdmc.max_payload needs more than 2^20 blocks. */
+ * when rdmc.max_payload needs more than 2^19 blocks of rdmc.block_size. */
 GRP_API int grp_rdmc_open(const grp_config *cfg, const grp_rdmc_callbacks *callbacks, void *user,
 			  grp_rdmc **out);
 

@@ -50,8 +50,8 @@ GRP_API size_t grp_sst_layout_add(grp_sst_layout *layout, size_t elem_size, size
 
 typedef struct grp_sst_callbacks {
 	size_t size; /* sizeof(grp_sst_callbacks): lets this struct grow */
-	/* Member `row` failed (err: GRP_EPEER, GRP_ETIMEDOUT); called once per
-	 * row, on the engine thread. May be NULL. */
+	/* Member `row` failed (err: GRP_EPEER); called once per row, on the
+	 * engine thread. May be NULL. */
 	void (*on_failure)(grp_sst *sst, unsigned row, int err, void *user);
 } grp_sst_callbacks;
 

@@ -1,5 +1,5 @@
 /* Delivery logs of multicast tests and the checker of virtual synchrony
- * inside one view (DESIGN §9).
+ * in each view, across views.
  *
  * Test senders send, as their k-th message, payload_for(sender, k): its
  * length and bytes derive from (sender, k) alone, so the checker can tell a
