@@ -89,5 +89,5 @@ int run_cases(int argc, char **argv, const struct CMUnitTest *cases, size_t coun
 	}
 	int failed = _cmocka_run_group_tests(program, selected, n_selected, NULL, NULL);
 	free(selected);
-	return failed;
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -20,6 +20,6 @@
 
 int run_cases(int argc, char **argv, const struct CMUnitTest *cases, size_t count);
 
-#define RUN_CASES(argc, argv, cases) run_cases(argc, argv, cases, sizeof cases / sizeof cases[0])
+#define RUN_CASES(argc, argv, cases) run_cases(argc, argv, cases, sizeof(cases) / sizeof((cases)[0]))
 
 #endif
