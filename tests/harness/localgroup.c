@@ -31,7 +31,41 @@ struct local_child {
 struct local_group {
 	unsigned n;
 	struct local_child *children;
+	struct local_group *next_live;
 };
+
+/* The groups this process started and has not finished, for
+ * local_group_stop_all. Members inherit the list with their memory; the
+ * owner's pid keeps them from stopping their own group at their exit. */
+static struct local_group *live_groups;
+static pid_t live_groups_owner;
+
+static void register_live(struct local_group *lg)
+{
+	if (live_groups_owner == 0) {
+		live_groups_owner = getpid();
+		atexit(local_group_stop_all);
+	}
+	lg->next_live = live_groups;
+	live_groups = lg;
+}
+
+static void unregister_live(struct local_group *lg)
+{
+	struct local_group **link = &live_groups;
+	while (*link && *link != lg)
+		link = &(*link)->next_live;
+	if (*link)
+		*link = lg->next_live;
+}
+
+void local_group_stop_all(void)
+{
+	if (getpid() != live_groups_owner)
+		return;
+	while (live_groups)
+		local_group_finish(live_groups, 0, NULL);
+}
 
 static int listen_any_port(int *fd_out, unsigned *port_out)
 {
@@ -110,6 +144,7 @@ struct local_group *local_group_start(unsigned n, local_member_fn fn, void *arg)
 	lg->n = n;
 	for (unsigned i = 0; i < n; i++)
 		lg->children[i] = (struct local_child){ .pid = -1, .pidfd = -1, .report_rd = -1 };
+	register_live(lg);
 	size_t off = 0;
 	int rc = 0;
 	for (unsigned i = 0; i < n && !rc; i++) {
@@ -176,6 +211,23 @@ int local_group_read_line(struct local_group *lg, unsigned rank, char *buf, size
 	}
 }
 
+int local_group_await_line(struct local_group *lg, const char *line, unsigned timeout_ms)
+{
+	uint64_t deadline = clock_deadline_ms(timeout_ms);
+	char got[512];
+	for (unsigned i = 0; i < lg->n; i++) {
+		if (local_group_read_line(lg, i, got, sizeof got, (unsigned)clock_ms_left(deadline))) {
+			fprintf(stderr, "localgroup: member %u did not report '%s'\n", i, line);
+			return -1;
+		}
+		if (strcmp(got, line) != 0) {
+			fprintf(stderr, "localgroup: member %u reported '%s', not '%s'\n", i, got, line);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 void local_group_kill(struct local_group *lg, unsigned rank, int sig)
 {
 	struct local_child *c = &lg->children[rank];
@@ -216,6 +268,7 @@ int local_group_finish(struct local_group *lg, unsigned timeout_ms, int *status)
 		if (c->report_rd >= 0)
 			close(c->report_rd);
 	}
+	unregister_live(lg);
 	free(lg->children);
 	free(lg);
 	return result;

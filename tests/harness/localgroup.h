@@ -6,7 +6,9 @@
  * each child inherits only its own socket (member.listen_fd) and a pipe to
  * report lines to the parent. Children die with the parent
  * (PR_SET_PDEATHSIG); local_group_finish kills and reaps whatever is left,
- * whatever happened before. The parent must not have opened a fabric
+ * whatever happened before, and so does local_group_stop_all for every
+ * group not finished yet, also at the parent's exit. Groups are started and
+ * finished from one thread. The parent must not have opened a fabric
  * itself: a child forked after a verbs device is open inherits it broken. */
 #ifndef GRP_LOCALGROUP_H
 #define GRP_LOCALGROUP_H
@@ -39,6 +41,11 @@ struct local_group *local_group_start(unsigned n, local_member_fn fn, void *arg)
 int local_group_read_line(struct local_group *lg, unsigned rank, char *buf, size_t len,
 			  unsigned timeout_ms);
 
+/* Waits until every member has reported `line` as its next line; 0, or -1
+ * (naming the first member that did not on stderr) once timeout_ms have
+ * passed or that member exited. */
+int local_group_await_line(struct local_group *lg, const char *line, unsigned timeout_ms);
+
 /* Sends a signal to one member. */
 void local_group_kill(struct local_group *lg, unsigned rank, int sig);
 
@@ -46,6 +53,12 @@ void local_group_kill(struct local_group *lg, unsigned rank, int sig);
  * then are killed. status[rank] gets the exit code, or 128+signal, or -1 if
  * it had to be killed. Returns 0 if every member exited with 0. Frees lg. */
 int local_group_finish(struct local_group *lg, unsigned timeout_ms, int *status);
+
+/* Finishes every group this process started and has not finished, killing
+ * its members at once. For a test that failed between local_group_start and
+ * local_group_finish (cmocka leaves a failed test by longjmp), so that its
+ * members do not run on beside the next test; it also runs at exit. */
+void local_group_stop_all(void);
 
 /* Writes a line to the parent (printf format). */
 void local_member_report(const struct local_member *m, const char *fmt, ...)

@@ -19,6 +19,7 @@
 
 #include <group/group.h>
 
+#include "cases.h"
 #include "check.h"
 #include "delivery_count.h"
 #include "localgroup.h"
@@ -215,12 +216,12 @@ static void test_log_level_applied(void **state)
 	run_one(log_member);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_forbidden_calls_from_a_callback),
 		cmocka_unit_test(test_config_errors_name_their_key),
 		cmocka_unit_test(test_log_level_applied),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return RUN_CASES(argc, argv, tests);
 }

@@ -18,6 +18,7 @@
 
 #include <group/group.h>
 
+#include "cases.h"
 #include "delivery_count.h"
 #include "delivery_log.h"
 #include "group_internal.h"
@@ -150,10 +151,10 @@ static void test_epochs_renewed_while_messages_flow(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_epochs_renewed_while_messages_flow),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return RUN_CASES(argc, argv, tests);
 }

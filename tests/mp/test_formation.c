@@ -20,6 +20,7 @@
 
 #include <group/group.h>
 
+#include "cases.h"
 #include "clock.h"
 #include "delivery_count.h"
 #include "localgroup.h"
@@ -233,7 +234,7 @@ static void test_timeout_honoured_under_idle_connections(void **state)
 	run(&sc, 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_idle_connections_while_forming),
@@ -244,5 +245,5 @@ int main(void)
 		cmocka_unit_test(test_node_ids_name_members),
 		cmocka_unit_test(test_duplicate_node_id_refused),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return RUN_CASES(argc, argv, tests);
 }

@@ -15,6 +15,7 @@
 
 #include <group/sst.h>
 
+#include "cases.h"
 #include "localgroup.h"
 #include "test_time.h"
 #include "sst_table.h"
@@ -122,10 +123,10 @@ static void test_peer_closed_while_others_push(void **state)
 		assert_int_equal(status[i], OK);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_peer_closed_while_others_push),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return RUN_CASES(argc, argv, tests);
 }

@@ -4,10 +4,7 @@
  * logs its deliveries and the checker verifies total order, FIFO,
  * completeness and payloads. Plus bad input on a single-member group,
  * departures, and kill -9 in mid-stream (small and large messages). */
-#include <setjmp.h>
-#include <stdarg.h>
 #include <stdbool.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <inttypes.h>
 #include <arpa/inet.h>
@@ -19,18 +16,21 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cmocka.h>
-
 #include <group/group.h>
 
+#include "cases.h"
 #include "check.h"
 #include "delivery_count.h"
 #include "delivery_log.h"
 #include "localgroup.h"
+#include "test_time.h"
 
 #define MESSAGES 2000u
 #define PAYLOAD 10240u
-#define WAIT_S 120
+/* Members wait WAIT_MS for deliveries, the parent FINISH_MS for members,
+ * which also join and leave (both scaled by test_ms). */
+#define WAIT_MS 120000u
+#define FINISH_MS (WAIT_MS + 60000u)
 
 /* Mixed streams: slots of MIXED_SMC bytes, RDMC up to MIXED_MAX in
  * MIXED_BLOCK blocks (16 of them at most, so the pipeline has depth). */
@@ -140,7 +140,7 @@ static int member(const struct local_member *m, void *arg)
 	}
 	if (!rc && r->is_sender[m->rank])
 		rc = send_all(g, m->rank, r);
-	if (!rc && delivery_count_await(&st.delivered, st.expected, WAIT_S * 1000u) != 0) {
+	if (!rc && delivery_count_await(&st.delivered, st.expected, test_ms(WAIT_MS)) != 0) {
 		fprintf(stderr, "member %u: delivered %" PRIu64 " of %" PRIu64 "\n", m->rank,
 			delivery_count_get(&st.delivered), st.expected);
 		rc = 12;
@@ -160,9 +160,12 @@ static void run_group(unsigned n, local_member_fn fn, void *arg)
 	struct local_group *lg = local_group_start(n, fn, arg);
 	assert_non_null(lg);
 	int status[8];
-	local_group_finish(lg, (WAIT_S + 30) * 1000u, status);
-	for (unsigned i = 0; i < n; i++)
+	local_group_finish(lg, test_ms(FINISH_MS), status);
+	for (unsigned i = 0; i < n; i++) {
+		if (status[i] != 0)
+			fprintf(stderr, "member %u of %u exited %d\n", i, n, status[i]);
 		assert_int_equal(status[i], 0);
+	}
 }
 
 static void run_pattern(unsigned n, enum pattern pattern, bool mixed)
@@ -179,16 +182,7 @@ static void run_pattern(unsigned n, enum pattern pattern, bool mixed)
 	/* "one" is the last member, so that every lower rank fills with nulls. */
 	for (unsigned i = 0; i < count; i++)
 		r.is_sender[pattern == ONE ? n - 1 : i] = 1;
-	struct local_group *lg = local_group_start(n, member, &r);
-	assert_non_null(lg);
-	int status[8];
-	local_group_finish(lg, (WAIT_S + 60) * 1000u, status);
-	for (unsigned i = 0; i < n; i++) {
-		if (status[i] != 0)
-			fprintf(stderr, "%u members, pattern %d: member %u exited %d\n", n, pattern, i,
-				status[i]);
-		assert_int_equal(status[i], 0);
-	}
+	run_group(n, member, &r);
 	char err[512];
 	int rc = delivery_log_check(r.dir, n, r.is_sender, r.messages, &r.sizes, err, sizeof err);
 	if (rc)
@@ -415,7 +409,7 @@ static grp_t *join_after_first_round(const struct local_member *m, struct delive
 	}
 	grp_config_free(cfg);
 	if (send_round(g) != 0 ||
-	    delivery_count_await(delivered, 3 * DEPARTURE_ROUND, WAIT_S * 1000u) != 0) {
+	    delivery_count_await(delivered, 3 * DEPARTURE_ROUND, test_ms(WAIT_MS)) != 0) {
 		fprintf(stderr, "member %u: first round not delivered\n", m->rank);
 		grp_free(g);
 		return NULL;
@@ -428,7 +422,7 @@ static grp_t *join_after_first_round(const struct local_member *m, struct delive
 static int go_on_small(grp_t *g, struct delivery_count *delivered)
 {
 	CHECK(send_round(g) == 0);
-	CHECK(delivery_count_await(delivered, 5 * DEPARTURE_ROUND, WAIT_S * 1000u) == 0);
+	CHECK(delivery_count_await(delivered, 5 * DEPARTURE_ROUND, test_ms(WAIT_MS)) == 0);
 	CHECK(grp_leave(g) == 0);
 	CHECK(delivery_count_get(delivered) == 5 * DEPARTURE_ROUND);
 	return 0;
@@ -513,16 +507,10 @@ static void kill_in_mid_stream(size_t len)
 {
 	struct local_group *lg = local_group_start(3, killed_member, &len);
 	assert_non_null(lg);
-	char line[32];
-	for (unsigned r = 0; r < 3; r++) {
-		int rc = local_group_read_line(lg, r, line, sizeof line, WAIT_S * 1000u);
-		if (rc)
-			local_group_finish(lg, 0, NULL);
-		assert_int_equal(rc, 0);
-	}
+	assert_int_equal(local_group_await_line(lg, "ready", test_ms(WAIT_MS)), 0);
 	local_group_kill(lg, 2, SIGKILL);
 	int status[3];
-	local_group_finish(lg, (WAIT_S + 30) * 1000u, status);
+	local_group_finish(lg, test_ms(FINISH_MS), status);
 	assert_int_equal(status[0], 0);
 	assert_int_equal(status[1], 0);
 	assert_int_equal(status[2], 128 + SIGKILL);
@@ -593,7 +581,7 @@ static int big_member(const struct local_member *m, void *arg)
 		CHECK(grp_send(g, "b", 1) == 0);
 	}
 	free(big);
-	CHECK(delivery_count_await(&rx.delivered, 3, WAIT_S * 1000u) == 0);
+	CHECK(delivery_count_await(&rx.delivered, 3, test_ms(WAIT_MS)) == 0);
 	CHECK(grp_leave(g) == 0);
 	grp_free(g);
 	CHECK(rx.wrong == 0);
@@ -630,7 +618,7 @@ static void test_singleton_large(void **state)
 	run_alone(singleton_large_member);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bad_input),
@@ -650,5 +638,5 @@ int main(void)
 		cmocka_unit_test(test_2_members_ONE_mixed), cmocka_unit_test(test_3_members_ALL_mixed),
 		cmocka_unit_test(test_4_members_HALF_mixed), cmocka_unit_test(test_5_members_ALL_mixed),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return RUN_CASES(argc, argv, tests);
 }

@@ -2,25 +2,25 @@
  * members arrives intact; three members send messages of odd sizes at once;
  * a member killed while a message is in flight is a failure event for the
  * others and an error for the sender, never a hang. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#include <cmocka.h>
-
 #include <group/rdmc.h>
 
+#include "cases.h"
 #include "check.h"
 #include "delivery_count.h"
 #include "delivery_log.h"
 #include "localgroup.h"
+#include "test_time.h"
 
+/* Members wait WAIT_MS for messages, the parent FINISH_MS for members
+ * (both scaled by test_ms). */
 #define WAIT_MS 300000u
+#define FINISH_MS (WAIT_MS + 30000u)
 
 struct plan {
 	size_t max_payload, block_size;
@@ -107,11 +107,11 @@ static int member(const struct local_member *m, void *arg)
 		/* The sender learns of the failure as GRP_EPEER (or had finished
 		 * first); every survivor gets the failure event. */
 		CHECK(rc == 0 || rc == GRP_EPEER);
-		CHECK(delivery_count_await(&rx.failures, 1, WAIT_MS) == 0);
+		CHECK(delivery_count_await(&rx.failures, 1, test_ms(WAIT_MS)) == 0);
 	} else {
 		CHECK(rc == 0);
-		unsigned others = p->senders - (sends ? 1 : 0);
-		CHECK(delivery_count_await(&rx.good, (uint64_t)others * p->messages, WAIT_MS) == 0);
+		uint64_t from_others = (uint64_t)(p->senders - (sends ? 1 : 0)) * p->messages;
+		CHECK(delivery_count_await(&rx.good, from_others, test_ms(WAIT_MS)) == 0);
 	}
 	CHECK(atomic_load(&rx.bad) == 0);
 	grp_rdmc_close(r);
@@ -126,17 +126,11 @@ static void run(unsigned n, struct plan *p)
 {
 	struct local_group *lg = local_group_start(n, member, p);
 	assert_non_null(lg);
-	char line[32];
-	for (unsigned r = 0; r < n; r++) {
-		int rc = local_group_read_line(lg, r, line, sizeof line, WAIT_MS);
-		if (rc)
-			local_group_finish(lg, 0, NULL);
-		assert_int_equal(rc, 0);
-	}
+	assert_int_equal(local_group_await_line(lg, "ready", test_ms(WAIT_MS)), 0);
 	if (p->victim >= 0)
 		local_group_kill(lg, (unsigned)p->victim, SIGKILL);
 	int status[8];
-	local_group_finish(lg, WAIT_MS + 30000, status);
+	local_group_finish(lg, test_ms(FINISH_MS), status);
 	for (unsigned r = 0; r < n; r++) {
 		if ((int)r == p->victim)
 			assert_int_equal(status[r], 128 + SIGKILL);
@@ -170,12 +164,12 @@ static void test_member_killed_mid_transfer(void **state)
 	run(4, &p);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_100mb_to_four_members),
 		cmocka_unit_test(test_three_senders_odd_sizes),
 		cmocka_unit_test(test_member_killed_mid_transfer),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return RUN_CASES(argc, argv, tests);
 }

@@ -1,9 +1,6 @@
 /* Multi-process SST tests over the configured provider (tcp by default;
  * GROUP_FABRIC_PROVIDER=verbs in the soft-RoCE suite). Every member is a
  * forked process on 127.0.0.1; a member's exit status is its verdict. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,13 +9,16 @@
 #include <stdatomic.h>
 #include <unistd.h>
 
-#include <cmocka.h>
-
 #include <group/sst.h>
 
+#include "cases.h"
 #include "localgroup.h"
+#include "test_time.h"
 
+/* Members wait WAIT_MS for each other, the parent FINISH_MS for members
+ * (both scaled by test_ms). */
 #define WAIT_MS 120000u
+#define FINISH_MS (WAIT_MS + 30000u)
 
 /* Exit codes a member reports; the test names them in its failure. */
 enum verdict {
@@ -68,7 +68,7 @@ static int open_member_table(const struct local_member *m, struct member_table *
 
 static int set_and_wait(struct member_table *t, size_t column, uint64_t value)
 {
-	return grp_sst_barrier(t->sst, column, value, WAIT_MS) == 0 ? OK : E_NOT_REACHED;
+	return grp_sst_barrier(t->sst, column, value, test_ms(WAIT_MS)) == 0 ? OK : E_NOT_REACHED;
 }
 
 struct column_at_least {
@@ -116,7 +116,7 @@ static int count_up(struct member_table *t, uint64_t count)
 		}
 	}
 	struct column_at_least c = { t->counter, count };
-	return grp_sst_wait(t->sst, column_reached, &c, WAIT_MS) == 0 ? OK : E_NOT_REACHED;
+	return grp_sst_wait(t->sst, column_reached, &c, test_ms(WAIT_MS)) == 0 ? OK : E_NOT_REACHED;
 }
 
 static int counter_member(const struct local_member *m, void *arg)
@@ -147,7 +147,7 @@ static void test_four_members_count_to_100k(void **state)
 	struct local_group *lg = local_group_start(4, counter_member, &count);
 	assert_non_null(lg);
 	int status[4];
-	local_group_finish(lg, WAIT_MS + 30000, status);
+	local_group_finish(lg, test_ms(FINISH_MS), status);
 	expect_all(status, 4, OK);
 }
 
@@ -183,7 +183,7 @@ static int predicate_member(const struct local_member *m, void *arg)
 											     : OK;
 	if (!rc)
 		rc = count_up(&t, 100);
-	if (!rc && grp_sst_wait(t.sst, fired_once, &t, WAIT_MS) != 0)
+	if (!rc && grp_sst_wait(t.sst, fired_once, &t, test_ms(WAIT_MS)) != 0)
 		rc = E_FIRED;
 	rc = close_member_table(&t, rc);
 	if (!rc && atomic_load(&t.fired) != 1) {
@@ -200,7 +200,7 @@ static void test_predicate_fires_once(void **state)
 	struct local_group *lg = local_group_start(3, predicate_member, NULL);
 	assert_non_null(lg);
 	int status[3];
-	local_group_finish(lg, WAIT_MS + 30000, status);
+	local_group_finish(lg, test_ms(FINISH_MS), status);
 	expect_all(status, 3, OK);
 }
 
@@ -228,7 +228,7 @@ static int kill_member(const struct local_member *m, void *arg)
 	if (m->rank == VICTIM)
 		for (;;)
 			pause();
-	if (grp_sst_wait(t.sst, victim_failed, &t, WAIT_MS) != 0)
+	if (grp_sst_wait(t.sst, victim_failed, &t, test_ms(WAIT_MS)) != 0)
 		rc = E_FAILURE_EVENT;
 	else if (atomic_load(&t.failed_mask) != (UINT64_C(1) << VICTIM))
 		rc = E_WRONG_FAILURE;
@@ -247,17 +247,10 @@ static void test_kill9_reported_to_survivors(void **state)
 	(void)state;
 	struct local_group *lg = local_group_start(4, kill_member, NULL);
 	assert_non_null(lg);
-	char line[64];
-	for (unsigned r = 0; r < 4; r++) {
-		int rc = local_group_read_line(lg, r, line, sizeof line, WAIT_MS);
-		if (rc)
-			local_group_finish(lg, 0, NULL);
-		assert_int_equal(rc, 0);
-		assert_string_equal(line, "ready");
-	}
+	assert_int_equal(local_group_await_line(lg, "ready", test_ms(WAIT_MS)), 0);
 	local_group_kill(lg, VICTIM, SIGKILL);
 	int status[4];
-	local_group_finish(lg, WAIT_MS + 30000, status);
+	local_group_finish(lg, test_ms(FINISH_MS), status);
 	assert_int_equal(status[VICTIM], 128 + SIGKILL);
 	for (unsigned r = 0; r < VICTIM; r++)
 		assert_int_equal(status[r], OK);
@@ -265,13 +258,17 @@ static void test_kill9_reported_to_survivors(void **state)
 
 /* A member configured for another group is refused by name, and the member
  * it contacted gives up at its timeout: clear errors, no hang. */
+#define STRANGER_CONNECT_MS 3000u
+
 static int stranger_member(const struct local_member *m, void *arg)
 {
 	(void)arg;
 	grp_config *cfg = local_member_config(m);
 	if (!cfg)
 		return E_OPEN;
-	grp_config_set(cfg, "fabric.connect_timeout_ms", "3000");
+	char connect_timeout[16];
+	snprintf(connect_timeout, sizeof connect_timeout, "%u", test_ms(STRANGER_CONNECT_MS));
+	grp_config_set(cfg, "fabric.connect_timeout_ms", connect_timeout);
 	if (m->rank == 1)
 		grp_config_set(cfg, "group.name", "someone-else");
 	grp_sst_layout layout = { 0 };
@@ -290,12 +287,12 @@ static void test_stranger_refused(void **state)
 	struct local_group *lg = local_group_start(2, stranger_member, NULL);
 	assert_non_null(lg);
 	int status[2];
-	local_group_finish(lg, WAIT_MS, status);
+	local_group_finish(lg, test_ms(FINISH_MS), status);
 	assert_int_equal(status[0], -GRP_ETIMEDOUT);
 	assert_int_equal(status[1], -GRP_ESTRANGER);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_four_members_count_to_100k),
@@ -303,5 +300,5 @@ int main(void)
 		cmocka_unit_test(test_kill9_reported_to_survivors),
 		cmocka_unit_test(test_stranger_refused),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return RUN_CASES(argc, argv, tests);
 }

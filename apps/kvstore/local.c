@@ -1,0 +1,98 @@
+#include "local.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "localgroup.h"
+#include "member.h"
+#include "result.h"
+#include "test_time.h"
+
+#define LOCAL_SENDERS_LEN 256 /* "0,1,...,31": half of the largest local group */
+
+/* Members report only once they have applied everything (MEMBER_WAIT_MS
+ * at most) and left; the margin covers joining and leaving. */
+#define PARENT_WAIT_MS (MEMBER_WAIT_MS + 60000u)
+
+static void senders_text(enum senders_choice choice, unsigned n, char *buf, size_t len)
+{
+	size_t off = 0;
+	switch (choice) {
+	case SENDERS_ALL:
+		snprintf(buf, len, "all");
+		break;
+	case SENDERS_HALF:
+		for (unsigned i = 0; i < (n + 1) / 2; i++)
+			off += (size_t)snprintf(buf + off, len - off, "%s%u", i ? "," : "", i);
+		break;
+	case SENDERS_ONE:
+		/* The last member, so that every lower rank has turns to fill. */
+		snprintf(buf, len, "%u", n - 1);
+		break;
+	}
+}
+
+static int local_member(const struct local_member *m, void *arg)
+{
+	const struct options *o = arg;
+	char senders[LOCAL_SENDERS_LEN], line[RESULT_LEN];
+	grp_config *cfg = local_member_config(m);
+	if (!cfg)
+		return 1;
+	senders_text(o->senders, m->n, senders, sizeof senders);
+	int status = grp_config_set(cfg, "multicast.senders", senders) ? 1 : 0;
+	if (status)
+		fprintf(stderr, "kvstore: member %u: %s\n", m->rank, grp_config_error(cfg));
+	else
+		status = member_run(cfg, &o->load, test_ms(MEMBER_WAIT_MS), line, sizeof line);
+	grp_config_free(cfg);
+	if (!status)
+		local_member_report(m, "%s", line);
+	return status;
+}
+
+/* Prints each member's result, then whether they all agree. */
+static bool report_agreement(struct local_group *lg, unsigned n)
+{
+	struct result results[LOCAL_MAX];
+	bool reported[LOCAL_MAX];
+	int first = -1;
+	for (unsigned i = 0; i < n; i++) {
+		char line[RESULT_LEN];
+		reported[i] = local_group_read_line(lg, i, line, sizeof line,
+						    test_ms(PARENT_WAIT_MS)) == 0 &&
+			      result_parse(line, &results[i]);
+		if (reported[i]) {
+			printf("%s\n", line);
+			if (first < 0)
+				first = (int)i;
+		}
+	}
+	bool agree = first >= 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (!reported[i]) {
+			printf("kvstore: member %u reported no result\n", i);
+			agree = false;
+		} else if (!results_equal(&results[i], &results[first])) {
+			printf("kvstore: member %u differs from member %d\n", i, first);
+			agree = false;
+		}
+	}
+	if (agree)
+		printf("kvstore: all %u members agree (hash 0x%016" PRIx64 ")\n", n, results[first].hash);
+	return agree;
+}
+
+int local_run(const struct options *o)
+{
+	struct local_group *lg = local_group_start(o->local_n, local_member, (void *)o);
+	if (!lg)
+		return 1;
+	bool agree = report_agreement(lg, o->local_n);
+	int status[LOCAL_MAX];
+	bool exited_ok = local_group_finish(lg, test_ms(PARENT_WAIT_MS), status) == 0;
+	for (unsigned i = 0; i < o->local_n; i++)
+		if (status[i] != 0)
+			fprintf(stderr, "kvstore: member %u failed (exit status %d)\n", i, status[i]);
+	return agree && exited_ok ? 0 : 1;
+}

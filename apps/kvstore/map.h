@@ -1,0 +1,33 @@
+/* The replica's map from keys to values (byte strings, not terminated): a
+ * chained hash table, doubled when it holds one key per bucket. */
+#ifndef KV_MAP_H
+#define KV_MAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct kv_entry;
+
+struct kv_map {
+	struct kv_entry **buckets;
+	size_t n_buckets; /* a power of two */
+	size_t count;     /* keys held */
+};
+
+/* 0, or -1 out of memory. */
+int map_init(struct kv_map *map);
+void map_free(struct kv_map *map);
+
+/* Sets key's value, replacing any earlier one; 0, or -1 out of memory (the
+ * map is then unchanged). */
+int map_put(struct kv_map *map, const char *key, uint16_t key_len, const char *value,
+	    uint16_t value_len);
+
+/* Removes key, if the map holds it. */
+void map_delete(struct kv_map *map, const char *key, uint16_t key_len);
+
+/* A hash of the pairs alone: equal maps have equal hashes, whatever order
+ * their pairs were put in and wherever the table keeps them. */
+uint64_t map_hash(const struct kv_map *map);
+
+#endif

@@ -1,0 +1,116 @@
+#include "options.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+void options_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: kvstore --local N [--ops M] [--senders all|half|one] [--keys K] [--seed S]\n"
+		"       kvstore -c FILE [--ops M] [--keys K] [--seed S]\n"
+		"\n"
+		"A key-value store replicated by libgroup's ordered multicast: every sending\n"
+		"member performs M random puts and deletes; every member applies all of them\n"
+		"in delivery order and prints a hash of its map.\n"
+		"\n"
+		"  --local N   run N members (1..%d) on 127.0.0.1 and check that they agree\n"
+		"  -c FILE     run one member configured by the INI file FILE (GROUP_*\n"
+		"              environment variables override it; multicast.senders says\n"
+		"              which members send)\n"
+		"  --ops M     operations per sending member (default 5000)\n"
+		"  --senders   which local members send: all (default), half (the lower\n"
+		"              ranks) or one (the last)\n"
+		"  --keys K    number of distinct keys (default 1000)\n"
+		"  --seed S    seed of the operations, mixed with each member's rank (default 1)\n"
+		"  --help      print this and exit\n",
+		LOCAL_MAX);
+}
+
+static bool parse_number(const char *name, const char *text, uint64_t min, uint64_t max,
+			 uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(text, &end, 10);
+	/* strtoull also takes blanks and a sign, and wraps "-1" around. */
+	if (!isdigit((unsigned char)text[0]) || errno || *end != '\0' || v < min || v > max) {
+		fprintf(stderr, "kvstore: %s '%s': expected a number from %" PRIu64 " to %" PRIu64 "\n",
+			name, text, min, max);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+static bool parse_senders(const char *text, enum senders_choice *out)
+{
+	static const char *const names[] = { [SENDERS_ALL] = "all", [SENDERS_HALF] = "half",
+					     [SENDERS_ONE] = "one" };
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		if (strcmp(text, names[i]) == 0) {
+			*out = (enum senders_choice)i;
+			return true;
+		}
+	}
+	fprintf(stderr, "kvstore: --senders '%s': expected all, half or one\n", text);
+	return false;
+}
+
+bool options_parse(int argc, char **argv, struct options *o, bool *help)
+{
+	enum { OPT_LOCAL = 256, OPT_OPS, OPT_SENDERS, OPT_KEYS, OPT_SEED };
+	static const struct option longopts[] = {
+		{ "local", required_argument, NULL, OPT_LOCAL },
+		{ "ops", required_argument, NULL, OPT_OPS },
+		{ "senders", required_argument, NULL, OPT_SENDERS },
+		{ "keys", required_argument, NULL, OPT_KEYS },
+		{ "seed", required_argument, NULL, OPT_SEED },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	*o = (struct options){ .load = { .ops = 5000, .keys = 1000, .seed = 1 },
+			       .senders = SENDERS_ALL };
+	*help = false;
+	uint64_t n = 0;
+	bool ok = true;
+	int opt;
+	while (ok && (opt = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': o->config_path = optarg; break;
+		case 'h': *help = true; break;
+		case OPT_LOCAL: ok = parse_number("--local", optarg, 1, LOCAL_MAX, &n); break;
+		case OPT_OPS: ok = parse_number("--ops", optarg, 0, UINT32_MAX, &o->load.ops); break;
+		case OPT_KEYS: ok = parse_number("--keys", optarg, 1, UINT32_MAX, &o->load.keys); break;
+		case OPT_SEED: ok = parse_number("--seed", optarg, 0, UINT64_MAX, &o->load.seed); break;
+		case OPT_SENDERS:
+			ok = parse_senders(optarg, &o->senders);
+			o->senders_given = true;
+			break;
+		default: ok = false; break; /* getopt_long said why */
+		}
+	}
+	o->local_n = (unsigned)n;
+	if (!ok || *help)
+		return ok;
+	if (optind < argc) {
+		fprintf(stderr, "kvstore: unexpected argument '%s'\n", argv[optind]);
+		return false;
+	}
+	if ((o->local_n == 0) == (o->config_path == NULL)) {
+		fprintf(stderr, "kvstore: give either --local N or -c FILE\n");
+		return false;
+	}
+	/* Every member of a deployment must agree on who sends, so that is
+	 * the configuration's multicast.senders, not one member's flag. */
+	if (o->config_path && o->senders_given) {
+		fprintf(stderr, "kvstore: --senders is for --local; set multicast.senders in %s\n",
+			o->config_path);
+		return false;
+	}
+	return true;
+}

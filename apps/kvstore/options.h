@@ -1,0 +1,28 @@
+/* kvstore's command line. */
+#ifndef KV_OPTIONS_H
+#define KV_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "load.h"
+
+#define LOCAL_MAX 64
+
+enum senders_choice { SENDERS_ALL, SENDERS_HALF, SENDERS_ONE };
+
+struct options {
+	unsigned local_n; /* 0 when run from a configuration file */
+	const char *config_path;
+	struct load load;
+	enum senders_choice senders;
+	bool senders_given;
+};
+
+/* Fills o from the command line, defaults where it says nothing; sets
+ * *help for --help. Returns false, having said why, for a bad one. */
+bool options_parse(int argc, char **argv, struct options *o, bool *help);
+
+void options_usage(FILE *out);
+
+#endif

@@ -1,0 +1,25 @@
+/* The main of a multi-process test executable. A case is named by its test
+ * function without the test_ prefix (test_3_members_ALL: 3_members_ALL).
+ *
+ *   test_x                      runs every case
+ *   test_x CASE...              runs the named cases; an unknown name fails
+ *   test_x --registered CASE... fails unless the names cover every case, so
+ *                               that tests/meson.build cannot leave one out
+ *
+ * Each case gets a teardown (so cases have none of their own) that stops
+ * the member processes a failed case left running, so that they cannot
+ * disturb the cases after it. */
+#ifndef GRP_TEST_CASES_H
+#define GRP_TEST_CASES_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+int run_cases(int argc, char **argv, const struct CMUnitTest *cases, size_t count);
+
+#define RUN_CASES(argc, argv, cases) run_cases(argc, argv, cases, sizeof(cases) / sizeof((cases)[0]))
+
+#endif
