@@ -12,6 +12,7 @@
  * too late for it simply introduces itself again: the retry replaces the
  * stale one as long as the fabric connection is not up yet. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +35,6 @@ static const char *MOD = "bootstrap";
 #define EXCHANGE_MS 2000u
 #define RETRY_MS 20u
 #define BOOT_MAX_CONNS 64u
-#define BOOT_POLL_MS 50
 
 struct boot_conn {
 	int fd;
@@ -217,29 +217,40 @@ static void *boot_main(void *arg)
 	struct boot_conn conns[BOOT_MAX_CONNS];
 	for (unsigned i = 0; i < BOOT_MAX_CONNS; i++)
 		conns[i] = (struct boot_conn){ .fd = -1 };
-	while (!atomic_load_explicit(&l->boot_stop, memory_order_acquire)) {
-		struct pollfd pfd[BOOT_MAX_CONNS + 1];
-		unsigned slot_of[BOOT_MAX_CONNS + 1];
+	/* pfd[0] is the stop signal, pfd[1] the listener, then connections. */
+	enum { FIXED = 2 };
+	for (;;) {
+		struct pollfd pfd[BOOT_MAX_CONNS + FIXED];
+		unsigned slot_of[BOOT_MAX_CONNS + FIXED];
 		nfds_t n = 0;
+		pfd[n++] = (struct pollfd){ .fd = l->boot_wake[0], .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = l->listen_fd, .events = POLLIN };
+		uint64_t next_deadline = UINT64_MAX;
 		for (unsigned i = 0; i < BOOT_MAX_CONNS; i++) {
 			if (conns[i].fd < 0)
 				continue;
 			slot_of[n] = i;
 			pfd[n++] = (struct pollfd){ .fd = conns[i].fd, .events = POLLIN };
+			if (conns[i].deadline < next_deadline)
+				next_deadline = conns[i].deadline;
 		}
-		if (poll(pfd, n, BOOT_POLL_MS) < 0 && errno != EINTR) {
+		/* Idle, it sleeps until something arrives; with a connection open,
+		 * until that one's deadline at the latest. */
+		int wait_ms = next_deadline == UINT64_MAX ? -1 : clock_ms_left(next_deadline);
+		if (poll(pfd, n, wait_ms) < 0 && errno != EINTR) {
 			log_error(MOD, "poll on the bootstrap port: %s", strerror(errno));
 			break;
 		}
-		for (nfds_t i = 1; i < n; i++)
+		if (pfd[0].revents)
+			break;
+		for (nfds_t i = FIXED; i < n; i++)
 			if (pfd[i].revents && conn_read(l, &conns[slot_of[i]]))
 				conn_drop(&conns[slot_of[i]]);
 		uint64_t now = clock_now_ns();
 		for (unsigned i = 0; i < BOOT_MAX_CONNS; i++)
 			if (conns[i].fd >= 0 && now >= conns[i].deadline)
 				conn_drop(&conns[i]);
-		if (pfd[0].revents)
+		if (pfd[1].revents)
 			accept_all(l, conns);
 	}
 	for (unsigned i = 0; i < BOOT_MAX_CONNS; i++)
@@ -251,7 +262,9 @@ void links_boot_stop(struct links *l)
 {
 	if (!l->boot_started)
 		return;
-	atomic_store_explicit(&l->boot_stop, true, memory_order_release);
+	uint8_t stop = 1;
+	if (write(l->boot_wake[1], &stop, 1) != 1)
+		log_error(MOD, "cannot signal the bootstrap thread to stop: %s", strerror(errno));
 	pthread_join(l->boot, NULL);
 	l->boot_started = false;
 }
@@ -385,6 +398,10 @@ static int start_formation(struct links *l, const struct links_member *members, 
 	int rc = build_hello(l, n, my_rank);
 	if (rc)
 		return rc;
+	if (pipe2(l->boot_wake, O_CLOEXEC) != 0) {
+		log_error(MOD, "cannot create the bootstrap thread's wake-up pipe: %s", strerror(errno));
+		return GRP_EIO;
+	}
 	rc = pthread_create(&l->boot, NULL, boot_main, l);
 	if (rc) {
 		log_error(MOD, "cannot start the bootstrap thread: error %d", rc);

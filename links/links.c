@@ -80,26 +80,30 @@ static int open_parts(struct links *l)
 int links_open(const struct links_params *params, struct links **out)
 {
 	int listen_fd = params ? params->listen_fd : -1;
-	struct links *l = params && out && params->my_id < FAB_MAX_PEERS ? calloc(1, sizeof *l)
-									  : NULL;
-	int rc = l ? 0 : params && out && params->my_id < FAB_MAX_PEERS ? GRP_ENOMEM : GRP_EINVAL;
-	if (rc) {
+	bool valid = params && out && params->my_id < FAB_MAX_PEERS;
+	struct links *l = valid ? calloc(1, sizeof *l) : NULL;
+	if (!l) {
 		if (listen_fd >= 0)
 			close(listen_fd);
-		return rc;
+		return valid ? GRP_ENOMEM : GRP_EINVAL;
 	}
 	l->params = *params;
 	l->listen_fd = listen_fd;
+	l->boot_wake[0] = l->boot_wake[1] = -1;
 	pthread_rwlock_init(&l->listeners_lock, NULL);
 	pthread_mutex_init(&l->clients_lock, NULL);
 	pthread_mutex_init(&l->wait_lock, NULL);
 	pthread_mutex_init(&l->form_lock, NULL);
 	clock_cond_init_monotonic(&l->wait_cond);
-	rc = copy_text(l->provider, sizeof l->provider, params->provider);
+	int rc = copy_text(l->provider, sizeof l->provider, params->provider);
 	if (!rc)
 		rc = copy_text(l->address, sizeof l->address, params->address);
 	if (!rc && listen_fd < 0)
 		rc = copy_text(l->listen_host, sizeof l->listen_host, params->listen_host);
+	/* The caller's strings need not outlive this call. */
+	l->params.provider = l->provider;
+	l->params.address = l->address;
+	l->params.listen_host = l->listen_host;
 	if (!rc)
 		rc = open_parts(l);
 	if (rc) {
@@ -127,6 +131,9 @@ void links_close(struct links *l)
 	free(l->mailbox);
 	free(l->peer_mailbox);
 	free(l->form.ids);
+	for (unsigned i = 0; i < 2; i++)
+		if (l->boot_wake[i] >= 0)
+			close(l->boot_wake[i]);
 	pthread_cond_destroy(&l->wait_cond);
 	pthread_mutex_destroy(&l->form_lock);
 	pthread_mutex_destroy(&l->wait_lock);

@@ -80,7 +80,7 @@ struct links {
 	/* Bootstrap. */
 	pthread_t boot;
 	bool boot_started;
-	atomic_bool boot_stop;
+	int boot_wake[2]; /* a pipe: a byte written ends the bootstrap thread */
 	pthread_mutex_t form_lock;
 	struct formation form;
 };
