@@ -314,3 +314,29 @@ grp_config *local_member_config(const struct local_member *m)
 	}
 	return cfg;
 }
+
+grp_config *local_singleton_config(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof sa;
+	grp_config *cfg = NULL;
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) || listen(fd, 4) ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) || grp_config_new(&cfg) ||
+	    grp_config_apply_env(cfg)) {
+		grp_config_free(cfg);
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	char members[64], fdtext[16];
+	snprintf(members, sizeof members, "127.0.0.1:%u", ntohs(sa.sin_port));
+	snprintf(fdtext, sizeof fdtext, "%d", fd);
+	if (grp_config_set(cfg, "group.members", members) ||
+	    grp_config_set(cfg, "member.listen_fd", fdtext)) {
+		grp_config_free(cfg);
+		close(fd);
+		return NULL;
+	}
+	return cfg;
+}

@@ -69,4 +69,10 @@ void local_member_report(const struct local_member *m, const char *fmt, ...)
  * NULL (with a message) on error. */
 grp_config *local_member_config(const struct local_member *m);
 
+/* A configuration for a group of one, on a fresh listening socket of its
+ * own (defaults, then GROUP_* environment overrides). For a member process:
+ * the process that starts members must not open a fabric itself. NULL on
+ * error. */
+grp_config *local_singleton_config(void);
+
 #endif

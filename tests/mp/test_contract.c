@@ -6,13 +6,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -26,40 +23,6 @@
 #include "test_time.h"
 
 #define WAIT_MS 30000u
-
-/* A listening socket on a free loopback port; its port in *port. */
-static int listener(unsigned *port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof sa;
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) || listen(fd, 4) ||
-	    getsockname(fd, (struct sockaddr *)&sa, &len))
-		return -1;
-	*port = ntohs(sa.sin_port);
-	return fd;
-}
-
-/* A single-member group's configuration on a socket of its own. */
-static grp_config *singleton_config(void)
-{
-	unsigned port;
-	int fd = listener(&port);
-	grp_config *cfg = NULL;
-	if (fd < 0 || grp_config_new(&cfg) || grp_config_apply_env(cfg)) {
-		grp_config_free(cfg);
-		return NULL;
-	}
-	char members[64], fdtext[16];
-	snprintf(members, sizeof members, "127.0.0.1:%u", port);
-	snprintf(fdtext, sizeof fdtext, "%d", fd);
-	if (grp_config_set(cfg, "group.members", members) ||
-	    grp_config_set(cfg, "member.listen_fd", fdtext)) {
-		grp_config_free(cfg);
-		return NULL;
-	}
-	return cfg;
-}
 
 struct callback_state {
 	grp_t *g;
@@ -88,7 +51,7 @@ static int callback_member(const struct local_member *m, void *arg)
 	(void)arg;
 	struct callback_state st = { .leave_rc = 1 };
 	delivery_count_init(&st.delivered);
-	grp_config *cfg = singleton_config();
+	grp_config *cfg = local_singleton_config();
 	CHECK(cfg);
 	grp_callbacks cb = { .size = sizeof cb, .deliver = try_forbidden_calls };
 	CHECK(grp_join(cfg, &cb, &st, &st.g) == 0);
@@ -138,7 +101,7 @@ static int join_logged(grp_config *cfg, char *logged, size_t len)
 /* One bad setting: grp_join is GRP_ECONFIG and the log names `names`. */
 static int refused(const char *key, const char *value, const char *names)
 {
-	grp_config *cfg = singleton_config();
+	grp_config *cfg = local_singleton_config();
 	char logged[4096];
 	int rc = cfg && grp_config_set(cfg, key, value) == 0
 			 ? join_logged(cfg, logged, sizeof logged)
@@ -176,12 +139,12 @@ static int log_member(const struct local_member *m, void *arg)
 	(void)arg;
 	unsetenv("GROUP_LOG");
 	char logged[4096];
-	grp_config *cfg = singleton_config();
+	grp_config *cfg = local_singleton_config();
 	CHECK(cfg && grp_config_set(cfg, "log.level", "info") == 0);
 	CHECK(join_logged(cfg, logged, sizeof logged) == 0);
 	grp_config_free(cfg);
 	CHECK(strstr(logged, "joined view 0"));
-	cfg = singleton_config();
+	cfg = local_singleton_config();
 	CHECK(cfg && grp_config_set(cfg, "log.level", "error") == 0);
 	CHECK(join_logged(cfg, logged, sizeof logged) == 0);
 	grp_config_free(cfg);

@@ -216,30 +216,6 @@ MIXED_TEST(2, ONE) MIXED_TEST(3, ALL) MIXED_TEST(4, HALF) MIXED_TEST(5, ALL)
 /* The single-member checks run in a member process too: the test process
  * itself never opens a fabric, since forking after a verbs device is open
  * is unsupported. */
-/* A single-member group on a fresh listening socket of our own. */
-static grp_config *singleton_config(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof sa;
-	grp_config *cfg = NULL;
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) || listen(fd, 4) ||
-	    getsockname(fd, (struct sockaddr *)&sa, &len) || grp_config_new(&cfg) ||
-	    grp_config_apply_env(cfg)) {
-		grp_config_free(cfg);
-		return NULL;
-	}
-	char members[64], fdtext[16];
-	snprintf(members, sizeof members, "127.0.0.1:%u", ntohs(sa.sin_port));
-	snprintf(fdtext, sizeof fdtext, "%d", fd);
-	if (grp_config_set(cfg, "group.members", members) ||
-	    grp_config_set(cfg, "member.listen_fd", fdtext)) {
-		grp_config_free(cfg);
-		return NULL;
-	}
-	return cfg;
-}
-
 static void count_delivery(grp_t *g, const grp_delivery *m, void *user)
 {
 	(void)g;
@@ -260,7 +236,7 @@ static const grp_callbacks counting = { .size = sizeof counting, .deliver = coun
  * slots of PAYLOAD bytes and RDMC up to rdmc_max bytes (1: none). */
 static grp_t *join_singleton(int *delivered, const char *rdmc_max)
 {
-	grp_config *cfg = singleton_config();
+	grp_config *cfg = local_singleton_config();
 	grp_t *g = NULL;
 	if (!cfg || grp_config_set(cfg, "multicast.max_smc_payload", "10240") ||
 	    grp_config_set(cfg, "rdmc.max_payload", rdmc_max) ||
@@ -296,20 +272,20 @@ static int bad_input_member(const struct local_member *m, void *arg)
 	/* Each join takes its listening socket, whatever the outcome. */
 	grp_callbacks no_deliver = { .size = sizeof no_deliver };
 	grp_config *cfg;
-	CHECK((cfg = singleton_config()));
+	CHECK((cfg = local_singleton_config()));
 	CHECK(grp_join(cfg, &no_deliver, NULL, &g) == GRP_EINVAL);
 	grp_config_free(cfg);
-	CHECK((cfg = singleton_config()));
+	CHECK((cfg = local_singleton_config()));
 	CHECK(grp_config_set(cfg, "multicast.senders", "3") == 0);
 	CHECK(grp_join(cfg, &counting, NULL, &g) == GRP_ECONFIG);
 	grp_config_free(cfg);
-	CHECK((cfg = singleton_config()));
+	CHECK((cfg = local_singleton_config()));
 	CHECK(grp_config_set(cfg, "multicast.senders", "0,0") == 0);
 	CHECK(grp_join(cfg, &counting, NULL, &g) == GRP_ECONFIG);
 	CHECK(grp_config_set(cfg, "multicast.window", "0") == GRP_ECONFIG);
 	CHECK(grp_config_set(cfg, "multicast.max_smc_payload", "-1") == GRP_ECONFIG);
 	grp_config_free(cfg);
-	CHECK((cfg = singleton_config()));
+	CHECK((cfg = local_singleton_config()));
 	CHECK(grp_config_set(cfg, "rdmc.max_payload", "4294967296") == 0);
 	CHECK(grp_join(cfg, &counting, NULL, &g) == GRP_ECONFIG);
 	grp_config_free(cfg);
@@ -337,7 +313,7 @@ static int singleton_large_member(const struct local_member *m, void *arg)
 {
 	(void)m;
 	(void)arg;
-	grp_config *cfg = singleton_config();
+	grp_config *cfg = local_singleton_config();
 	CHECK(cfg);
 	CHECK(grp_config_set(cfg, "rdmc.max_payload", "100000") == 0);
 	CHECK(grp_config_set(cfg, "rdmc.block_size", "4096") == 0);
