@@ -549,6 +549,8 @@ static struct fab_peer *peer_of_fid(struct fab_domain *dom, const struct fid *fi
 	return NULL;
 }
 
+/* err_data_size 0 on input: err_data then points into the provider's own
+ * buffer (fi_eq(3)), valid until the next read and never ours to free. */
 static void handle_eq_error(struct fab_domain *dom)
 {
 	struct fi_eq_err_entry err = { 0 };
@@ -561,8 +563,6 @@ static void handle_eq_error(struct fab_domain *dom)
 		peer_fail(p, GRP_EPEER, why);
 	else
 		log_warn(MOD, "listening endpoint: %s", why);
-	if (err.err_data && err.err_data_size)
-		free(err.err_data);
 }
 
 /* Handles pending connection events; returns how many. */
