@@ -20,6 +20,11 @@ run_suite() { # NAME BINARY: a cmocka suite, and the time of each of its tests, 
   sed -n 's|.*<testcase name="\([^"]*\)" time="\([^"]*\)".*|  \2 s  \1|p' "$xml"
   if grep -q '<failure' "$xml"; then cat "$xml"; fi
 }
+run_quiet() { # NAME COMMAND...: its stderr (progress lines) only if it fails
+  local err=/job/results/$1.stderr before=$fails
+  run_test "$@" 2> "$err"
+  if [ "$fails" != "$before" ]; then cat "$err"; fi
+}
 section "device"
 rdma link show
 fi_info -p verbs -t FI_EP_MSG 2>&1 | grep -E 'domain|type:' | head -4
@@ -41,11 +46,11 @@ run_test kvstore ./kvstore --local 3 --ops 2000
 run_suite rdmc ./test_rdmc
 section "benchmarks over verbs"
 run_test fabric_bw ./fabric_bw -o /job/results -b 2e8 -n 2000
-run_test sst_pingpong ./sst_pingpong -o /job/results -n 2000 -t 1 -m 3 2>/dev/null
+run_quiet sst_pingpong ./sst_pingpong -o /job/results -n 2000 -t 1 -m 3
 section "benchmarks over tcp in the same guest"
 tcp=(env GROUP_FABRIC_PROVIDER=tcp GROUP_FABRIC_ADDRESS=127.0.0.1)
 run_test fabric_bw-tcp "${tcp[@]}" ./fabric_bw -o /job/results -b 2e8 -n 2000
-run_test sst_pingpong-tcp "${tcp[@]}" ./sst_pingpong -o /job/results -n 2000 -t 1 -m 3 2>/dev/null
+run_quiet sst_pingpong-tcp "${tcp[@]}" ./sst_pingpong -o /job/results -n 2000 -t 1 -m 3
 section "done"
 echo "softroce: $fails failed"
 exit "$fails"
