@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The soft-RoCE suite: boots a Debian guest with an rdma_rxe device (the rig,
-# adapted from shared/tools/softroce) and runs the multi-process tests and
+# tests/softroce/rig.sh) and runs the multi-process tests and
 # benchmarks there over libfabric verbs. Binaries come from this build.
 #   run.sh BUILD_DIR
 # Exit 77 (skip) where the guest cannot be built or booted here. The guest
@@ -20,7 +20,8 @@ if [ "$(id -u)" != 0 ]; then echo "softroce: needs root for the guest image; ski
 trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM
 rig() { setpriv --pdeathsig KILL bash "$here/rig.sh" "$@" & wait $!; }
 if ! rig build; then echo "softroce: cannot build the guest image; skipping"; exit 77; fi
-bins=("$build/tests/test_sst_multi" "$build/tests/test_multicast" "$build/tests/test_rdmc" "$build/apps/kvstore"
+bins=("$build/tests/test_sst_multi" "$build/tests/test_multicast" "$build/tests/test_rdmc"
+      "$build/tests/test_epoch" "$build/tests/test_links" "$build/apps/kvstore"
       "$build/perf/fabric_bw" "$build/perf/sst_pingpong")
 rig run "$here/job.sh" "${bins[@]}"
 rc=$?
