@@ -8,6 +8,7 @@
 
 #include "clock.h"
 #include "setup.h"
+#include "test_time.h"
 #include "report.h"
 
 static int rawlink_pingpong_barrier(struct rawlink *l);
@@ -100,9 +101,9 @@ int rawlink_pingpong(struct rawlink *l, unsigned iters, double *median_us, doubl
 		if (l->me == 0) {
 			rc = rawlink_write_cell(l, RAWLINK_PING_CELL, i);
 			if (!rc)
-				rc = rawlink_await_cell(l, RAWLINK_PING_CELL, i, 10000);
+				rc = rawlink_await_cell(l, RAWLINK_PING_CELL, i, test_ms(10000));
 		} else {
-			rc = rawlink_await_cell(l, RAWLINK_PING_CELL, i, 10000);
+			rc = rawlink_await_cell(l, RAWLINK_PING_CELL, i, test_ms(10000));
 			if (!rc)
 				rc = rawlink_write_cell(l, RAWLINK_PING_CELL, i);
 		}
@@ -122,9 +123,9 @@ static int rawlink_pingpong_barrier(struct rawlink *l)
 {
 	if (l->me == 0) {
 		int rc = rawlink_write_cell(l, RAWLINK_BARRIER_CELL, 1);
-		return rc ? rc : rawlink_await_cell(l, RAWLINK_BARRIER_CELL, 1, 10000);
+		return rc ? rc : rawlink_await_cell(l, RAWLINK_BARRIER_CELL, 1, test_ms(10000));
 	}
-	int rc = rawlink_await_cell(l, RAWLINK_BARRIER_CELL, 1, 10000);
+	int rc = rawlink_await_cell(l, RAWLINK_BARRIER_CELL, 1, test_ms(10000));
 	return rc ? rc : rawlink_write_cell(l, RAWLINK_BARRIER_CELL, 1);
 }
 
@@ -135,7 +136,7 @@ int rawlink_stream(struct rawlink *l, size_t size, double total_bytes, uint64_t 
 	if (n < 4)
 		n = 4;
 	if (l->me == 1) {
-		int rc = rawlink_await_cell(l, RAWLINK_FLAG_CELL, round, 120000);
+		int rc = rawlink_await_cell(l, RAWLINK_FLAG_CELL, round, test_ms(120000));
 		return rc ? rc : rawlink_write_cell(l, RAWLINK_FLAG_CELL, round);
 	}
 	const struct fab_remote_region *dst = &l->remote;
@@ -148,7 +149,7 @@ int rawlink_stream(struct rawlink *l, size_t size, double total_bytes, uint64_t 
 	}
 	int rc = rawlink_write_cell(l, RAWLINK_FLAG_CELL, round);
 	if (!rc)
-		rc = rawlink_await_cell(l, RAWLINK_FLAG_CELL, round, 120000);
+		rc = rawlink_await_cell(l, RAWLINK_FLAG_CELL, round, test_ms(120000));
 	double secs = (double)(clock_now_ns() - t0) / 1e9;
 	*gbps = (double)size * n / secs / 1e9;
 	*count = n;
@@ -157,12 +158,12 @@ int rawlink_stream(struct rawlink *l, size_t size, double total_bytes, uint64_t 
 
 int rawlink_close(struct rawlink *l)
 {
-	int rc = fab_flush(l->dom, l->other_id, 10000);
+	int rc = fab_flush(l->dom, l->other_id, test_ms(10000));
 	/* Rank 1 must not disconnect before rank 0 has seen its last write. */
 	if (!rc)
 		rc = rawlink_write_cell(l, RAWLINK_FLAG_CELL, UINT64_MAX);
 	if (!rc)
-		rc = rawlink_await_cell(l, RAWLINK_FLAG_CELL, UINT64_MAX, 10000);
+		rc = rawlink_await_cell(l, RAWLINK_FLAG_CELL, UINT64_MAX, test_ms(10000));
 	fab_mr_close(l->mr);
 	links_close(l->links);
 	free(l->buf);
