@@ -765,7 +765,6 @@ void epoch_commit(struct epoch *e, size_t len)
 	}
 	memcpy(next_slot(e), &h, sizeof h);
 	atomic_store_explicit(&e->next_k, k + 1, memory_order_release);
-	grp_sst_notify(e->sst);
 }
 
 bool epoch_others_hold_ours(const struct epoch *e)

@@ -106,7 +106,8 @@ size_t epoch_max_msg(const struct epoch *e);
 
 /* Sending, with send_lock held. Whether the next slot is free (and for a
  * large message its RDMC buffer); where its payload goes; and making it
- * ours once filled. */
+ * ours once filled (then notify the links, after the lock: a woken engine
+ * takes send_lock to push it). */
 bool epoch_window_open(const struct epoch *e, size_t len);
 void *epoch_payload(struct epoch *e, size_t len);
 void epoch_commit(struct epoch *e, size_t len);

@@ -275,6 +275,8 @@ static int commit(grp_t *g, void *slot)
 		atomic_store(&g->snd.reserved, NULL);
 	}
 	pthread_mutex_unlock(&g->snd.send_lock);
+	if (!rc)
+		links_notify(g->links);
 	return rc;
 }
 

@@ -2,6 +2,7 @@
  * waiters whose predicate holds, and backs off when idle. */
 #include <sched.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <group/error.h>
 
@@ -11,21 +12,10 @@
 
 static const char *MOD = "engine";
 
-/* Runs every client once; releases the ones removed. The list lock is
- * dropped around each run so that runs can add and remove clients;
- * entries only move when the pass compacts them at the end. */
-static int run_clients(struct links *l)
+/* Releases the clients removed; returns how many. */
+static int release_removed(struct links *l)
 {
-	int work = 0;
 	pthread_mutex_lock(&l->clients_lock);
-	for (size_t i = 0; i < l->n_clients; i++) {
-		struct links_client_slot c = l->clients[i];
-		if (c.removed)
-			continue;
-		pthread_mutex_unlock(&l->clients_lock);
-		work += c.client.run(c.client.arg);
-		pthread_mutex_lock(&l->clients_lock);
-	}
 	size_t kept = 0, n = l->n_clients;
 	struct links_client_slot released[n ? n : 1];
 	size_t n_released = 0;
@@ -36,15 +26,52 @@ static int run_clients(struct links *l)
 			l->clients[kept++] = l->clients[i];
 	}
 	l->n_clients = kept;
+	atomic_store_explicit(&l->removals, false, memory_order_relaxed);
 	pthread_mutex_unlock(&l->clients_lock);
 	for (size_t i = 0; i < n_released; i++)
 		if (released[i].client.release)
 			released[i].client.release(released[i].client.arg);
-	return work + (int)n_released;
+	return (int)n_released;
+}
+
+/* Whether a client was removed (during this pass, since the copy). */
+static bool client_removed(struct links *l, links_client_id id)
+{
+	if (!atomic_load_explicit(&l->removals, memory_order_relaxed))
+		return false;
+	pthread_mutex_lock(&l->clients_lock);
+	bool removed = false;
+	for (size_t i = 0; i < l->n_clients; i++)
+		if (l->clients[i].id == id)
+			removed = l->clients[i].removed;
+	pthread_mutex_unlock(&l->clients_lock);
+	return removed;
+}
+
+/* Runs every client once, from a copy of the list taken under one lock
+ * (the pass runs on every engine iteration), so that runs can add and
+ * remove clients; a client removed during the pass is released after it,
+ * and skipped if its turn has not come yet. */
+static int run_clients(struct links *l)
+{
+	int work = 0;
+	pthread_mutex_lock(&l->clients_lock);
+	size_t n = l->n_clients;
+	struct links_client_slot pass[n ? n : 1];
+	memcpy(pass, l->clients, n * sizeof *pass);
+	pthread_mutex_unlock(&l->clients_lock);
+	for (size_t i = 0; i < n; i++)
+		if (!client_removed(l, pass[i].id))
+			work += pass[i].client.run(pass[i].client.arg);
+	if (atomic_load_explicit(&l->removals, memory_order_relaxed))
+		work += release_removed(l);
+	return work;
 }
 
 static void wake_waiters(struct links *l)
 {
+	if (atomic_load_explicit(&l->n_waiters, memory_order_acquire) == 0)
+		return;
 	pthread_mutex_lock(&l->wait_lock);
 	bool woke = false;
 	for (struct links_waiter *w = l->waiters; w; w = w->next) {
@@ -158,6 +185,7 @@ void links_client_remove(struct links *l, links_client_id id)
 	for (size_t i = 0; i < l->n_clients; i++)
 		if (l->clients[i].id == id)
 			l->clients[i].removed = true;
+	atomic_store_explicit(&l->removals, true, memory_order_relaxed);
 	pthread_mutex_unlock(&l->clients_lock);
 	links_notify(l);
 }
@@ -171,6 +199,7 @@ int links_wait(struct links *l, bool (*predicate)(void *arg), void *arg, unsigne
 	pthread_mutex_lock(&l->wait_lock);
 	w.next = l->waiters;
 	l->waiters = &w;
+	atomic_fetch_add_explicit(&l->n_waiters, 1, memory_order_release);
 	pthread_mutex_unlock(&l->wait_lock);
 	links_notify(l);
 	pthread_mutex_lock(&l->wait_lock);
@@ -180,6 +209,7 @@ int links_wait(struct links *l, bool (*predicate)(void *arg), void *arg, unsigne
 	while (*pp != &w)
 		pp = &(*pp)->next;
 	*pp = w.next;
+	atomic_fetch_sub_explicit(&l->n_waiters, 1, memory_order_relaxed);
 	bool done = w.done;
 	pthread_mutex_unlock(&l->wait_lock);
 	return done ? 0 : GRP_ETIMEDOUT;

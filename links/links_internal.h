@@ -72,10 +72,12 @@ struct links {
 	pthread_mutex_t clients_lock;
 	struct links_client_slot *clients;
 	size_t n_clients, cap_clients;
+	atomic_bool removals; /* a client was removed since the last release */
 	links_client_id next_client_id;
 	pthread_mutex_t wait_lock;
 	pthread_cond_t wait_cond;
 	struct links_waiter *waiters;
+	atomic_uint n_waiters; /* lets an engine pass skip the lock when none waits */
 
 	/* Bootstrap. */
 	pthread_t boot;

@@ -48,6 +48,7 @@ static int run_predicates(grp_sst *sst)
 		if (!sst->preds[i].removed)
 			sst->preds[kept++] = sst->preds[i];
 	sst->n_preds = kept;
+	atomic_store_explicit(&sst->n_live_preds, kept, memory_order_release);
 	pthread_mutex_unlock(&sst->pred_lock);
 	return fired;
 }
@@ -57,7 +58,12 @@ int sst_run(void *arg)
 	grp_sst *sst = arg;
 	if (!atomic_load_explicit(&sst->connected, memory_order_acquire))
 		return 0;
-	return report_failures(sst) + run_predicates(sst);
+	int work = report_failures(sst);
+	/* A table with no predicates (an epoch's: its protocol is a client of
+	 * its own) costs its engine pass no lock. */
+	if (atomic_load_explicit(&sst->n_live_preds, memory_order_acquire))
+		work += run_predicates(sst);
+	return work;
 }
 
 GRP_API void grp_sst_notify(grp_sst *sst)
@@ -92,6 +98,7 @@ GRP_API int grp_sst_predicate_add(grp_sst *sst, grp_sst_predicate_fn predicate,
 	sst->preds[sst->n_preds++] = (struct sst_predicate){
 		.id = new_id, .predicate = predicate, .trigger = trigger, .arg = arg, .kind = kind,
 	};
+	atomic_store_explicit(&sst->n_live_preds, sst->n_preds, memory_order_release);
 	pthread_mutex_unlock(&sst->pred_lock);
 	if (id)
 		*id = new_id;

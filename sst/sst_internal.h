@@ -44,6 +44,7 @@ struct grp_sst {
 	pthread_mutex_t pred_lock;
 	struct sst_predicate *preds;
 	size_t n_preds, cap_preds;
+	atomic_size_t n_live_preds; /* n_preds, for the engine pass to read without the lock */
 	grp_sst_predicate_id next_pred_id;
 };
 
