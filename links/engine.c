@@ -58,7 +58,8 @@ static int run_clients(struct links *l)
 	pthread_mutex_lock(&l->clients_lock);
 	size_t n = l->n_clients;
 	struct links_client_slot pass[n ? n : 1];
-	memcpy(pass, l->clients, n * sizeof *pass);
+	if (n)
+		memcpy(pass, l->clients, n * sizeof *pass);
 	pthread_mutex_unlock(&l->clients_lock);
 	for (size_t i = 0; i < n; i++)
 		if (!client_removed(l, pass[i].id))
