@@ -590,14 +590,9 @@ int epoch_connect(struct epoch *e)
 					theirs);
 	if (rc)
 		return rc;
-	struct fab_remote_region tables[e->n], bulks[e->n];
-	for (unsigned m = 0; m < e->n; m++) {
-		tables[m] = theirs[m].r[0];
-		bulks[m] = theirs[m].r[1];
-	}
 	if (e->relay)
-		rdmc_relay_connect(e->relay, bulks);
-	sst_connect(e->sst, tables);
+		rdmc_relay_connect(e->relay, theirs, 1);
+	sst_connect(e->sst, theirs, 0);
 	e->state = EPOCH_LIVE;
 	return 0;
 }

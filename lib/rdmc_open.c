@@ -171,24 +171,15 @@ static int connect_parts(grp_rdmc *r, const struct member_setup *s, const unsign
 		.n = 2, .r = { sst_region(r->sst), rdmc_relay_region(r->relay) },
 	};
 	struct links_regions *theirs = calloc(r->n, sizeof *theirs);
-	struct fab_remote_region *tables = calloc(r->n, sizeof *tables);
-	struct fab_remote_region *bulks = calloc(r->n, sizeof *bulks);
-	int rc = theirs && tables && bulks
-			 ? member_setup_exchange(r->links, RAW_STAMP, ids, r->n, r->me, &mine, theirs,
-						 s->connect_timeout_ms)
-			 : GRP_ENOMEM;
-	for (unsigned m = 0; !rc && m < r->n; m++) {
-		tables[m] = theirs[m].r[0];
-		bulks[m] = theirs[m].r[1];
-	}
+	int rc = theirs ? member_setup_exchange(r->links, RAW_STAMP, ids, r->n, r->me, &mine,
+						theirs, s->connect_timeout_ms)
+			: GRP_ENOMEM;
 	if (!rc) {
-		rdmc_relay_connect(r->relay, bulks);
-		sst_connect(r->sst, tables);
+		rdmc_relay_connect(r->relay, theirs, 1);
+		sst_connect(r->sst, theirs, 0);
 		rc = grp_sst_predicate_add(r->sst, has_work, progress, r, GRP_SST_RECURRENT, NULL);
 	}
 	free(theirs);
-	free(tables);
-	free(bulks);
 	return rc;
 }
 

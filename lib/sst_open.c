@@ -21,16 +21,12 @@ static int open_table(const struct member_setup *s, struct links *l, const unsig
 		return rc;
 	struct links_regions mine = { .n = 1, .r = { sst_region(*out) } };
 	struct links_regions *theirs = calloc(s->n, sizeof *theirs);
-	struct fab_remote_region *remote = calloc(s->n, sizeof *remote);
-	rc = theirs && remote ? member_setup_exchange(l, TABLE_STAMP, ids, s->n, s->rank, &mine,
-						      theirs, s->connect_timeout_ms)
-			      : GRP_ENOMEM;
-	for (unsigned i = 0; !rc && i < s->n; i++)
-		remote[i] = theirs[i].r[0];
+	rc = theirs ? member_setup_exchange(l, TABLE_STAMP, ids, s->n, s->rank, &mine, theirs,
+					    s->connect_timeout_ms)
+		    : GRP_ENOMEM;
 	if (!rc)
-		sst_connect(*out, remote);
+		sst_connect(*out, theirs, 0);
 	free(theirs);
-	free(remote);
 	return rc;
 }
 

@@ -190,9 +190,11 @@ struct fab_remote_region rdmc_relay_region(const struct rdmc_relay *r)
 	return fab_mr_remote(r->mr);
 }
 
-void rdmc_relay_connect(struct rdmc_relay *r, const struct fab_remote_region *remote)
+void rdmc_relay_connect(struct rdmc_relay *r, const struct links_regions *theirs,
+			unsigned region)
 {
-	memcpy(r->remote, remote, r->n * sizeof *r->remote);
+	for (unsigned m = 0; m < r->n; m++)
+		r->remote[m] = theirs[m].r[region];
 }
 
 void rdmc_relay_free(struct rdmc_relay *r)

@@ -57,8 +57,10 @@ const char *rdmc_relay_params_problem(size_t max_payload, size_t block_size,
 int rdmc_relay_create(struct links *links, const struct rdmc_relay_params *p,
 		      struct rdmc_relay **out);
 struct fab_remote_region rdmc_relay_region(const struct rdmc_relay *r);
-/* remote[m] is member m's region (ours ignored). */
-void rdmc_relay_connect(struct rdmc_relay *r, const struct fab_remote_region *remote);
+/* theirs[m].r[region] is member m's region (ours ignored): the result of
+ * the links' region exchange. */
+void rdmc_relay_connect(struct rdmc_relay *r, const struct links_regions *theirs,
+			unsigned region);
 /* Not from a links listener callback. */
 void rdmc_relay_free(struct rdmc_relay *r);
 

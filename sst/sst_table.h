@@ -24,8 +24,9 @@ struct sst_params {
 int sst_create(struct links *links, const struct sst_params *params,
 	       const grp_sst_callbacks *callbacks, void *user, grp_sst **out);
 struct fab_remote_region sst_region(const grp_sst *sst);
-/* remote[row] is member row's table (ours ignored). */
-void sst_connect(grp_sst *sst, const struct fab_remote_region *remote);
+/* theirs[row].r[region] is member row's table (ours ignored): the result
+ * of the links' region exchange. */
+void sst_connect(grp_sst *sst, const struct links_regions *theirs, unsigned region);
 /* Makes sure every push posted so far has landed at every live member (a
  * read is answered only after the writes before it). Before closing, stop
  * the engine first so that no push follows. */

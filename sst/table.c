@@ -116,9 +116,10 @@ struct fab_remote_region sst_region(const grp_sst *sst)
 	return fab_mr_remote(sst->mr);
 }
 
-void sst_connect(grp_sst *sst, const struct fab_remote_region *remote)
+void sst_connect(grp_sst *sst, const struct links_regions *theirs, unsigned region)
 {
-	memcpy(sst->remote, remote, sst->n * sizeof *sst->remote);
+	for (unsigned row = 0; row < sst->n; row++)
+		sst->remote[row] = theirs[row].r[region];
 	atomic_store_explicit(&sst->connected, true, memory_order_release);
 	links_notify(sst->links);
 }
