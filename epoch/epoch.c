@@ -438,7 +438,7 @@ bool epoch_has_work(const struct epoch *e)
 		return true;
 	/* Sealing moves our own contiguous count without anything arriving. */
 	return null_due(e) || min_over_present(e, e->lay.contiguous) > e->delivered ||
-	       contiguous_now(e) != grp_sst_load_u64(sst, e->me, e->lay.contiguous);
+	       (e->sealed && contiguous_now(e) != grp_sst_load_u64(sst, e->me, e->lay.contiguous));
 }
 
 static bool large_buffer_free(const struct epoch *e)

@@ -83,6 +83,8 @@ static int read_multicast(grp_t *g, const grp_config *cfg, const struct member_s
 	g->send_timeout_ms = (unsigned)config_uint(cfg, "multicast.send_timeout_ms");
 	g->leave_timeout_ms = (unsigned)config_uint(cfg, "member.leave_timeout_ms");
 	g->connect_timeout_ms = s->connect_timeout_ms;
+	for (unsigned i = 0; i < p->n_senders; i++)
+		g->is_sender |= p->senders[i] == p->me;
 	const char *why = epoch_params_problem(p);
 	if (why) {
 		log_error(MOD, "multicast.window, multicast.max_smc_payload, rdmc.*: %s", why);
@@ -297,17 +299,9 @@ static int leave_call(grp_t *g, int rc)
 	return rc;
 }
 
-static bool may_send(const grp_t *g)
-{
-	for (unsigned s = 0; s < g->params.n_senders; s++)
-		if (g->params.senders[s] == g->params.me)
-			return true;
-	return false;
-}
-
 GRP_API int grp_send_reserve(grp_t *g, size_t len, void **slot)
 {
-	if (!g || !slot || !may_send(g))
+	if (!g || !slot || !g->is_sender)
 		return GRP_EINVAL;
 	if (!enter(g))
 		return GRP_ECLOSED;
@@ -325,7 +319,7 @@ GRP_API int grp_send_commit(grp_t *g, void *slot)
 
 GRP_API int grp_send(grp_t *g, const void *buf, size_t len)
 {
-	if (!g || (!buf && len) || !may_send(g))
+	if (!g || (!buf && len) || !g->is_sender)
 		return GRP_EINVAL;
 	if (!enter(g))
 		return GRP_ECLOSED;

@@ -16,6 +16,7 @@ struct grp {
 	struct membership *membership;
 	struct epoch_params params; /* of the first epoch (ids and senders owned here) */
 	size_t max_msg;             /* the same in every epoch made from params */
+	bool is_sender;             /* we are among params.senders */
 	bool nonblocking;
 	unsigned send_timeout_ms;
 	unsigned leave_timeout_ms;
