@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "localgroup.h"
+#include "test_time.h"
 
 #define CASE_PREFIX "test_"
 #define REGISTERED_OPTION "--registered"
@@ -90,4 +91,17 @@ int run_cases(int argc, char **argv, const struct CMUnitTest *cases, size_t coun
 	int failed = _cmocka_run_group_tests(program, selected, n_selected, NULL, NULL);
 	free(selected);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+void run_members(unsigned n, local_member_fn fn, void *arg, unsigned timeout_ms)
+{
+	struct local_group *lg = local_group_start(n, fn, arg);
+	assert_non_null(lg);
+	int status[n];
+	local_group_finish(lg, test_ms(timeout_ms), status);
+	for (unsigned i = 0; i < n; i++) {
+		if (status[i] != 0)
+			fprintf(stderr, "member %u of %u exited %d\n", i, n, status[i]);
+		assert_int_equal(status[i], 0);
+	}
 }

@@ -18,7 +18,13 @@
 
 #include <cmocka.h>
 
+#include "localgroup.h"
+
 int run_cases(int argc, char **argv, const struct CMUnitTest *cases, size_t count);
+
+/* Runs fn in n member processes and asserts that every one exits 0 within
+ * test_ms(timeout_ms), naming the ones that did not. */
+void run_members(unsigned n, local_member_fn fn, void *arg, unsigned timeout_ms);
 
 #define RUN_CASES(argc, argv, cases) run_cases(argc, argv, cases, sizeof(cases) / sizeof((cases)[0]))
 

@@ -37,6 +37,12 @@ uint64_t payload_hash(const void *data, size_t len)
 	return h;
 }
 
+void delivery_log_write(FILE *log, const grp_delivery *m)
+{
+	fprintf(log, "%u %u %" PRIu64 " %zu %" PRIx64 "\n", m->vid, m->sender, m->index, m->len,
+		payload_hash(m->data, m->len));
+}
+
 struct entry {
 	unsigned vid, sender;
 	uint64_t index, len, hash;

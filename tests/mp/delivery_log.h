@@ -10,6 +10,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+
+#include <group/group.h>
 
 /* Message lengths: one message in four is in [0, max_len], the others in
  * [0, small_max] (so with small_max == max_len, all of them). */
@@ -23,6 +26,9 @@ size_t payload_for(unsigned sender, uint64_t k, const struct payload_sizes *size
 
 /* FNV-1a over the bytes. */
 uint64_t payload_hash(const void *data, size_t len);
+
+/* Appends the line the checker reads for one delivery. */
+void delivery_log_write(FILE *log, const grp_delivery *msg);
 
 /* Checks the logs of members 0..n-1 in dir: identical sequences (so the
  * same views, and in each view the same messages in the same order),

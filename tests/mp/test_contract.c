@@ -154,11 +154,7 @@ static int log_member(const struct local_member *m, void *arg)
 
 static void run_one(local_member_fn fn)
 {
-	struct local_group *lg = local_group_start(1, fn, NULL);
-	assert_non_null(lg);
-	int status[1];
-	local_group_finish(lg, test_ms(WAIT_MS + 30000u), status);
-	assert_int_equal(status[0], 0);
+	run_members(1, fn, NULL, WAIT_MS + 30000u);
 }
 
 static void test_forbidden_calls_from_a_callback(void **state)

@@ -48,8 +48,7 @@ struct member_state {
 static void on_deliver(grp_t *g, const grp_delivery *m, void *user)
 {
 	struct member_state *st = user;
-	fprintf(st->log, "%u %u %" PRIu64 " %zu %" PRIx64 "\n", m->vid, m->sender, m->index, m->len,
-		payload_hash(m->data, m->len));
+	delivery_log_write(st->log, m);
 	uint64_t count = delivery_count_add(&st->delivered);
 	for (unsigned i = 0; st->rank == 0 && i < RENEWALS; i++)
 		if (count == renew_at[i])
@@ -134,12 +133,7 @@ static void test_epochs_renewed_while_messages_flow(void **state)
 	(void)state;
 	char dir[] = "/tmp/grp-epoch-XXXXXX";
 	assert_non_null(mkdtemp(dir));
-	struct local_group *lg = local_group_start(MEMBERS, member, dir);
-	assert_non_null(lg);
-	int status[MEMBERS];
-	local_group_finish(lg, test_ms(WAIT_MS + 30000u), status);
-	for (unsigned i = 0; i < MEMBERS; i++)
-		assert_int_equal(status[i], 0);
+	run_members(MEMBERS, member, dir, WAIT_MS + 30000u);
 	unsigned char is_sender[MEMBERS] = { 1, 1, 1 };
 	char err[512];
 	int rc = delivery_log_check(dir, MEMBERS, is_sender, MESSAGES, &sizes, err, sizeof err);

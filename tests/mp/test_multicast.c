@@ -62,8 +62,7 @@ static void on_deliver(grp_t *g, const grp_delivery *m, void *user)
 {
 	(void)g;
 	struct member_state *st = user;
-	fprintf(st->log, "%u %u %" PRIu64 " %zu %" PRIx64 "\n", m->vid, m->sender, m->index, m->len,
-		payload_hash(m->data, m->len));
+	delivery_log_write(st->log, m);
 	delivery_count_add(&st->delivered);
 }
 
@@ -154,20 +153,6 @@ static int member(const struct local_member *m, void *arg)
 	return rc ? rc : st.bad_view ? 14 : 0;
 }
 
-/* Runs fn in n member processes and asserts that every one exits 0. */
-static void run_group(unsigned n, local_member_fn fn, void *arg)
-{
-	struct local_group *lg = local_group_start(n, fn, arg);
-	assert_non_null(lg);
-	int status[8];
-	local_group_finish(lg, test_ms(FINISH_MS), status);
-	for (unsigned i = 0; i < n; i++) {
-		if (status[i] != 0)
-			fprintf(stderr, "member %u of %u exited %d\n", i, n, status[i]);
-		assert_int_equal(status[i], 0);
-	}
-}
-
 static void run_pattern(unsigned n, enum pattern pattern, bool mixed)
 {
 	struct run r = {
@@ -182,7 +167,7 @@ static void run_pattern(unsigned n, enum pattern pattern, bool mixed)
 	/* "one" is the last member, so that every lower rank fills with nulls. */
 	for (unsigned i = 0; i < count; i++)
 		r.is_sender[pattern == ONE ? n - 1 : i] = 1;
-	run_group(n, member, &r);
+	run_members(n, member, &r, FINISH_MS);
 	char err[512];
 	int rc = delivery_log_check(r.dir, n, r.is_sender, r.messages, &r.sizes, err, sizeof err);
 	if (rc)
@@ -441,14 +426,14 @@ static int departure_member(const struct local_member *m, void *arg)
 static void test_free_without_leave_is_a_departure(void **state)
 {
 	(void)state;
-	run_group(3, departure_member, NULL);
+	run_members(3, departure_member, NULL, FINISH_MS);
 }
 
 static void test_departure_during_large_messages_wedges(void **state)
 {
 	(void)state;
 	size_t len = 2000000;
-	run_group(3, departure_member, &len);
+	run_members(3, departure_member, &len, FINISH_MS);
 }
 
 /* kill -9 of a member in mid-stream: the survivors' view is wedged, and
@@ -568,12 +553,12 @@ static int big_member(const struct local_member *m, void *arg)
 static void test_100MB_ordered_to_4(void **state)
 {
 	(void)state;
-	run_group(4, big_member, NULL);
+	run_members(4, big_member, NULL, FINISH_MS);
 }
 
 static void run_alone(local_member_fn fn)
 {
-	run_group(1, fn, NULL);
+	run_members(1, fn, NULL, FINISH_MS);
 }
 
 static void test_bad_input(void **state)
