@@ -707,11 +707,6 @@ unsigned epoch_member_id(const struct epoch *e, unsigned rank)
 	return e->ids[rank];
 }
 
-bool epoch_is_sender(const struct epoch *e)
-{
-	return e->my_sender >= 0;
-}
-
 size_t epoch_max_msg(const struct epoch *e)
 {
 	return e->max_msg;

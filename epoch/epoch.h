@@ -101,7 +101,6 @@ uint32_t epoch_vid(const struct epoch *e);
 unsigned epoch_size(const struct epoch *e);
 unsigned epoch_rank(const struct epoch *e);
 unsigned epoch_member_id(const struct epoch *e, unsigned rank);
-bool epoch_is_sender(const struct epoch *e);
 size_t epoch_max_msg(const struct epoch *e);
 
 /* Sending, with send_lock held. Whether the next slot is free (and for a
