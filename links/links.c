@@ -183,7 +183,7 @@ void links_close_peer(struct links *l, unsigned id)
 
 bool links_peer_failed(const struct links *l, unsigned id)
 {
-	return fab_peer_failed(l->dom, id) || !fab_peer_connected(l->dom, id);
+	return !fab_peer_connected(l->dom, id);
 }
 
 static struct mailbox_entry *inbox(struct links *l, unsigned id)

@@ -93,6 +93,7 @@ void links_unlisten(struct links *l, int handle);
 
 /* Closes one peer's endpoint (it left every view): the others go on. */
 void links_close_peer(struct links *l, unsigned id);
+/* Not (or no longer) connected: failed, closed, or never connected. */
 bool links_peer_failed(const struct links *l, unsigned id);
 
 /* The exchange of registered regions for one epoch, through the mailbox:
