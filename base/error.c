@@ -22,6 +22,8 @@ GRP_API const char *grp_strerror(int err)
 	case GRP_ENOTFOUND: return "not found";
 	case GRP_EBUSY: return "resource busy";
 	case GRP_ECALLBACK: return "not allowed from inside a callback";
+	case GRP_EMINORITY: return "this member is in a minority partition and stopped";
+	case GRP_EEVICTED: return "this member was removed from the group";
 	}
 	return "unknown error code";
 }

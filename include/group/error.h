@@ -33,6 +33,8 @@ enum grp_error {
 	GRP_ENOTFOUND = -16, /* a name (key, member, predicate) does not exist */
 	GRP_EBUSY = -17,     /* resource in use by another operation */
 	GRP_ECALLBACK = -18, /* the call is not allowed from inside a callback */
+	GRP_EMINORITY = -19, /* this member lost sight of a majority of its view: it stopped */
+	GRP_EEVICTED = -20,  /* the group removed this member (it was suspected): it stopped */
 };
 
 /* A static, human-readable description of an error code (never NULL). */
