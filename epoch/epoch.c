@@ -13,7 +13,7 @@
 static const char *MOD = "multicast";
 
 int epoch_layout_init(struct epoch_layout *lay, unsigned n, unsigned S, unsigned W,
-		      size_t payload, grp_sst_layout *sst_layout)
+		      size_t payload, size_t extra_bytes, grp_sst_layout *sst_layout)
 {
 	*lay = (struct epoch_layout){ .n = n, .S = S, .W = W, .payload = payload };
 	lay->slot_bytes = (SLOT_HEADER_BYTES + payload + 7u) & ~(size_t)7u;
@@ -22,10 +22,10 @@ int epoch_layout_init(struct epoch_layout *lay, unsigned n, unsigned S, unsigned
 	lay->received = grp_sst_layout_add(sst_layout, sizeof(uint64_t), S);
 	lay->contiguous = grp_sst_layout_add(sst_layout, sizeof(uint64_t), 1);
 	lay->delivered = grp_sst_layout_add(sst_layout, sizeof(uint64_t), 1);
-	lay->left = grp_sst_layout_add(sst_layout, sizeof(uint64_t), 1);
 	lay->sealed = grp_sst_layout_add(sst_layout, sizeof(uint64_t), 1);
 	lay->wedged = grp_sst_layout_add(sst_layout, sizeof(uint64_t), 1);
-	if (lay->slots == (size_t)-1 || lay->wedged == (size_t)-1)
+	lay->extra = extra_bytes ? grp_sst_layout_add(sst_layout, 1, extra_bytes) : 0;
+	if (lay->slots == (size_t)-1 || lay->wedged == (size_t)-1 || lay->extra == (size_t)-1)
 		return GRP_ECONFIG;
 	lay->counters_len = lay->sealed + sizeof(uint64_t) - lay->sent;
 	return 0;
@@ -37,17 +37,12 @@ static uint8_t *epoch_slot(const struct epoch *e, unsigned member, uint64_t k)
 	       (size_t)(k % e->lay.W) * e->lay.slot_bytes;
 }
 
-static bool present(const struct epoch *e, unsigned member)
-{
-	return !atomic_load_explicit(&e->departed[member], memory_order_acquire);
-}
-
-static uint64_t min_over_present(const struct epoch *e, size_t column)
+/* Over every member, failed ones too: what a failed member may lack is
+ * settled by the view change's trim, not here. */
+static uint64_t min_over_members(const struct epoch *e, size_t column)
 {
 	uint64_t lowest = UINT64_MAX;
 	for (unsigned m = 0; m < e->n; m++) {
-		if (!present(e, m))
-			continue;
 		uint64_t v = grp_sst_load_u64(e->sst, m, column);
 		if (v < lowest)
 			lowest = v;
@@ -57,36 +52,23 @@ static uint64_t min_over_present(const struct epoch *e, size_t column)
 
 static uint64_t epoch_min_delivered(const struct epoch *e)
 {
-	return min_over_present(e, e->lay.delivered);
+	return min_over_members(e, e->lay.delivered);
 }
 
-/* Stops this view here and tells the others, who stop too: a member that
- * cannot go on would otherwise hold every delivery without a word. */
-static void wedge(struct epoch *e, const char *why, unsigned member)
+/* A member broke the protocol: the membership takes it for failed. */
+static void misbehaved(struct epoch *e, unsigned member, const char *why)
 {
-	if (atomic_exchange(&e->wedged, true))
+	if (e->misbehaving[member])
 		return;
-	log_error(MOD, "view %u wedged: member %u %s; nothing more is sent or delivered "
-		  "in this view", e->vid, member, why);
-	grp_sst_store_u64(e->sst, e->lay.wedged, 1);
-	grp_sst_push(e->sst, e->lay.wedged, sizeof(uint64_t));
+	e->misbehaving[member] = true;
+	log_error(MOD, "view %u: member %u %s", e->vid, e->ids[member], why);
 }
 
-/* A member whose view is wedged, or -1. */
-static int wedged_member(const struct epoch *e)
-{
-	for (unsigned m = 0; m < e->n; m++)
-		if (m != e->me && !grp_sst_row_failed(e->sst, m) &&
-		    grp_sst_load_u64(e->sst, m, e->lay.wedged) != 0)
-			return (int)m;
-	return -1;
-}
-
-/* Whether we hold every message member m sent before it left. */
-static bool holds_all_of(const struct epoch *e, unsigned m, uint64_t left)
+/* Whether we hold every message member m sent before it sealed. */
+static bool holds_all_of(const struct epoch *e, unsigned m, uint64_t sealed)
 {
 	for (unsigned s = 0; s < e->lay.S; s++)
-		if (e->senders[s] == m && e->received[s] < left - 1)
+		if (e->senders[s] == m && e->received[s] < sealed - 1)
 			return false;
 	return true;
 }
@@ -98,36 +80,26 @@ static void stream_ends(struct epoch *e, unsigned m)
 			e->sender_gone[s] = true;
 }
 
-/* A member that left or sealed announced how many messages it sent; once
- * we hold them all its later turns are nulls. One that left is also gone
- * from every minimum; one that sealed stays, for it still receives. */
-static bool note_departures(struct epoch *e)
+/* A member that sealed announced how many messages it sent; once we hold
+ * them all its later turns are nulls. */
+static bool note_seals(struct epoch *e)
 {
 	bool changed = false;
 	for (unsigned m = 0; m < e->n; m++) {
-		if (m == e->me || !present(e, m))
+		if (m == e->me || e->ended[m])
 			continue;
-		uint64_t left = grp_sst_load_u64(e->sst, m, e->lay.left);
 		uint64_t sealed = grp_sst_load_u64(e->sst, m, e->lay.sealed);
-		uint64_t final = left ? left : sealed;
-		if (final == 0 || !holds_all_of(e, m, final))
+		if (sealed == 0 || !holds_all_of(e, m, sealed))
 			continue;
-		if (!e->ended[m]) {
-			e->ended[m] = true;
-			stream_ends(e, m);
-			changed = true;
-		}
-		if (!left)
-			continue;
-		e->departures++;
-		atomic_store_explicit(&e->departed[m], true, memory_order_release);
-		log_info(MOD, "member %u left", e->ids[m]);
+		e->ended[m] = true;
+		stream_ends(e, m);
+		changed = true;
 	}
 	return changed;
 }
 
-/* Per-sender counts as the order arithmetic sees them: a sender that left
- * has nothing more to come. */
+/* Per-sender counts as the order arithmetic sees them: a sender that
+ * sealed has nothing more to come. */
 static void effective_received(const struct epoch *e, uint64_t *eff)
 {
 	for (unsigned s = 0; s < e->lay.S; s++)
@@ -135,9 +107,11 @@ static void effective_received(const struct epoch *e, uint64_t *eff)
 }
 
 /* Global sequences received contiguously, stopping after the last real
- * message once senders have left (their turns beyond are nulls forever). */
+ * message once senders sealed (their turns beyond are nulls forever). */
 static uint64_t contiguous_now(const struct epoch *e)
 {
+	if (e->lay.S == 0)
+		return 0;
 	uint64_t eff[e->lay.S];
 	effective_received(e, eff);
 	uint64_t contiguous = order_contiguous(eff, e->lay.S);
@@ -198,7 +172,7 @@ static void scan(struct epoch *e, unsigned s, uint64_t sent)
 	for (uint64_t k = e->scanned[s]; k < sent; k++) {
 		struct slot_header h = slot_header_of(e, m, k);
 		if (!slot_valid(e, &h, k)) {
-			wedge(e, "pushed a corrupt slot", m);
+			misbehaved(e, m, "pushed a corrupt slot");
 			return;
 		}
 		if (h.flags & SLOT_LARGE) {
@@ -206,7 +180,7 @@ static void scan(struct epoch *e, unsigned s, uint64_t sent)
 			if (rc == GRP_EBUSY)
 				return;
 			if (rc) {
-				wedge(e, "sent a large message RDMC cannot take", m);
+				misbehaved(e, m, "sent a large message RDMC cannot take");
 				return;
 			}
 		}
@@ -220,11 +194,9 @@ static bool receive(struct epoch *e)
 	bool changed = false;
 	for (unsigned s = 0; s < e->lay.S; s++) {
 		unsigned m = e->senders[s];
-		if ((int)s == e->my_sender || e->sender_gone[s])
+		if ((int)s == e->my_sender || e->sender_gone[s] || e->misbehaving[m])
 			continue;
 		scan(e, s, grp_sst_load_u64(e->sst, m, e->lay.sent));
-		if (atomic_load(&e->wedged))
-			return changed;
 		uint64_t k = e->received[s];
 		while (k < e->scanned[s] && arrived(e, s, k))
 			k++;
@@ -233,7 +205,7 @@ static bool receive(struct epoch *e)
 			changed = true;
 		}
 	}
-	return note_departures(e) || changed;
+	return note_seals(e) || changed;
 }
 
 static void write_null(struct epoch *e, uint64_t k)
@@ -301,7 +273,7 @@ static void push_slots(struct epoch *e, uint64_t from, uint64_t to)
 /* Sends what our slots hold beyond what was pushed; send_lock held. */
 static bool flush_locked(struct epoch *e)
 {
-	if (e->my_sender < 0 || e->sealed)
+	if (e->my_sender < 0 || e->sealed || atomic_load(&e->wedged))
 		return false;
 	fill_nulls(e);
 	uint64_t written = atomic_load_explicit(&e->next_k, memory_order_acquire);
@@ -331,7 +303,7 @@ static void deliver_one(struct epoch *e, uint64_t seq)
 	uint64_t k = order_index(seq, e->lay.S);
 	unsigned m = e->senders[s];
 	if (e->sender_gone[s] && k >= e->received[s])
-		return; /* a turn after its sender left or sealed: a null */
+		return; /* a turn after its sender sealed: a null */
 	const uint8_t *slot = epoch_slot(e, m, k);
 	struct slot_header h = slot_header_of(e, m, k);
 	if (h.flags & SLOT_NULL)
@@ -347,7 +319,7 @@ static void deliver_one(struct epoch *e, uint64_t seq)
 
 static bool deliver_stable(struct epoch *e)
 {
-	uint64_t stable = min_over_present(e, e->lay.contiguous);
+	uint64_t stable = min_over_members(e, e->lay.contiguous);
 	if (stable <= e->delivered)
 		return false;
 	for (; e->delivered < stable; e->delivered++)
@@ -363,29 +335,14 @@ static void publish_received(struct epoch *e)
 		grp_sst_store_u64(e->sst, e->lay.received + s * sizeof(uint64_t), e->received[s]);
 }
 
-/* Views are static until view changes land, so a large message whose
- * pipeline runs through a member that left cannot complete: the view
- * wedges rather than wait for it forever. */
-static void wedge_if_stuck(struct epoch *e)
-{
-	int m = wedged_member(e);
-	if (m >= 0) {
-		wedge(e, "wedged its view", (unsigned)m);
-		return;
-	}
-	unsigned culprit;
-	if (e->relay && e->departures && rdmc_relay_stuck(e->relay, e->departed, &culprit))
-		wedge(e, "left while a large message was to pass through it (RDMC needs a view "
-			 "change to route around it)", culprit);
-}
-
 bool epoch_progress(struct epoch *e)
 {
+	if (atomic_load_explicit(&e->wedged, memory_order_relaxed))
+		return false;
 	bool changed = receive(e);
 	changed |= flush(e);
 	if (e->relay && rdmc_relay_progress(e->relay))
 		changed |= receive(e);
-	wedge_if_stuck(e);
 	if (changed)
 		publish_received(e);
 	uint64_t contiguous = contiguous_now(e);
@@ -393,8 +350,7 @@ bool epoch_progress(struct epoch *e)
 		grp_sst_store_u64(e->sst, e->lay.contiguous, contiguous);
 		changed = true;
 	}
-	if (!atomic_load(&e->wedged))
-		changed |= deliver_stable(e);
+	changed |= deliver_stable(e);
 	if (changed)
 		grp_sst_push(e->sst, e->lay.sent, e->lay.counters_len);
 	return changed;
@@ -416,11 +372,9 @@ bool epoch_has_work(const struct epoch *e)
 	const grp_sst *sst = e->sst;
 	if (atomic_load_explicit(&e->wedged, memory_order_relaxed))
 		return false;
-	if (wedged_member(e) >= 0)
-		return true;
 	for (unsigned s = 0; s < e->lay.S; s++) {
 		unsigned m = e->senders[s];
-		if ((int)s == e->my_sender || e->sender_gone[s])
+		if ((int)s == e->my_sender || e->sender_gone[s] || e->misbehaving[m])
 			continue;
 		if (grp_sst_load_u64(sst, m, e->lay.sent) > e->scanned[s] ||
 		    (e->received[s] < e->scanned[s] && arrived(e, s, e->received[s])))
@@ -429,15 +383,13 @@ bool epoch_has_work(const struct epoch *e)
 	if (e->relay && rdmc_relay_has_work(e->relay))
 		return true;
 	for (unsigned m = 0; m < e->n; m++)
-		if (m != e->me && present(e, m) &&
-		    (grp_sst_load_u64(sst, m, e->lay.left) != 0 ||
-		     (!e->ended[m] && grp_sst_load_u64(sst, m, e->lay.sealed) != 0)))
+		if (m != e->me && !e->ended[m] && grp_sst_load_u64(sst, m, e->lay.sealed) != 0)
 			return true;
 	if (e->my_sender >= 0 && !e->sealed &&
 	    atomic_load_explicit(&e->next_k, memory_order_acquire) > e->pushed)
 		return true;
 	/* Sealing moves our own contiguous count without anything arriving. */
-	return null_due(e) || min_over_present(e, e->lay.contiguous) > e->delivered ||
+	return null_due(e) || min_over_members(e, e->lay.contiguous) > e->delivered ||
 	       (e->sealed && contiguous_now(e) != grp_sst_load_u64(sst, e->me, e->lay.contiguous));
 }
 
@@ -450,25 +402,14 @@ static bool large_buffer_free(const struct epoch *e)
 	       rdmc_relay_released(e->relay, (unsigned)e->my_sender, b);
 }
 
-
-/* A member failed: its row is frozen, and with views fixed for now nothing
- * more can be delivered safely in this epoch. */
-static void on_failure(grp_sst *sst, unsigned row, int err, void *user)
-{
-	(void)err;
-	struct epoch *e = user;
-	if (grp_sst_load_u64(sst, row, e->lay.left) != 0)
-		return; /* it said goodbye first: a departure, not a failure */
-	wedge(e, "failed", row);
-}
-
 const char *epoch_params_problem(const struct epoch_params *p)
 {
-	if (p->n == 0 || p->me >= p->n || p->n_senders == 0 || p->n_senders > p->n)
+	if (p->n == 0 || p->me >= p->n || p->n_senders > p->n)
 		return "the senders are not members of the view";
 	struct epoch_layout lay;
 	grp_sst_layout scratch = { 0 };
-	if (epoch_layout_init(&lay, p->n, p->n_senders, p->window, p->max_smc_payload, &scratch))
+	if (epoch_layout_init(&lay, p->n, p->n_senders, p->window, p->max_smc_payload,
+			      p->extra_bytes, &scratch))
 		return "the send window (window x max_smc_payload) does not fit a table row";
 	if (p->rdmc_max_payload > p->max_smc_payload && p->rdmc_max_payload > UINT32_MAX)
 		return "ordered multicast carries at most 4 GiB - 1 bytes a message";
@@ -505,13 +446,14 @@ static int alloc_state(struct epoch *e, const struct epoch_params *p)
 	e->scanned = calloc(p->n_senders, sizeof *e->scanned);
 	e->messages_from = calloc(p->n_senders, sizeof *e->messages_from);
 	e->sender_gone = calloc(p->n_senders, sizeof *e->sender_gone);
-	e->departed = calloc(e->n, sizeof *e->departed);
+	e->misbehaving = calloc(e->n, sizeof *e->misbehaving);
 	e->ended = calloc(e->n, sizeof *e->ended);
 	if (!e->ids || !e->senders || !e->received || !e->scanned || !e->messages_from ||
-	    !e->sender_gone || !e->departed || !e->ended)
+	    !e->sender_gone || !e->misbehaving || !e->ended)
 		return GRP_ENOMEM;
 	memcpy(e->ids, p->ids, e->n * sizeof *e->ids);
-	memcpy(e->senders, p->senders, p->n_senders * sizeof *e->senders);
+	if (p->n_senders)
+		memcpy(e->senders, p->senders, p->n_senders * sizeof *e->senders);
 	e->my_sender = -1;
 	for (unsigned s = 0; s < p->n_senders; s++)
 		if (e->senders[s] == e->me)
@@ -539,9 +481,9 @@ static int build(struct epoch *e, const struct epoch_params *p)
 	grp_sst_layout layout = { 0 };
 	if (!rc)
 		rc = epoch_layout_init(&e->lay, e->n, p->n_senders, p->window, p->max_smc_payload,
-				       &layout);
+				       p->extra_bytes, &layout);
 	e->max_msg = e->lay.payload;
-	if (!rc && p->rdmc_max_payload > p->max_smc_payload)
+	if (!rc && p->rdmc_max_payload > p->max_smc_payload && p->n_senders > 0)
 		rc = create_relay(e, p);
 	if (rc)
 		return rc;
@@ -549,8 +491,7 @@ static int build(struct epoch *e, const struct epoch_params *p)
 		.n = e->n, .me = e->me, .ids = e->ids, .row_bytes = layout.row_bytes,
 		.fence_timeout_ms = p->fence_timeout_ms,
 	};
-	grp_sst_callbacks scb = { .size = sizeof scb, .on_failure = on_failure };
-	rc = sst_create(e->links, &sp, &scb, e, &e->sst);
+	rc = sst_create(e->links, &sp, NULL, e, &e->sst);
 	if (rc)
 		return rc;
 	struct links_regions mine = my_regions(e);
@@ -580,14 +521,14 @@ int epoch_create(struct links *links, const struct epoch_params *p,
 	return 0;
 }
 
-int epoch_connect(struct epoch *e)
+int epoch_connect(struct epoch *e, const bool *absent)
 {
 	if (e->state == EPOCH_LIVE)
 		return 0;
 	struct links_regions mine = my_regions(e);
 	struct links_regions theirs[e->n];
-	int rc = links_exchange_collect(e->links, exchange_stamp(e), e->ids, e->n, e->me, &mine,
-					theirs);
+	int rc = links_exchange_collect(e->links, exchange_stamp(e), e->ids, e->n, e->me, absent,
+					&mine, theirs);
 	if (rc)
 		return rc;
 	if (e->relay)
@@ -595,6 +536,11 @@ int epoch_connect(struct epoch *e)
 	sst_connect(e->sst, theirs, 0);
 	e->state = EPOCH_LIVE;
 	return 0;
+}
+
+bool epoch_keys_arrived(const struct epoch *e, unsigned rank)
+{
+	return rank == e->me || links_exchange_arrived(e->links, exchange_stamp(e), e->ids[rank]);
 }
 
 bool epoch_live(const struct epoch *e)
@@ -631,7 +577,7 @@ bool epoch_sealed(const struct epoch *e)
 bool epoch_seal_requested(const struct epoch *e)
 {
 	for (unsigned m = 0; m < e->n; m++)
-		if (m != e->me && present(e, m) && !grp_sst_row_failed(e->sst, m) &&
+		if (m != e->me && !grp_sst_row_failed(e->sst, m) &&
 		    grp_sst_load_u64(e->sst, m, e->lay.sealed) != 0)
 			return true;
 	return false;
@@ -642,13 +588,13 @@ bool epoch_drained(const struct epoch *e)
 	if (!e->sealed)
 		return false;
 	for (unsigned m = 0; m < e->n; m++)
-		if (present(e, m) && grp_sst_load_u64(e->sst, m, e->lay.sealed) == 0)
+		if (grp_sst_load_u64(e->sst, m, e->lay.sealed) == 0)
 			return false;
 	for (unsigned s = 0; s < e->lay.S; s++)
 		if (!e->sender_gone[s])
 			return false;
 	uint64_t end = contiguous_now(e);
-	return min_over_present(e, e->lay.contiguous) >= end && e->delivered >= end;
+	return min_over_members(e, e->lay.contiguous) >= end && e->delivered >= end;
 }
 
 static void free_state(struct epoch *e)
@@ -660,7 +606,7 @@ static void free_state(struct epoch *e)
 	free(e->scanned);
 	free(e->messages_from);
 	free(e->sender_gone);
-	free(e->departed);
+	free(e->misbehaving);
 	free(e->ended);
 	free(e);
 }
@@ -717,14 +663,18 @@ static bool is_large(const struct epoch *e, size_t len)
 	return len > e->lay.payload;
 }
 
-bool epoch_window_open(const struct epoch *e, size_t len)
+static bool slot_free(const struct epoch *e, size_t len)
 {
-	if (e->state != EPOCH_LIVE || e->sealed)
-		return false;
 	uint64_t k = atomic_load(&e->next_k);
 	return order_slot_free(k, (unsigned)e->my_sender, e->lay.S, e->lay.W,
 			       epoch_min_delivered(e)) &&
 	       (!is_large(e, len) || large_buffer_free(e));
+}
+
+bool epoch_window_open(const struct epoch *e, size_t len)
+{
+	return e->state == EPOCH_LIVE && !e->sealed && !atomic_load(&e->wedged) &&
+	       slot_free(e, len);
 }
 
 static struct slot_header *next_slot(struct epoch *e)
@@ -759,29 +709,125 @@ void epoch_commit(struct epoch *e, size_t len)
 
 bool epoch_others_hold_ours(const struct epoch *e)
 {
-	if (atomic_load(&e->wedged) || e->my_sender < 0)
+	if (e->my_sender < 0)
 		return true;
 	uint64_t written = atomic_load(&e->next_k);
 	if (e->pushed != written)
 		return false;
 	size_t column = e->lay.received + (size_t)e->my_sender * sizeof(uint64_t);
 	for (unsigned m = 0; m < e->n; m++)
-		if (m != e->me && present(e, m) && grp_sst_load_u64(e->sst, m, column) < written)
+		if (m != e->me && !grp_sst_row_failed(e->sst, m) &&
+		    grp_sst_load_u64(e->sst, m, column) < written)
 			return false;
 	return true;
 }
 
-/* Seals our slots (nothing more is pushed) and tells the others how many
- * messages we sent, so that our going is a departure and not a failure,
- * and all of them count the same turns of ours as real. */
-void epoch_announce_departure(struct epoch *e)
+void epoch_wedge(struct epoch *e)
 {
 	pthread_mutex_lock(&e->snd->send_lock);
-	e->sealed = true;
-	uint64_t sent = e->pushed;
+	bool already = atomic_exchange(&e->wedged, true);
 	pthread_mutex_unlock(&e->snd->send_lock);
-	grp_sst_store_u64(e->sst, e->lay.left, sent + 1);
-	grp_sst_push(e->sst, e->lay.left, sizeof(uint64_t));
+	if (already)
+		return;
+	log_debug(MOD, "view %u wedged", e->vid);
+	publish_received(e);
+	grp_sst_store_u64(e->sst, e->lay.wedged, 1);
+	grp_sst_push(e->sst, e->lay.sent, e->lay.counters_len);
+	grp_sst_push(e->sst, e->lay.wedged, sizeof(uint64_t));
+}
+
+bool epoch_misbehaved(const struct epoch *e, unsigned rank)
+{
+	return e->misbehaving[rank];
+}
+
+bool epoch_wedged_at(const struct epoch *e, unsigned rank)
+{
+	return grp_sst_load_u64(e->sst, rank, e->lay.wedged) != 0;
+}
+
+unsigned epoch_senders(const struct epoch *e)
+{
+	return e->lay.S;
+}
+
+unsigned epoch_sender_member(const struct epoch *e, unsigned s)
+{
+	return e->senders[s];
+}
+
+uint64_t epoch_received_at(const struct epoch *e, unsigned rank, unsigned s)
+{
+	return grp_sst_load_u64(e->sst, rank, e->lay.received + s * sizeof(uint64_t));
+}
+
+bool epoch_deliver_trim(struct epoch *e, const uint64_t *trim)
+{
+	unsigned S = e->lay.S;
+	uint64_t end = e->delivered;
+	for (unsigned s = 0; s < S; s++) {
+		if (trim[s] > e->received[s]) {
+			log_error(MOD, "view %u: the trim counts %llu messages of sender %u, we hold "
+				  "%llu", e->vid, (unsigned long long)trim[s], e->ids[e->senders[s]],
+				  (unsigned long long)e->received[s]);
+			return false;
+		}
+		if (trim[s] > 0 && order_seq(trim[s] - 1, s, S) + 1 > end)
+			end = order_seq(trim[s] - 1, s, S) + 1;
+	}
+	for (; e->delivered < end; e->delivered++)
+		if (order_index(e->delivered, S) < trim[order_sender(e->delivered, S)])
+			deliver_one(e, e->delivered);
+	return true;
+}
+
+struct grp_sst *epoch_table(const struct epoch *e)
+{
+	return e->sst;
+}
+
+size_t epoch_extra(const struct epoch *e)
+{
+	return e->lay.extra;
+}
+
+/* Our message k of the old epoch as it was committed: payload and length,
+ * or NULL for a null. */
+static const void *committed_payload(struct epoch *e, uint64_t k, size_t *len)
+{
+	struct slot_header h = slot_header_of(e, e->me, k);
+	*len = h.len;
+	if (h.flags & SLOT_NULL)
+		return NULL;
+	if (h.flags & SLOT_LARGE)
+		return rdmc_relay_buffer(e->relay, (unsigned)e->my_sender, slot_buffer(&h));
+	return epoch_slot(e, e->me, k) + SLOT_HEADER_BYTES;
+}
+
+int epoch_carry_over(struct epoch *old, const uint64_t *trim, struct epoch *next)
+{
+	if (old->my_sender < 0)
+		return 0;
+	uint64_t to = atomic_load(&old->next_k);
+	unsigned carried = 0;
+	for (uint64_t k = trim[old->my_sender]; k < to; k++) {
+		size_t len;
+		const void *data = committed_payload(old, k, &len);
+		if (!data)
+			continue;
+		if (next->my_sender < 0 || !slot_free(next, len)) {
+			log_error(MOD, "view %u: our message %llu of view %u does not fit the new "
+				  "window", next->vid, (unsigned long long)k, old->vid);
+			return GRP_ENOSPC;
+		}
+		memcpy(epoch_payload(next, len), data, len);
+		epoch_commit(next, len);
+		carried++;
+	}
+	if (carried)
+		log_info(MOD, "view %u: %u messages of ours outside view %u's trim sent again",
+			 next->vid, carried, old->vid);
+	return 0;
 }
 
 void epoch_log_incomplete(const struct epoch *e)

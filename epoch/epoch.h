@@ -19,7 +19,15 @@
  *
  * Order inside the epoch: round robin over its senders; a sender with
  * nothing to say that sees others ahead fills its turns with nulls. A
- * message is delivered once every member received it. */
+ * message is delivered once every member received it.
+ *
+ * Failure: a member whose link broke (its table row fails) or who broke
+ * the protocol (epoch_misbehaved) holds deliveries back; the membership
+ * above decides. It ends the epoch by epoch_wedge (nothing more is sent,
+ * received or delivered; the counts of what arrived are final and
+ * published), agrees on a trim, has epoch_deliver_trim deliver exactly the
+ * messages inside it, and epoch_carry_over sends our messages outside it
+ * again in the next epoch. */
 #ifndef GRP_EPOCH_H
 #define GRP_EPOCH_H
 
@@ -57,6 +65,7 @@ struct epoch_params {
 	size_t rdmc_max_payload, rdmc_block_size;
 	enum rdmc_schedule_kind schedule;
 	unsigned fence_timeout_ms;
+	size_t extra_bytes;      /* columns of the layer above in the same table */
 };
 
 struct epoch_callbacks {
@@ -72,10 +81,13 @@ struct epoch;
 const char *epoch_params_problem(const struct epoch_params *p);
 int epoch_create(struct links *links, const struct epoch_params *p,
 		 const struct epoch_callbacks *cb, struct epoch_sender *sender, struct epoch **out);
-/* 0 once every member's keys are here and the epoch is live; GRP_EAGAIN
- * not yet; GRP_EPEER, GRP_EPROTO (a member laid out its memory otherwise).
- * Engine thread, or any thread before the epoch is handed to the engine. */
-int epoch_connect(struct epoch *e);
+/* 0 once every member's keys are here (but those flagged in absent[],
+ * whose rows stay frozen) and the epoch is live; GRP_EAGAIN not yet;
+ * GRP_EPEER, GRP_EPROTO (a member laid out its memory otherwise). Engine
+ * thread, or any thread before the epoch is handed to the engine. */
+int epoch_connect(struct epoch *e, const bool *absent);
+/* Whether member `rank` posted its keys for this epoch. */
+bool epoch_keys_arrived(const struct epoch *e, unsigned rank);
 bool epoch_live(const struct epoch *e);
 /* One engine pass of the protocol; returns whether anything happened. */
 bool epoch_progress(struct epoch *e);
@@ -95,8 +107,32 @@ bool epoch_drained(const struct epoch *e);
 void epoch_retire(struct epoch *e);
 void epoch_destroy(struct epoch *e);
 
-/* A member failed or wedged it: nothing more is sent or delivered. */
+/* Ends the epoch for a view change (engine thread): nothing more is
+ * pushed, received or delivered here; our per-sender counts of messages
+ * received are published, then our wedged flag, in that order. */
+void epoch_wedge(struct epoch *e);
 bool epoch_wedged(const struct epoch *e);
+/* Whether member `rank` pushed what the protocol forbids (a corrupt slot,
+ * a message RDMC cannot take): it is ignored since. Engine thread. */
+bool epoch_misbehaved(const struct epoch *e, unsigned rank);
+/* Whether member `rank` wedged: then its published counts are final. */
+bool epoch_wedged_at(const struct epoch *e, unsigned rank);
+unsigned epoch_senders(const struct epoch *e);
+/* The member rank of sender s. */
+unsigned epoch_sender_member(const struct epoch *e, unsigned s);
+/* Messages of sender s that member `rank` published as received. */
+uint64_t epoch_received_at(const struct epoch *e, unsigned rank, unsigned s);
+/* Delivers, in the epoch's order, every message not yet delivered whose
+ * index is below trim[its sender], and nothing else. False (nothing
+ * delivered) if the trim counts a message we do not hold. */
+bool epoch_deliver_trim(struct epoch *e, const uint64_t *trim);
+/* Commits our messages of old from trim[our sender] on (nulls skipped), in
+ * order, into next before anything else (next not yet connected, send_lock
+ * held, no reservation open). GRP_ENOSPC if they do not fit (a bug). */
+int epoch_carry_over(struct epoch *old, const uint64_t *trim, struct epoch *next);
+/* The table and where the extra_bytes columns start in its rows. */
+struct grp_sst *epoch_table(const struct epoch *e);
+size_t epoch_extra(const struct epoch *e);
 uint32_t epoch_vid(const struct epoch *e);
 unsigned epoch_size(const struct epoch *e);
 unsigned epoch_rank(const struct epoch *e);
@@ -112,9 +148,8 @@ void *epoch_payload(struct epoch *e, size_t len);
 void epoch_commit(struct epoch *e, size_t len);
 
 /* Leaving: every message we wrote is pushed and held by every member
- * present; then the announcement that we leave after them. */
+ * whose link is up (or the epoch wedged). */
 bool epoch_others_hold_ours(const struct epoch *e);
-void epoch_announce_departure(struct epoch *e);
 /* Teardown with transfers in flight: log what is missing. */
 void epoch_log_incomplete(const struct epoch *e);
 

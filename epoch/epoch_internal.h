@@ -32,10 +32,10 @@ struct epoch_layout {
 	size_t received;   /* u64 x S: messages received contiguously from each sender */
 	size_t contiguous; /* u64: global sequences received contiguously */
 	size_t delivered;  /* u64: global sequences delivered (nulls included) */
-	size_t left;       /* u64: 0, or messages sent + 1 once the member left */
 	size_t sealed;     /* u64: 0, or messages sent + 1 once the member sealed the epoch */
 	size_t counters_len;
-	size_t wedged;     /* u64: 1 once the member's view is wedged */
+	size_t wedged;     /* u64: 1 once the member's counts above are final (view change) */
+	size_t extra;      /* the layer above's columns (extra_bytes), or 0 */
 };
 
 enum epoch_state { EPOCH_CONNECTING, EPOCH_LIVE };
@@ -69,10 +69,9 @@ struct epoch {
 	/* Engine thread only. */
 	uint64_t *received; /* per sender: messages received contiguously */
 	uint64_t *scanned;  /* per sender: headers checked, their RDMC transfers started */
-	bool *sender_gone;  /* per sender: left or sealed, all its messages received */
-	atomic_bool *departed; /* per member; read by app threads for the window */
-	bool *ended;        /* per member: its left or sealed count is in hand */
-	unsigned departures;
+	bool *sender_gone;  /* per sender: sealed, all its messages received */
+	bool *misbehaving;  /* per member: broke the protocol, reported, ignored since */
+	bool *ended;        /* per member: its sealed count is in hand */
 	uint64_t delivered;
 	uint64_t *messages_from; /* per sender: application messages delivered (nulls not counted) */
 
@@ -80,6 +79,6 @@ struct epoch {
 };
 
 int epoch_layout_init(struct epoch_layout *lay, unsigned n, unsigned S, unsigned W,
-		      size_t payload, grp_sst_layout *sst_layout);
+		      size_t payload, size_t extra_bytes, grp_sst_layout *sst_layout);
 
 #endif

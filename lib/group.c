@@ -82,6 +82,8 @@ static int read_multicast(grp_t *g, const grp_config *cfg, const struct member_s
 	g->nonblocking = config_bool(cfg, "multicast.nonblocking");
 	g->send_timeout_ms = (unsigned)config_uint(cfg, "multicast.send_timeout_ms");
 	g->leave_timeout_ms = (unsigned)config_uint(cfg, "member.leave_timeout_ms");
+	g->gms.suspect_timeout_ms = (unsigned)config_uint(cfg, "membership.suspect_timeout_ms");
+	g->gms.heartbeat_ms = g->gms.suspect_timeout_ms / 10 ? g->gms.suspect_timeout_ms / 10 : 1;
 	g->connect_timeout_ms = s->connect_timeout_ms;
 	for (unsigned i = 0; i < p->n_senders; i++)
 		g->is_sender |= p->senders[i] == p->me;
@@ -93,9 +95,42 @@ static int read_multicast(grp_t *g, const grp_config *cfg, const struct member_s
 	return 0;
 }
 
-static void report_view(void *arg, const struct epoch *e, bool first)
+static enum grp_departure departure_of(enum gms_reason why)
+{
+	return why == GMS_LEFT ? GRP_DEPARTED_LEFT : GRP_DEPARTED_FAILED;
+}
+
+static void report_view(void *arg, const struct epoch *e, bool first,
+			const struct membership_departures *d)
 {
 	grp_t *g = arg;
+	atomic_store(&g->rank, epoch_rank(e));
+	if (!g->cb.view)
+		return;
+	unsigned n = epoch_size(e);
+	unsigned members[n];
+	enum grp_departure reasons[d->n + 1];
+	for (unsigned i = 0; i < n; i++)
+		members[i] = epoch_member_id(e, i);
+	for (unsigned i = 0; i < d->n; i++)
+		reasons[i] = departure_of(d->reasons[i]);
+	grp_view v = {
+		.vid = epoch_vid(e), .n_members = n, .members = members, .my_rank = epoch_rank(e),
+		.n_joined = first ? n : 0, .joined = first ? members : NULL,
+		.n_departed = d->n, .departed = d->n ? d->ids : NULL,
+		.departed_reason = d->n ? reasons : NULL,
+	};
+	g->cb.view(g, &v, g->user);
+}
+
+/* Our last view callback: the view we were in, with ourselves departed. */
+static void report_stop(void *arg, const struct epoch *e, int why)
+{
+	grp_t *g = arg;
+	unsigned me = epoch_member_id(e, epoch_rank(e));
+	enum grp_departure reason = why == GRP_EMINORITY ? GRP_DEPARTED_MINORITY
+							 : GRP_DEPARTED_EVICTED;
+	log_error(MOD, "member %u stopped: %s", me, grp_strerror(why));
 	if (!g->cb.view)
 		return;
 	unsigned n = epoch_size(e);
@@ -104,7 +139,7 @@ static void report_view(void *arg, const struct epoch *e, bool first)
 		members[i] = epoch_member_id(e, i);
 	grp_view v = {
 		.vid = epoch_vid(e), .n_members = n, .members = members, .my_rank = epoch_rank(e),
-		.n_joined = first ? n : 0, .joined = first ? members : NULL,
+		.n_departed = 1, .departed = &me, .departed_reason = &reason,
 	};
 	g->cb.view(g, &v, g->user);
 }
@@ -138,9 +173,11 @@ static int start(grp_t *g, const grp_config *cfg)
 	if (!rc)
 		rc = member_setup_connect(&s, &g->links, ids);
 	member_setup_free(&s);
-	struct membership_callbacks cb = { .deliver = deliver, .installed = report_view, .arg = g };
+	struct membership_callbacks cb = {
+		.deliver = deliver, .installed = report_view, .stopped = report_stop, .arg = g,
+	};
 	if (!rc)
-		rc = membership_start(g->links, &g->params, &cb, &g->snd, &g->membership);
+		rc = membership_start(g->links, &g->params, &g->gms, &cb, &g->snd, &g->membership);
 	if (!rc)
 		rc = membership_await_first_view(g->membership, g->connect_timeout_ms);
 	if (!rc)
@@ -197,10 +234,11 @@ GRP_API int grp_join(const grp_config *cfg, const grp_callbacks *callbacks, void
 /* Why this member cannot send now, or 0. Called with send_lock held. */
 static int send_blocked(grp_t *g)
 {
+	int stopped = membership_stopped(g->membership);
+	if (stopped)
+		return stopped;
 	if (atomic_load(&g->snd.leaving))
 		return GRP_ECLOSED;
-	if (epoch_wedged(current(g)))
-		return GRP_EPEER;
 	if (atomic_load(&g->snd.reserved))
 		return GRP_EBUSY;
 	return 0;
@@ -215,8 +253,8 @@ struct slot_wait {
 static bool can_retry(void *arg)
 {
 	const struct slot_wait *w = arg;
-	struct epoch *e = current(w->g);
-	return epoch_wedged(e) || atomic_load(&w->g->snd.leaving) || epoch_window_open(e, w->len);
+	return membership_stopped(w->g->membership) || atomic_load(&w->g->snd.leaving) ||
+	       epoch_window_open(current(w->g), w->len);
 }
 
 /* Takes send_lock and waits until the next slot (and for a large message
@@ -270,8 +308,10 @@ static int reserve(grp_t *g, size_t len, void **slot)
 static int commit(grp_t *g, void *slot)
 {
 	pthread_mutex_lock(&g->snd.send_lock);
-	int rc = atomic_load(&g->snd.leaving) ? GRP_ECLOSED
-		 : atomic_load(&g->snd.reserved) != slot ? GRP_EINVAL : 0;
+	int rc = membership_stopped(g->membership);
+	if (!rc)
+		rc = atomic_load(&g->snd.leaving) ? GRP_ECLOSED
+		     : atomic_load(&g->snd.reserved) != slot ? GRP_EINVAL : 0;
 	if (!rc) {
 		epoch_commit(current(g), g->snd.reserved_len);
 		atomic_store(&g->snd.reserved, NULL);
@@ -340,13 +380,19 @@ GRP_API size_t grp_max_msg_size(const grp_t *g)
 
 GRP_API unsigned grp_rank(const grp_t *g)
 {
-	return g ? g->params.me : 0;
+	return g ? atomic_load(&((grp_t *)g)->rank) : 0;
 }
 
+/* Every message we sent is held by every member of the current view (not
+ * in a view change: then ours outside its trim are sent again in the next
+ * one), or we stopped. */
 static bool others_hold_ours(void *arg)
 {
 	grp_t *g = arg;
-	return epoch_others_hold_ours(current(g));
+	if (membership_stopped(g->membership))
+		return true;
+	struct epoch *e = current(g);
+	return epoch_live(e) && !epoch_wedged(e) && epoch_others_hold_ours(e);
 }
 
 static bool no_send_in_progress(void *arg)
@@ -368,15 +414,15 @@ GRP_API int grp_leave(grp_t *g)
 	pthread_mutex_unlock(&g->snd.send_lock);
 	if (already || !g->links)
 		return GRP_ECLOSED;
-	membership_freeze(g->membership);
 	uint64_t deadline = clock_deadline_ms(g->leave_timeout_ms);
 	int rc = links_wait(g->links, no_send_in_progress, g, g->leave_timeout_ms);
 	if (!rc)
 		rc = links_wait(g->links, others_hold_ours, g, (unsigned)clock_ms_left(deadline));
 	if (rc)
 		log_warn(MOD, "leaving before every member confirmed our last messages");
+	int stopped = membership_stopped(g->membership);
 	disconnect(g);
-	return rc;
+	return stopped ? stopped : rc;
 }
 
 GRP_API void grp_free(grp_t *g)

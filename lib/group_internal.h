@@ -15,6 +15,8 @@ struct grp {
 	struct epoch_sender snd;
 	struct membership *membership;
 	struct epoch_params params; /* of the first epoch (ids and senders owned here) */
+	struct gms_params gms;
+	atomic_uint rank;           /* ours in the current view */
 	size_t max_msg;             /* the same in every epoch made from params */
 	bool is_sender;             /* we are among params.senders */
 	bool nonblocking;

@@ -156,7 +156,8 @@ struct exchange_wait {
 static bool exchange_settled(void *arg)
 {
 	struct exchange_wait *w = arg;
-	w->rc = links_exchange_collect(w->l, w->stamp, w->ids, w->n, w->me, w->mine, w->out);
+	w->rc = links_exchange_collect(w->l, w->stamp, w->ids, w->n, w->me, NULL, w->mine,
+				       w->out);
 	return w->rc != GRP_EAGAIN;
 }
 

@@ -254,13 +254,23 @@ static int read_entry(struct links *l, unsigned id, uint64_t stamp,
 	return 0;
 }
 
+bool links_exchange_arrived(struct links *l, uint64_t stamp, unsigned id)
+{
+	return id < FAB_MAX_PEERS && __atomic_load_n(&inbox(l, id)->stamp, __ATOMIC_ACQUIRE) == stamp;
+}
+
 int links_exchange_collect(struct links *l, uint64_t stamp, const unsigned *ids, unsigned n,
-			   unsigned me, const struct links_regions *mine, struct links_regions *out)
+			   unsigned me, const bool *absent, const struct links_regions *mine,
+			   struct links_regions *out)
 {
 	int result = 0;
 	for (unsigned i = 0; i < n; i++) {
 		if (i == me) {
 			out[i] = *mine;
+			continue;
+		}
+		if (absent && absent[i]) {
+			out[i] = (struct links_regions){ .n = 0 };
 			continue;
 		}
 		int rc = ids[i] < FAB_MAX_PEERS ? read_entry(l, ids[i], stamp, mine, &out[i])

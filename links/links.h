@@ -109,11 +109,15 @@ struct links_regions {
 int links_exchange_post(struct links *l, uint64_t stamp, const unsigned *ids, unsigned n,
 			unsigned me, const struct links_regions *mine);
 /* Fills out[i] with the regions member ids[i] posted under `stamp` (out[me]
- * = mine). 0 once all are here; GRP_EAGAIN not yet; GRP_EPEER a member
- * failed; GRP_EPROTO a member's regions differ in number or length from
- * ours (another layout) or its entry is malformed. */
+ * = mine; out[i].n = 0 for a member flagged in absent[], which may be NULL,
+ * and is not waited for). 0 once all are here; GRP_EAGAIN not yet;
+ * GRP_EPEER a member failed; GRP_EPROTO a member's regions differ in number
+ * or length from ours (another layout) or its entry is malformed. */
 int links_exchange_collect(struct links *l, uint64_t stamp, const unsigned *ids, unsigned n,
-			   unsigned me, const struct links_regions *mine, struct links_regions *out);
+			   unsigned me, const bool *absent, const struct links_regions *mine,
+			   struct links_regions *out);
+/* Whether member `id` posted its regions under `stamp`. */
+bool links_exchange_arrived(struct links *l, uint64_t stamp, unsigned id);
 
 /* Engine clients: run once per engine pass, on the engine thread; a run
  * returns how much work it did (0 = idle), which keeps the engine from

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "log.h"
 
 static const char *MOD = "membership";
@@ -13,14 +14,26 @@ struct membership {
 	struct links *links;
 	struct membership_callbacks cb;
 	struct epoch_sender *snd;
+	struct gms_params gms_params;
 	struct epoch_params params; /* of the next epoch; ids and senders owned */
 	struct epoch *cur;          /* replaced under snd->send_lock */
 	struct epoch *retiring;     /* engine only: the previous epoch until cur is connected */
+	struct gms *gms;            /* cur's protocol, once cur is connected */
 	links_client_id client;
 	atomic_bool renew_requested;
-	atomic_bool frozen;
 	atomic_int join; /* enum join_state */
 	int join_error;
+	atomic_int stopped; /* 0, GRP_EMINORITY or GRP_EEVICTED */
+
+	/* Engine only: what cur inherits from the view before it. */
+	uint8_t *carried;    /* per rank of cur: a suspicion not yet acted on */
+	bool *absent;        /* per rank of cur: not waited for at connect */
+	uint64_t connect_since;
+	unsigned *departed_ids;
+	enum gms_reason *departed_reasons;
+	unsigned n_departed;
+	unsigned *removed_ids; /* removed from the view before: endpoints to close */
+	unsigned n_removed;
 };
 
 static void deliver(void *arg, const grp_delivery *msg)
@@ -29,9 +42,15 @@ static void deliver(void *arg, const grp_delivery *msg)
 	m->cb.deliver(m->cb.arg, msg);
 }
 
+static bool first_view(const struct membership *m)
+{
+	return atomic_load(&m->join) == JOIN_PENDING;
+}
+
 static int create_epoch(struct membership *m, struct epoch **out)
 {
 	struct epoch_callbacks cb = { .deliver = deliver, .arg = m };
+	m->params.extra_bytes = gms_columns_bytes(m->params.n, m->params.n_senders);
 	return epoch_create(m->links, &m->params, &cb, m->snd, out);
 }
 
@@ -40,51 +59,111 @@ static int create_epoch(struct membership *m, struct epoch **out)
  * its last write there), and the view is reported. */
 static void installed(struct membership *m, struct epoch *e)
 {
+	struct membership_departures d = { m->n_departed, m->departed_ids, m->departed_reasons };
 	if (m->retiring) {
 		epoch_retire(m->retiring);
 		m->retiring = NULL;
-		m->cb.installed(m->cb.arg, e, false);
+		m->cb.installed(m->cb.arg, e, false, &d);
 		return;
 	}
 	int pending = JOIN_PENDING;
 	if (atomic_compare_exchange_strong(&m->join, &pending, JOIN_DONE))
-		m->cb.installed(m->cb.arg, e, true);
+		m->cb.installed(m->cb.arg, e, true, &d);
+}
+
+/* A member that failed or stayed silent past the suspicion timeout while
+ * the view was being installed is not waited for: it starts the view
+ * suspected, which changes at once. */
+static bool give_up_on_missing(struct membership *m, struct epoch *e)
+{
+	uint64_t waited = clock_now_ns() - m->connect_since;
+	bool silent_too_long = waited > (uint64_t)m->gms_params.suspect_timeout_ms * 1000000u;
+	bool changed = false;
+	for (unsigned r = 0; r < epoch_size(e); r++) {
+		if (m->absent[r] || epoch_keys_arrived(e, r))
+			continue;
+		if (links_peer_failed(m->links, epoch_member_id(e, r)) || silent_too_long) {
+			m->absent[r] = true;
+			m->carried[r] = GMS_FAILED;
+			changed = true;
+		}
+	}
+	return changed;
+}
+
+static int fail_first_view(struct membership *m, int rc)
+{
+	int pending = JOIN_PENDING;
+	m->join_error = rc;
+	atomic_compare_exchange_strong(&m->join, &pending, JOIN_FAILED);
+	return 0;
 }
 
 static int connect_epoch(struct membership *m, struct epoch *e)
 {
-	int rc = epoch_connect(e);
+	bool first = first_view(m);
+	int rc = epoch_connect(e, first ? NULL : m->absent);
+	if ((rc == GRP_EAGAIN || rc == GRP_EPEER) && !first)
+		return give_up_on_missing(m, e);
 	if (rc == GRP_EAGAIN)
 		return 0;
 	if (rc) {
 		log_error(MOD, "view %u cannot be installed: %s", epoch_vid(e), grp_strerror(rc));
-		int pending = JOIN_PENDING;
-		m->join_error = rc;
-		atomic_compare_exchange_strong(&m->join, &pending, JOIN_FAILED);
-		return 0;
+		return fail_first_view(m, rc);
 	}
+	rc = gms_create(e, &m->gms_params, m->carried, &m->gms);
+	if (rc)
+		return fail_first_view(m, rc);
+	for (unsigned i = 0; i < m->n_removed; i++)
+		links_close_peer(m->links, m->removed_ids[i]);
+	m->n_removed = 0;
 	if (atomic_load(&m->join) != JOIN_ABANDONED)
 		installed(m, e);
 	return 1;
 }
 
-/* Sealed and drained: the next epoch, same members, replaces this one for
- * the application's threads; this one retires once the next is connected. */
-static int start_next(struct membership *m, struct epoch *e)
+/* Per-rank state of the view being installed, sized for n members. */
+static int reset_view_state(struct membership *m, unsigned n)
 {
-	m->params.vid = epoch_vid(e) + 1;
+	free(m->carried);
+	free(m->absent);
+	m->carried = calloc(n, sizeof *m->carried);
+	m->absent = calloc(n, sizeof *m->absent);
+	m->connect_since = clock_now_ns();
+	m->n_departed = 0;
+	return m->carried && m->absent ? 0 : GRP_ENOMEM;
+}
+
+/* The next epoch is created and replaces e for the application's threads,
+ * with our messages `trim` leaves out committed first; e retires once the
+ * next is connected. e is sealed or wedged, so no reservation opens in it
+ * any more; the caller waited for an open one to be committed. */
+static int switch_to(struct membership *m, struct epoch *e, const uint64_t *trim)
+{
 	struct epoch *next;
 	int rc = create_epoch(m, &next);
 	if (rc) {
 		log_error(MOD, "cannot create view %u: %s", m->params.vid, grp_strerror(rc));
-		return 0;
+		return rc;
 	}
 	pthread_mutex_lock(&m->snd->send_lock);
+	rc = trim ? epoch_carry_over(e, trim, next) : 0;
 	m->retiring = e;
 	m->cur = next;
 	pthread_mutex_unlock(&m->snd->send_lock);
-	log_debug(MOD, "view %u drained; view %u created", epoch_vid(e), epoch_vid(next));
-	return 1;
+	log_debug(MOD, "view %u ended; view %u created", epoch_vid(e), epoch_vid(next));
+	return rc;
+}
+
+/* Sealed and drained: the next epoch, same members. */
+static int start_renewed(struct membership *m, struct epoch *e)
+{
+	m->params.vid = epoch_vid(e) + 1;
+	if (reset_view_state(m, m->params.n))
+		return 0;
+	gms_free(m->gms);
+	m->gms = NULL;
+	return switch_to(m, e, NULL) == 0;
 }
 
 static int end_epoch(struct membership *m, struct epoch *e)
@@ -97,52 +176,160 @@ static int end_epoch(struct membership *m, struct epoch *e)
 		atomic_store(&m->renew_requested, false);
 		return 1;
 	}
-	return !m->retiring && epoch_drained(e) ? start_next(m, e) : 0;
+	return !m->retiring && epoch_drained(e) ? start_renewed(m, e) : 0;
+}
+
+/* The next view's parameters: e's members but those the protocol removed
+ * (recorded as departures), e's senders among them. */
+static int next_params(struct membership *m, struct epoch *e)
+{
+	unsigned n = epoch_size(e), kept = 0;
+	unsigned new_rank[n];
+	unsigned *ids = (unsigned *)m->params.ids, *senders = (unsigned *)m->params.senders;
+	uint8_t carried[n];
+	m->n_removed = 0;
+	for (unsigned r = 0; r < n; r++) {
+		enum gms_reason why = gms_removal(m->gms, r);
+		if (why != GMS_STAYS) {
+			m->departed_ids[m->n_removed] = epoch_member_id(e, r);
+			m->departed_reasons[m->n_removed] = why;
+			m->removed_ids[m->n_removed++] = epoch_member_id(e, r);
+			continue;
+		}
+		if (r == epoch_rank(e))
+			m->params.me = kept;
+		carried[kept] = (uint8_t)gms_suspicion(m->gms, r);
+		new_rank[r] = kept;
+		ids[kept++] = epoch_member_id(e, r);
+	}
+	unsigned n_senders = 0;
+	for (unsigned s = 0; s < epoch_senders(e); s++) {
+		unsigned r = epoch_sender_member(e, s);
+		if (gms_removal(m->gms, r) == GMS_STAYS)
+			senders[n_senders++] = new_rank[r];
+	}
+	m->params.n = kept;
+	m->params.n_senders = n_senders;
+	m->params.vid = epoch_vid(e) + 1;
+	unsigned departed = m->n_removed;
+	if (reset_view_state(m, kept))
+		return GRP_ENOMEM;
+	m->n_departed = departed;
+	for (unsigned r = 0; r < kept; r++) {
+		m->carried[r] = carried[r];
+		m->absent[r] = carried[r] != GMS_STAYS;
+	}
+	return 0;
+}
+
+/* We stopped: nothing more is sent or delivered here, and the others see
+ * our endpoints close rather than wait for our silence to time out. */
+static void stop(struct membership *m, struct epoch *e, int why)
+{
+	if (!epoch_wedged(e))
+		epoch_wedge(e);
+	atomic_store(&m->stopped, why);
+	for (unsigned r = 0; r < epoch_size(e); r++)
+		if (r != epoch_rank(e))
+			links_close_peer(m->links, epoch_member_id(e, r));
+	m->cb.stopped(m->cb.arg, e, why);
+}
+
+static int install_next(struct membership *m, struct epoch *e)
+{
+	if (m->retiring || atomic_load(&m->snd->reserved))
+		return 0;
+	int rc = next_params(m, e);
+	if (!rc)
+		rc = switch_to(m, e, gms_trim(m->gms));
+	if (rc) {
+		/* The others give up on us once our keys stay missing. */
+		log_error(MOD, "view %u: %s; this member cannot go on", epoch_vid(e) + 1,
+			  grp_strerror(rc));
+		stop(m, e, GRP_EEVICTED);
+		return 1;
+	}
+	gms_free(m->gms);
+	m->gms = NULL;
+	for (unsigned i = 0; i < m->n_removed; i++)
+		log_info(MOD, "view %u: member %u removed (%s)", m->params.vid, m->removed_ids[i],
+			 m->departed_reasons[i] == GMS_LEFT ? "left" : "failed");
+	return 1;
+}
+
+static int run_protocol(struct membership *m, struct epoch *e)
+{
+	bool worked;
+	switch (gms_step(m->gms, &worked)) {
+	case GMS_INSTALL:
+		return install_next(m, e) + worked;
+	case GMS_MINORITY:
+		stop(m, e, GRP_EMINORITY);
+		return 1;
+	case GMS_EVICTED:
+		stop(m, e, GRP_EEVICTED);
+		return 1;
+	case GMS_RUNNING:
+		break;
+	}
+	return worked;
 }
 
 static int membership_run(void *arg)
 {
 	struct membership *m = arg;
-	struct epoch *e = m->cur;
-	bool frozen = atomic_load(&m->frozen);
-	if (!epoch_live(e))
-		return frozen ? 0 : connect_epoch(m, e);
-	if (epoch_wedged(e))
+	if (atomic_load(&m->stopped))
 		return 0;
-	int work = epoch_has_work(e) && epoch_progress(e);
-	/* A member leaving still pushes and acknowledges, so that every member
-	 * receives what it sent and it what they sent, but stays in its epoch. */
-	return frozen ? work : work + end_epoch(m, e);
+	struct epoch *e = m->cur;
+	if (!epoch_live(e))
+		return connect_epoch(m, e);
+	int work = 0;
+	if (!epoch_wedged(e))
+		work = epoch_has_work(e) && epoch_progress(e);
+	if (m->gms)
+		work += run_protocol(m, e);
+	if (m->cur == e && !epoch_wedged(e) && !atomic_load(&m->stopped))
+		work += end_epoch(m, e);
+	return work;
 }
 
 static int copy_params(struct membership *m, const struct epoch_params *p)
 {
 	m->params = *p;
 	unsigned *ids = malloc(p->n * sizeof *ids);
-	unsigned *senders = malloc(p->n_senders * sizeof *senders);
+	unsigned *senders = malloc((p->n_senders + 1) * sizeof *senders);
 	m->params.ids = ids;
 	m->params.senders = senders;
-	if (!ids || !senders)
+	m->departed_ids = calloc(p->n, sizeof *m->departed_ids);
+	m->departed_reasons = calloc(p->n, sizeof *m->departed_reasons);
+	m->removed_ids = calloc(p->n, sizeof *m->removed_ids);
+	if (!ids || !senders || !m->departed_ids || !m->departed_reasons || !m->removed_ids)
 		return GRP_ENOMEM;
 	memcpy(ids, p->ids, p->n * sizeof *ids);
 	memcpy(senders, p->senders, p->n_senders * sizeof *senders);
-	return 0;
+	return reset_view_state(m, p->n);
 }
 
 static void free_membership(struct membership *m)
 {
+	gms_free(m->gms);
 	epoch_destroy(m->retiring);
 	if (m->cur)
 		epoch_log_incomplete(m->cur);
 	epoch_destroy(m->cur);
 	free((void *)m->params.ids);
 	free((void *)m->params.senders);
+	free(m->carried);
+	free(m->absent);
+	free(m->departed_ids);
+	free(m->departed_reasons);
+	free(m->removed_ids);
 	free(m);
 }
 
 int membership_start(struct links *links, const struct epoch_params *params,
-		     const struct membership_callbacks *cb, struct epoch_sender *sender,
-		     struct membership **out)
+		     const struct gms_params *gms, const struct membership_callbacks *cb,
+		     struct epoch_sender *sender, struct membership **out)
 {
 	struct membership *m = calloc(1, sizeof *m);
 	if (!m)
@@ -150,6 +337,7 @@ int membership_start(struct links *links, const struct epoch_params *params,
 	m->links = links;
 	m->cb = *cb;
 	m->snd = sender;
+	m->gms_params = *gms;
 	int rc = copy_params(m, params);
 	if (!rc)
 		rc = create_epoch(m, &m->cur);
@@ -185,15 +373,14 @@ struct epoch *membership_epoch(const struct membership *m)
 	return m->cur;
 }
 
+int membership_stopped(const struct membership *m)
+{
+	return atomic_load(&m->stopped);
+}
+
 void membership_renew(struct membership *m)
 {
 	atomic_store(&m->renew_requested, true);
-	links_notify(m->links);
-}
-
-void membership_freeze(struct membership *m)
-{
-	atomic_store(&m->frozen, true);
 	links_notify(m->links);
 }
 
@@ -201,7 +388,7 @@ void membership_stop(struct membership *m)
 {
 	if (!m)
 		return;
-	if (epoch_live(m->cur))
-		epoch_announce_departure(m->cur);
+	if (m->gms && !atomic_load(&m->stopped))
+		gms_announce_leave(m->gms);
 	free_membership(m);
 }

@@ -1,11 +1,18 @@
 /* Membership: the sequence of views and the epochs that carry them.
  *
- * It installs the first view's epoch on the links, runs the current epoch
- * on the engine, and changes epochs: when asked to (or when another member
- * began), the current epoch is sealed everywhere, drains, and the next one
- * (vid + 1) is created on the same links; the old one retires once the new
- * one is connected, and the view is reported. Views keep their members for
- * now; failures wedge the view.
+ * It installs the first view's epoch on the links and runs the current
+ * epoch on the engine, with the view-change protocol (gms.h) on the same
+ * table. Views change in two ways:
+ *   - renewal (membership_renew): the same members; the epoch is sealed
+ *     everywhere and drains, then the next one is created;
+ *   - removal: members suspected (failed, left, unreachable) are removed
+ *     by the protocol; the survivors deliver the agreed trim and install
+ *     the next view without them, our own messages outside the trim sent
+ *     again first. Their endpoints are closed.
+ * In both, the old epoch retires once the next one is connected, and the
+ * view is reported. A member that loses its majority or is removed while
+ * alive stops: it reports that once, installs no other view, closes its
+ * endpoints, and membership_stopped says why.
  *
  * Threads: the engine runs it and calls its callbacks. The current epoch
  * may be read by application threads holding the sender's send_lock: the
@@ -14,33 +21,44 @@
 #define GRP_MEMBERSHIP_H
 
 #include "epoch.h"
+#include "gms.h"
 #include "links.h"
+
+/* Who left the previous view, for the report of a new one. */
+struct membership_departures {
+	unsigned n;
+	const unsigned *ids;
+	const enum gms_reason *reasons;
+};
 
 struct membership_callbacks {
 	void (*deliver)(void *arg, const grp_delivery *msg);
 	/* The view of epoch e is installed; first: the group's first view. */
-	void (*installed)(void *arg, const struct epoch *e, bool first);
+	void (*installed)(void *arg, const struct epoch *e, bool first,
+			  const struct membership_departures *departed);
+	/* We stopped in the view of e: GRP_EMINORITY or GRP_EEVICTED. */
+	void (*stopped)(void *arg, const struct epoch *e, int why);
 	void *arg;
 };
 
 struct membership;
 
-/* Creates the first view's epoch (params->vid) and hands it to the engine. */
+/* Creates the first view's epoch (params->vid) and hands it to the engine.
+ * params->extra_bytes is set here. */
 int membership_start(struct links *links, const struct epoch_params *params,
-		     const struct membership_callbacks *cb, struct epoch_sender *sender,
-		     struct membership **out);
+		     const struct gms_params *gms, const struct membership_callbacks *cb,
+		     struct epoch_sender *sender, struct membership **out);
 /* Waits until the first view is installed here: then every member has
  * connected to every other and registered the view's memory (each posts
  * its keys only then), so formation has ended everywhere. On a timeout
  * (GRP_ETIMEDOUT) or an error, no view is reported afterwards. */
 int membership_await_first_view(struct membership *m, unsigned timeout_ms);
 struct epoch *membership_epoch(const struct membership *m);
+/* 0, or why this member stopped (GRP_EMINORITY, GRP_EEVICTED). Any thread. */
+int membership_stopped(const struct membership *m);
 /* Ends the current epoch at an agreed point and installs the next one with
  * the same members. Any thread, including a callback. */
 void membership_renew(struct membership *m);
-/* While leaving: the current epoch goes on moving messages, but no view
- * change starts. */
-void membership_freeze(struct membership *m);
 /* With the engine stopped: tells the others we leave (so that our going
  * is a departure, not a failure), makes our writes land, frees. */
 void membership_stop(struct membership *m);

@@ -369,30 +369,6 @@ static bool owed_at(const struct rdmc_relay *r, const struct transfer *t, uint32
 	return true;
 }
 
-static bool waits_on_gone(const struct rdmc_relay *r, const struct transfer *t,
-			  const atomic_bool *gone, unsigned *culprit)
-{
-	for (uint32_t step = 0; step < t->steps; step++) {
-		uint32_t block;
-		unsigned from;
-		if (owed_at(r, t, step, &block, &from) &&
-		    atomic_load_explicit(&gone[from], memory_order_acquire)) {
-			*culprit = from;
-			return true;
-		}
-	}
-	return false;
-}
-
-bool rdmc_relay_stuck(const struct rdmc_relay *r, const atomic_bool *gone, unsigned *culprit)
-{
-	for (size_t i = 0; i < transfer_count(r); i++) {
-		const struct transfer *t = &r->t[i];
-		if (in_progress(t) && !is_sender(r, t) && waits_on_gone(r, t, gone, culprit))
-			return true;
-	}
-	return false;
-}
 
 void rdmc_relay_log_incomplete(const struct rdmc_relay *r)
 {

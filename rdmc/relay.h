@@ -81,11 +81,6 @@ uint64_t rdmc_relay_completed(const struct rdmc_relay *r, unsigned stream, unsig
  * has completed locally (true for a buffer never used). */
 bool rdmc_relay_released(const struct rdmc_relay *r, unsigned stream, unsigned buffer);
 
-/* Whether a message in progress here waits for a block that a member
- * flagged in gone[] (one that left and will never forward it) was to send
- * us; if so, names that member in *culprit. */
-bool rdmc_relay_stuck(const struct rdmc_relay *r, const atomic_bool *gone, unsigned *culprit);
-
 /* Logs (warn) every message still in progress here: how far it got and
  * who owes us which block. For teardown with transfers in flight. */
 void rdmc_relay_log_incomplete(const struct rdmc_relay *r);

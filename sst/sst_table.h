@@ -25,7 +25,8 @@ int sst_create(struct links *links, const struct sst_params *params,
 	       const grp_sst_callbacks *callbacks, void *user, grp_sst **out);
 struct fab_remote_region sst_region(const grp_sst *sst);
 /* theirs[row].r[region] is member row's table (ours ignored): the result
- * of the links' region exchange. */
+ * of the links' region exchange. A row without that region (an absent
+ * member) starts failed. */
 void sst_connect(grp_sst *sst, const struct links_regions *theirs, unsigned region);
 /* Makes sure every push posted so far has landed at every live member (a
  * read is answered only after the writes before it). Before closing, stop

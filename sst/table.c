@@ -118,8 +118,14 @@ struct fab_remote_region sst_region(const grp_sst *sst)
 
 void sst_connect(grp_sst *sst, const struct links_regions *theirs, unsigned region)
 {
-	for (unsigned row = 0; row < sst->n; row++)
+	for (unsigned row = 0; row < sst->n; row++) {
+		if (row != sst->me && theirs[row].n <= region) {
+			atomic_store_explicit(&sst->failed[row], true, memory_order_release);
+			atomic_store_explicit(&sst->failures_pending, true, memory_order_release);
+			continue;
+		}
 		sst->remote[row] = theirs[row].r[region];
+	}
 	atomic_store_explicit(&sst->connected, true, memory_order_release);
 	links_notify(sst->links);
 }

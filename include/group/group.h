@@ -61,8 +61,11 @@ typedef struct grp grp_t;
 
 /* Why a member left a view. */
 enum grp_departure {
-	GRP_DEPARTED_LEFT = 1,   /* called grp_leave */
-	GRP_DEPARTED_FAILED = 2, /* crashed, hung or unreachable */
+	GRP_DEPARTED_LEFT = 1,     /* called grp_leave (or grp_free) */
+	GRP_DEPARTED_FAILED = 2,   /* crashed, hung or unreachable */
+	/* Only for ourselves, in our last view callback: */
+	GRP_DEPARTED_MINORITY = 3, /* we lost sight of a majority of the view */
+	GRP_DEPARTED_EVICTED = 4,  /* the others removed us (they took us for failed) */
 };
 
 /* A membership view, valid only during the view callback. Members are named
