@@ -1,6 +1,9 @@
 #include "delivery_log.h"
 
 #include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,10 +40,59 @@ uint64_t payload_hash(const void *data, size_t len)
 	return h;
 }
 
+/* DIR/member-RANK.SUFFIX into path; false if it does not fit. */
+static bool member_path(char *path, size_t size, const char *dir, unsigned rank,
+			const char *suffix)
+{
+	int len = snprintf(path, size, "%s/member-%u.%s", dir, rank, suffix);
+	return len >= 0 && (size_t)len < size;
+}
+
+FILE *delivery_log_open(const char *dir, unsigned rank)
+{
+	char path[1024];
+	FILE *log = member_path(path, sizeof path, dir, rank, "log") ? fopen(path, "w") : NULL;
+	/* Whole lines reach the file as they are written: a member killed at any
+	 * time leaves the log of all it did. */
+	if (log && setvbuf(log, NULL, _IOLBF, BUFSIZ) != 0) {
+		fclose(log);
+		return NULL;
+	}
+	return log;
+}
+
 void delivery_log_write(FILE *log, const grp_delivery *m)
 {
 	fprintf(log, "%u %u %" PRIu64 " %zu %" PRIx64 "\n", m->vid, m->sender, m->index, m->len,
 		payload_hash(m->data, m->len));
+}
+
+static void write_ids(FILE *log, const char *what, unsigned count, const unsigned *ids)
+{
+	fprintf(log, " %s %u", what, count);
+	for (unsigned i = 0; i < count; i++)
+		fprintf(log, " %u", ids[i]);
+}
+
+void delivery_log_view(FILE *log, const grp_view *v)
+{
+	fprintf(log, "view %" PRIu32, v->vid);
+	write_ids(log, "members", v->n_members, v->members);
+	fprintf(log, " departed %u", v->n_departed);
+	for (unsigned i = 0; i < v->n_departed; i++)
+		fprintf(log, " %u:%u", v->departed[i], (unsigned)v->departed_reason[i]);
+	write_ids(log, "joined", v->n_joined, v->joined);
+	fputc('\n', log);
+}
+
+int delivery_log_accepted(const char *dir, unsigned rank, uint64_t accepted)
+{
+	char path[1024];
+	FILE *f = member_path(path, sizeof path, dir, rank, "sent") ? fopen(path, "w") : NULL;
+	if (!f)
+		return -1;
+	int printed = fprintf(f, "%" PRIu64 "\n", accepted);
+	return fclose(f) == 0 && printed > 0 ? 0 : -1;
 }
 
 struct entry {
@@ -48,124 +100,608 @@ struct entry {
 	uint64_t index, len, hash;
 };
 
-static struct entry *read_log(const char *dir, unsigned rank, size_t *count, char *err,
-			      size_t err_len)
+struct departure {
+	unsigned id, reason;
+};
+
+struct view_rec {
+	unsigned vid, n_members, n_departed, n_joined;
+	unsigned *members, *joined;
+	struct departure *departed;
+	size_t first, end; /* its deliveries: the member's entries [first, end) */
+};
+
+struct member_log {
+	struct view_rec *views;
+	size_t n_views, views_cap;
+	struct entry *entries;
+	size_t n_entries, entries_cap;
+	/* Its last line named itself departed: it stopped itself. */
+	bool stopped;
+	unsigned stop_reason;
+	uint64_t *delivered; /* [n]: messages from each sender, over all views */
+};
+
+struct run {
+	const char *dir;
+	unsigned n;
+	const struct delivery_log_expect *expect;
+	bool views_from_deliveries; /* no view lines: the deliveries' vids make them */
+	struct member_log *logs;   /* [n] */
+	/* Scratch: per-sender counts in one view, a node set, one payload. */
+	uint64_t *in_view;
+	unsigned char *node_set;
+	uint8_t *payload;
+	char *err;
+	size_t err_len;
+};
+
+static int fail(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int fail(struct run *r, const char *fmt, ...)
 {
-	char path[1024];
-	snprintf(path, sizeof path, "%s/member-%u.log", dir, rank);
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		snprintf(err, err_len, "member %u wrote no log (%s)", rank, path);
-		return NULL;
-	}
-	size_t cap = 1024, n = 0;
-	struct entry *v = malloc(cap * sizeof *v);
-	struct entry e;
-	while (v && fscanf(f, "%u %u %" SCNu64 " %" SCNu64 " %" SCNx64, &e.vid, &e.sender,
-			   &e.index, &e.len, &e.hash) == 5) {
-		if (n == cap) {
-			struct entry *grown = realloc(v, 2 * cap * sizeof *v);
-			if (!grown) {
-				free(v);
-				v = NULL;
-				break;
-			}
-			v = grown;
-			cap *= 2;
-		}
-		v[n++] = e;
-	}
-	fclose(f);
-	*count = n;
-	if (!v)
-		snprintf(err, err_len, "out of memory reading %s", path);
-	return v;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->err, r->err_len, fmt, ap);
+	va_end(ap);
+	return -1;
 }
 
-static int check_one(const struct entry *v, size_t count, unsigned n, const unsigned char *is_sender,
-		     uint64_t per_sender, const struct payload_sizes *sizes, char *err, size_t err_len)
+static bool is_gone(const struct run *r, unsigned id)
 {
-	/* next[s]: sender s's messages delivered so far, over every view;
-	 * view_start[s]: how many of them came before the current view, whose
-	 * index numbering starts again from 0. */
-	uint64_t *next = calloc(n, sizeof *next);
-	uint64_t *view_start = calloc(n, sizeof *view_start);
-	uint8_t *buf = malloc(sizes->max_len + 1);
-	int rc = next && view_start && buf ? 0 : -1;
-	unsigned vid = count ? v[0].vid : 0;
-	for (size_t i = 0; i < count && !rc; i++) {
-		const struct entry *e = &v[i];
-		if (e->vid < vid) {
-			snprintf(err, err_len, "delivery %zu in view %u after view %u", i, e->vid, vid);
-			rc = -1;
-			break;
-		}
-		if (e->vid > vid) {
-			vid = e->vid;
-			memcpy(view_start, next, n * sizeof *next);
-		}
-		uint64_t want = e->sender < n ? next[e->sender] - view_start[e->sender] : 0;
-		if (e->sender >= n || !is_sender[e->sender]) {
-			snprintf(err, err_len, "delivery %zu from %u, who is not a sender", i, e->sender);
-			rc = -1;
-		} else if (e->index != want) {
-			snprintf(err, err_len, "delivery %zu: sender %u index %" PRIu64 " in view %u, "
-				 "expected %" PRIu64 " (FIFO, gap or duplicate)", i, e->sender, e->index,
-				 e->vid, want);
-			rc = -1;
-		} else {
-			size_t len = payload_for(e->sender, next[e->sender], sizes, buf);
-			if (len != e->len || payload_hash(buf, len) != e->hash) {
-				snprintf(err, err_len, "delivery %zu: sender %u message %" PRIu64
-					 " has the wrong payload (invented or corrupt)", i, e->sender,
-					 next[e->sender]);
-				rc = -1;
-			}
-			next[e->sender]++;
+	return r->expect->gone && r->expect->gone[id];
+}
+
+static bool in_list(const unsigned *ids, unsigned count, unsigned id)
+{
+	for (unsigned i = 0; i < count; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+static size_t view_length(const struct view_rec *v)
+{
+	return v->end - v->first;
+}
+
+/* items, grown if full to hold one more; NULL (items untouched) if out of
+ * memory. */
+static void *room_for_one(void *items, size_t *cap, size_t count, size_t size)
+{
+	if (count < *cap)
+		return items;
+	size_t grown_cap = *cap ? 2 * *cap : 64;
+	void *grown = realloc(items, grown_cap * size);
+	if (grown)
+		*cap = grown_cap;
+	return grown;
+}
+
+static void free_view(struct view_rec *v)
+{
+	free(v->members);
+	free(v->joined);
+	free(v->departed);
+}
+
+static void skip_spaces(const char **p)
+{
+	while (**p == ' ')
+		(*p)++;
+}
+
+static bool skip_word(const char **p, const char *word)
+{
+	skip_spaces(p);
+	size_t len = strlen(word);
+	if (strncmp(*p, word, len) != 0)
+		return false;
+	*p += len;
+	return true;
+}
+
+/* A decimal number below limit. */
+static bool read_below(const char **p, unsigned long limit, unsigned *value)
+{
+	skip_spaces(p);
+	if (**p < '0' || **p > '9')
+		return false;
+	char *end;
+	unsigned long v = strtoul(*p, &end, 10);
+	*p = end;
+	*value = (unsigned)v;
+	return v < limit;
+}
+
+/* "WORD COUNT ID..." with node ids below n. */
+static bool read_ids(const char **p, const char *word, unsigned n, unsigned *count,
+		     unsigned **ids)
+{
+	if (!skip_word(p, word) || !read_below(p, n + 1ul, count))
+		return false;
+	*ids = malloc((*count + 1) * sizeof **ids);
+	for (unsigned i = 0; *ids && i < *count; i++)
+		if (!read_below(p, n, &(*ids)[i]))
+			return false;
+	return *ids != NULL;
+}
+
+/* "departed COUNT ID:REASON..." */
+static bool read_departures(const char **p, unsigned n, struct view_rec *v)
+{
+	if (!skip_word(p, "departed") || !read_below(p, n + 1ul, &v->n_departed))
+		return false;
+	v->departed = malloc((v->n_departed + 1) * sizeof *v->departed);
+	for (unsigned i = 0; v->departed && i < v->n_departed; i++)
+		if (!read_below(p, n, &v->departed[i].id) || !skip_word(p, ":") ||
+		    !read_below(p, UINT_MAX, &v->departed[i].reason))
+			return false;
+	return v->departed != NULL;
+}
+
+static bool parse_view(const char *line, unsigned n, struct view_rec *v)
+{
+	const char *p = line;
+	return skip_word(&p, "view") && read_below(&p, UINT_MAX, &v->vid) &&
+	       read_ids(&p, "members", n, &v->n_members, &v->members) &&
+	       read_departures(&p, n, v) && read_ids(&p, "joined", n, &v->n_joined, &v->joined) &&
+	       skip_word(&p, "\n");
+}
+
+/* The view of a log without view lines: everyone, joined in the first. */
+static bool synthesize_view(unsigned vid, unsigned n, bool first, struct view_rec *v)
+{
+	v->vid = vid;
+	v->n_members = n;
+	v->n_joined = first ? n : 0;
+	v->members = malloc((n + 1) * sizeof *v->members);
+	v->joined = malloc((n + 1) * sizeof *v->joined);
+	v->departed = malloc(sizeof *v->departed);
+	for (unsigned i = 0; v->members && v->joined && i < n; i++)
+		v->members[i] = v->joined[i] = i;
+	return v->members && v->joined && v->departed;
+}
+
+/* Appends v to the member's views, which then own its lists. */
+static int add_view(struct run *r, struct member_log *m, struct view_rec *v)
+{
+	struct view_rec *views = room_for_one(m->views, &m->views_cap, m->n_views, sizeof *views);
+	if (!views) {
+		free_view(v);
+		return fail(r, "out of memory");
+	}
+	m->views = views;
+	v->first = v->end = m->n_entries;
+	m->views[m->n_views++] = *v;
+	return 0;
+}
+
+static int unreadable(struct run *r, unsigned rank, size_t line_no, const char *line)
+{
+	return fail(r, "member %u line %zu unreadable: %.*s", rank, line_no,
+		    (int)strcspn(line, "\n"), line);
+}
+
+static int read_view_line(struct run *r, unsigned rank, size_t line_no, const char *line)
+{
+	struct member_log *m = &r->logs[rank];
+	struct view_rec v = { 0 };
+	if (!parse_view(line, r->n, &v)) {
+		free_view(&v);
+		return unreadable(r, rank, line_no, line);
+	}
+	for (unsigned i = 0; i < v.n_departed; i++) {
+		if (v.departed[i].id == rank) {
+			/* Its own end, not a view of the group. */
+			m->stopped = true;
+			m->stop_reason = v.departed[i].reason;
 		}
 	}
-	for (unsigned s = 0; s < n && !rc; s++) {
-		uint64_t want = is_sender[s] ? per_sender : 0;
-		if (next[s] != want) {
-			snprintf(err, err_len, "%" PRIu64 " messages of sender %u delivered, expected %" PRIu64,
-				 next[s], s, want);
-			rc = -1;
-		}
+	if (m->stopped) {
+		free_view(&v);
+		return 0;
 	}
-	free(next);
-	free(view_start);
-	free(buf);
+	return add_view(r, m, &v);
+}
+
+static int read_delivery_line(struct run *r, unsigned rank, size_t line_no, const char *line)
+{
+	struct member_log *m = &r->logs[rank];
+	struct entry e;
+	char end;
+	if (sscanf(line, "%u %u %" SCNu64 " %" SCNu64 " %" SCNx64 "%c", &e.vid, &e.sender, &e.index,
+		   &e.len, &e.hash, &end) != 6 || end != '\n')
+		return unreadable(r, rank, line_no, line);
+	if (r->views_from_deliveries && (m->n_views == 0 || m->views[m->n_views - 1].vid != e.vid)) {
+		struct view_rec v = { 0 };
+		if (!synthesize_view(e.vid, r->n, m->n_views == 0, &v)) {
+			free_view(&v);
+			return fail(r, "out of memory");
+		}
+		if (add_view(r, m, &v))
+			return -1;
+	}
+	if (m->n_views == 0)
+		return fail(r, "member %u line %zu: a delivery before its first view", rank, line_no);
+	struct view_rec *v = &m->views[m->n_views - 1];
+	if (e.vid != v->vid)
+		return fail(r, "member %u line %zu: a delivery of view %u in view %u", rank, line_no,
+			    e.vid, v->vid);
+	struct entry *entries = room_for_one(m->entries, &m->entries_cap, m->n_entries,
+					     sizeof *entries);
+	if (!entries)
+		return fail(r, "out of memory");
+	m->entries = entries;
+	m->entries[m->n_entries++] = e;
+	v->end = m->n_entries;
+	return 0;
+}
+
+static int read_member_log(struct run *r, unsigned rank)
+{
+	char path[1024];
+	if (!member_path(path, sizeof path, r->dir, rank, "log"))
+		return fail(r, "directory name too long: %s", r->dir);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return fail(r, "member %u wrote no log (%s)", rank, path);
+	char *line = NULL;
+	size_t cap = 0, line_no = 0;
+	ssize_t len;
+	int rc = 0;
+	/* A last line without its newline is a write the member's kill cut. */
+	while (!rc && (len = getline(&line, &cap, f)) > 0 && line[len - 1] == '\n') {
+		if (r->logs[rank].stopped)
+			rc = fail(r, "member %u line %zu: a line after the one naming itself departed",
+				  rank, ++line_no);
+		else if (line[0] == 'v')
+			rc = read_view_line(r, rank, ++line_no, line);
+		else
+			rc = read_delivery_line(r, rank, ++line_no, line);
+	}
+	free(line);
+	fclose(f);
 	return rc;
+}
+
+/* Rule a at one member: increasing vids, each view holding the member, and
+ * its own departure only as the last word of one expected gone. */
+static int check_own_views(struct run *r, unsigned id)
+{
+	const struct member_log *m = &r->logs[id];
+	for (size_t i = 0; i < m->n_views; i++) {
+		const struct view_rec *v = &m->views[i];
+		if (i > 0 && v->vid <= m->views[i - 1].vid)
+			return fail(r, "member %u: view %u after view %u (vids must increase)", id,
+				    v->vid, m->views[i - 1].vid);
+		if (!in_list(v->members, v->n_members, id))
+			return fail(r, "member %u logged view %u, which it is not a member of", id,
+				    v->vid);
+	}
+	if (m->stopped && !is_gone(r, id))
+		return fail(r, "member %u, expected to survive, names itself departed (reason %u)",
+			    id, m->stop_reason);
+	if (m->stopped && m->stop_reason == GRP_DEPARTED_FAILED)
+		return fail(r, "member %u names itself departed as failed, which only others can "
+			    "see", id);
+	return 0;
+}
+
+/* Rule b: b's members are a's minus the departed plus the joined. */
+static int check_membership_step(struct run *r, unsigned id, const struct view_rec *a,
+				 const struct view_rec *b)
+{
+	enum { OUT, EXPECTED, SEEN };
+	unsigned char *node = r->node_set;
+	memset(node, OUT, r->n);
+	for (unsigned i = 0; i < a->n_members; i++)
+		node[a->members[i]] = EXPECTED;
+	for (unsigned i = 0; i < b->n_departed; i++) {
+		unsigned gone = b->departed[i].id;
+		if (!in_list(a->members, a->n_members, gone))
+			return fail(r, "member %u: view %u departs node %u, which was not in view %u",
+				    id, b->vid, gone, a->vid);
+		node[gone] = OUT;
+	}
+	for (unsigned i = 0; i < b->n_joined; i++) {
+		if (in_list(a->members, a->n_members, b->joined[i]))
+			return fail(r, "member %u: view %u joins node %u, already in view %u", id,
+				    b->vid, b->joined[i], a->vid);
+		node[b->joined[i]] = EXPECTED;
+	}
+	for (unsigned i = 0; i < b->n_members; i++) {
+		if (node[b->members[i]] != EXPECTED)
+			return fail(r, "member %u: view %u holds node %u, which is not view %u's "
+				    "members minus departed plus joined (or twice)", id, b->vid,
+				    b->members[i], a->vid);
+		node[b->members[i]] = SEEN;
+	}
+	for (unsigned i = 0; i < r->n; i++)
+		if (node[i] == EXPECTED)
+			return fail(r, "member %u: view %u lacks node %u, which was in view %u and did "
+				    "not depart", id, b->vid, i, a->vid);
+	return 0;
+}
+
+static int check_membership(struct run *r, unsigned id)
+{
+	const struct member_log *m = &r->logs[id];
+	for (size_t i = 1; i < m->n_views; i++)
+		if (check_membership_step(r, id, &m->views[i - 1], &m->views[i]))
+			return -1;
+	return 0;
+}
+
+/* Rule d for one delivery, at the given position of view v. */
+static int check_delivery(struct run *r, unsigned id, const struct view_rec *v, size_t position,
+			  const struct entry *e)
+{
+	uint64_t *delivered = r->logs[id].delivered;
+	if (e->sender >= r->n || !r->expect->is_sender[e->sender])
+		return fail(r, "member %u, view %u, delivery %zu: from %u, which is not a sender", id,
+			    v->vid, position, e->sender);
+	if (!in_list(v->members, v->n_members, e->sender))
+		return fail(r, "member %u, view %u, delivery %zu: from %u, which is not a member of "
+			    "the view", id, v->vid, position, e->sender);
+	if (e->index != r->in_view[e->sender])
+		return fail(r, "member %u, view %u, delivery %zu: sender %u index %" PRIu64
+			    ", expected %" PRIu64 " (gap or duplicate)", id, v->vid, position,
+			    e->sender, e->index, r->in_view[e->sender]);
+	uint64_t k = delivered[e->sender];
+	size_t len = payload_for(e->sender, k, &r->expect->sizes, r->payload);
+	if (len != e->len || payload_hash(r->payload, len) != e->hash)
+		return fail(r, "member %u, view %u, delivery %zu: not sender %u's message %" PRIu64
+			    " (invented, corrupt, or a gap or duplicate across views)", id, v->vid,
+			    position, e->sender, k);
+	r->in_view[e->sender]++;
+	delivered[e->sender]++;
+	return 0;
+}
+
+/* Rule d at one member, counting what it delivered from each sender. */
+static int check_sender_order(struct run *r, unsigned id)
+{
+	const struct member_log *m = &r->logs[id];
+	for (size_t j = 0; j < m->n_views; j++) {
+		const struct view_rec *v = &m->views[j];
+		memset(r->in_view, 0, r->n * sizeof *r->in_view);
+		for (size_t i = v->first; i < v->end; i++)
+			if (check_delivery(r, id, v, i - v->first, &m->entries[i]))
+				return -1;
+	}
+	return 0;
+}
+
+/* What two views differ in, or NULL if nothing. */
+static const char *view_difference(const struct view_rec *a, const struct view_rec *b)
+{
+	if (a->vid != b->vid)
+		return "vid";
+	if (a->n_members != b->n_members ||
+	    memcmp(a->members, b->members, a->n_members * sizeof *a->members) != 0)
+		return "members";
+	if (a->n_departed != b->n_departed ||
+	    memcmp(a->departed, b->departed, a->n_departed * sizeof *a->departed) != 0)
+		return "departures";
+	if (a->n_joined != b->n_joined ||
+	    memcmp(a->joined, b->joined, a->n_joined * sizeof *a->joined) != 0)
+		return "joined";
+	return NULL;
+}
+
+static int check_final_members(struct run *r, unsigned ref_id)
+{
+	const struct member_log *ref = &r->logs[ref_id];
+	if (ref->n_views == 0)
+		return fail(r, "survivor %u logged no view", ref_id);
+	const struct view_rec *last = &ref->views[ref->n_views - 1];
+	for (unsigned id = 0; id < r->n; id++) {
+		bool member = in_list(last->members, last->n_members, id);
+		if (member && is_gone(r, id))
+			return fail(r, "final view %u holds member %u, which was expected gone",
+				    last->vid, id);
+		if (!member && !is_gone(r, id))
+			return fail(r, "final view %u lacks survivor %u", last->vid, id);
+	}
+	return 0;
+}
+
+/* Rule a across members: the survivors' views are those of ref_id, the
+ * first survivor, ending with a view of exactly the survivors; a gone
+ * member's are a prefix of them. */
+static int check_same_views(struct run *r, unsigned ref_id)
+{
+	const struct member_log *ref = &r->logs[ref_id];
+	for (unsigned id = 0; id < r->n; id++) {
+		const struct member_log *m = &r->logs[id];
+		for (size_t i = 0; i < m->n_views && i < ref->n_views; i++) {
+			const char *what = view_difference(&m->views[i], &ref->views[i]);
+			if (what)
+				return fail(r, "members %u and %u differ in the %s of their view %zu "
+					    "(vid %u and %u)", id, ref_id, what, i,
+					    m->views[i].vid, ref->views[i].vid);
+		}
+		if (m->n_views > ref->n_views)
+			return fail(r, "member %u logged view %u after survivor %u's last view", id,
+				    m->views[ref->n_views].vid, ref_id);
+		if (!is_gone(r, id) && m->n_views < ref->n_views)
+			return fail(r, "survivor %u logged %zu views, survivor %u %zu", id, m->n_views,
+				    ref_id, ref->n_views);
+	}
+	return check_final_members(r, ref_id);
+}
+
+/* Whether the member delivered all of its view at position j: it installed
+ * the next, or survived in the final one. */
+static bool completed_view(const struct run *r, unsigned id, size_t j)
+{
+	return r->logs[id].n_views > j + 1 || !is_gone(r, id);
+}
+
+/* The member whose deliveries in the view at position j the others are held
+ * against: the first that completed it, else the one that delivered most. */
+static unsigned view_reference(const struct run *r, size_t j)
+{
+	unsigned best = UINT_MAX;
+	for (unsigned id = 0; id < r->n; id++) {
+		if (r->logs[id].n_views <= j)
+			continue;
+		if (completed_view(r, id, j))
+			return id;
+		if (best == UINT_MAX ||
+		    view_length(&r->logs[id].views[j]) > view_length(&r->logs[best].views[j]))
+			best = id;
+	}
+	return best;
+}
+
+static bool same_entry(const struct entry *a, const struct entry *b)
+{
+	return a->vid == b->vid && a->sender == b->sender && a->index == b->index &&
+	       a->len == b->len && a->hash == b->hash;
+}
+
+/* Rule c for the view at position j (which the first survivor logged, so
+ * some member did). */
+static int check_view_deliveries(struct run *r, size_t j)
+{
+	unsigned ref_id = view_reference(r, j);
+	const struct member_log *ref = &r->logs[ref_id];
+	const struct view_rec *rv = &ref->views[j];
+	for (unsigned id = 0; id < r->n; id++) {
+		const struct member_log *m = &r->logs[id];
+		if (id == ref_id || m->n_views <= j)
+			continue;
+		const struct view_rec *v = &m->views[j];
+		for (size_t i = 0; i < view_length(v) && i < view_length(rv); i++) {
+			const struct entry *a = &m->entries[v->first + i];
+			const struct entry *b = &ref->entries[rv->first + i];
+			if (!same_entry(a, b))
+				return fail(r, "view %u, delivery %zu: members %u and %u differ "
+					    "(sender %u index %" PRIu64 ", sender %u index %" PRIu64 ")",
+					    rv->vid, i, id, ref_id, a->sender, a->index, b->sender,
+					    b->index);
+		}
+		bool completed = completed_view(r, id, j);
+		if (completed ? view_length(v) != view_length(rv) : view_length(v) > view_length(rv))
+			return fail(r, "view %u: member %u delivered %zu messages, member %u %zu%s",
+				    rv->vid, id, view_length(v), ref_id, view_length(rv),
+				    completed ? "" : " (one that did not complete the view delivers "
+				    "a prefix)");
+	}
+	return 0;
+}
+
+/* DIR/member-ID.sent into *accepted: 1 if read, 0 if there is none, -1 on
+ * error. */
+static int read_accepted(struct run *r, unsigned id, uint64_t *accepted)
+{
+	char path[1024];
+	if (!member_path(path, sizeof path, r->dir, id, "sent"))
+		return fail(r, "directory name too long: %s", r->dir);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	bool read = fscanf(f, "%" SCNu64, accepted) == 1;
+	fclose(f);
+	return read ? 1 : fail(r, "member %u's %s unreadable", id, path);
+}
+
+/* Rule e: every survivor delivered what a survivor's grp_send accepted, and
+ * no more than a gone one's did. */
+static int check_accepted(struct run *r)
+{
+	for (unsigned sender = 0; sender < r->n; sender++) {
+		uint64_t accepted;
+		int found = read_accepted(r, sender, &accepted);
+		if (found < 0)
+			return -1;
+		for (unsigned id = 0; found && id < r->n; id++) {
+			uint64_t got = r->logs[id].delivered[sender];
+			if (!is_gone(r, id) && (is_gone(r, sender) ? got > accepted : got != accepted))
+				return fail(r, "survivor %u delivered %" PRIu64 " messages of %s %u, "
+					    "whose grp_send accepted %" PRIu64, id, got,
+					    is_gone(r, sender) ? "gone member" : "survivor", sender,
+					    accepted);
+		}
+	}
+	return 0;
+}
+
+/* Rule f. */
+static int check_per_sender(struct run *r)
+{
+	for (unsigned id = 0; r->expect->per_sender && id < r->n; id++) {
+		for (unsigned s = 0; !is_gone(r, id) && s < r->n; s++) {
+			uint64_t want = r->expect->is_sender[s] ? r->expect->per_sender : 0;
+			if (r->logs[id].delivered[s] != want)
+				return fail(r, "survivor %u delivered %" PRIu64 " messages of "
+					    "sender %u, expected %" PRIu64, id,
+					    r->logs[id].delivered[s], s, want);
+		}
+	}
+	return 0;
+}
+
+static int check_run(struct run *r)
+{
+	for (unsigned id = 0; id < r->n; id++)
+		if (read_member_log(r, id) || check_own_views(r, id) || check_membership(r, id) ||
+		    check_sender_order(r, id))
+			return -1;
+	unsigned first_survivor = 0;
+	while (first_survivor < r->n && is_gone(r, first_survivor))
+		first_survivor++;
+	if (first_survivor == r->n)
+		return fail(r, "no member is expected to survive: nothing to check against");
+	if (check_same_views(r, first_survivor))
+		return -1;
+	for (size_t j = 0; j < r->logs[first_survivor].n_views; j++)
+		if (check_view_deliveries(r, j))
+			return -1;
+	return check_accepted(r) || check_per_sender(r) ? -1 : 0;
+}
+
+static int check_logs(const char *dir, unsigned n, const struct delivery_log_expect *expect,
+		      bool views_from_deliveries, char *err, size_t err_len)
+{
+	struct run r = {
+		.dir = dir, .n = n, .expect = expect, .views_from_deliveries = views_from_deliveries,
+		.logs = calloc(n, sizeof *r.logs), .in_view = calloc(n, sizeof *r.in_view),
+		.node_set = calloc(n, 1), .payload = malloc(expect->sizes.max_len + 1),
+		.err = err, .err_len = err_len,
+	};
+	bool allocated = r.logs && r.in_view && r.node_set && r.payload;
+	for (unsigned id = 0; allocated && id < n; id++)
+		allocated = (r.logs[id].delivered = calloc(n, sizeof *r.logs[id].delivered)) != NULL;
+	int rc = allocated ? check_run(&r) : fail(&r, "out of memory");
+	for (unsigned id = 0; r.logs && id < n; id++) {
+		for (size_t j = 0; j < r.logs[id].n_views; j++)
+			free_view(&r.logs[id].views[j]);
+		free(r.logs[id].views);
+		free(r.logs[id].entries);
+		free(r.logs[id].delivered);
+	}
+	free(r.logs);
+	free(r.in_view);
+	free(r.node_set);
+	free(r.payload);
+	return rc;
+}
+
+int delivery_log_check_views(const char *dir, unsigned n, const struct delivery_log_expect *expect,
+			     char *err, size_t err_len)
+{
+	return check_logs(dir, n, expect, false, err, err_len);
 }
 
 int delivery_log_check(const char *dir, unsigned n, const unsigned char *is_sender,
 		       uint64_t per_sender, const struct payload_sizes *sizes, char *err,
 		       size_t err_len)
 {
-	size_t first_count = 0;
-	struct entry *first = read_log(dir, 0, &first_count, err, err_len);
-	if (!first)
-		return -1;
-	int rc = check_one(first, first_count, n, is_sender, per_sender, sizes, err, err_len);
-	for (unsigned r = 1; r < n && !rc; r++) {
-		size_t count;
-		struct entry *v = read_log(dir, r, &count, err, err_len);
-		if (!v)
-			rc = -1;
-		for (size_t i = 0; !rc && i < count && i < first_count; i++) {
-			if (memcmp(&v[i], &first[i], sizeof v[i]) != 0) {
-				snprintf(err, err_len, "members 0 and %u differ at delivery %zu: order "
-					 "is not total", r, i);
-				rc = -1;
-			}
-		}
-		if (!rc && count != first_count) {
-			snprintf(err, err_len, "member %u delivered %zu messages, member 0 %zu", r, count,
-				 first_count);
-			rc = -1;
-		}
-		free(v);
-	}
-	free(first);
-	return rc;
+	struct delivery_log_expect expect = {
+		.sizes = *sizes, .is_sender = is_sender, .per_sender = per_sender,
+	};
+	return check_logs(dir, n, &expect, true, err, err_len);
 }

@@ -1,0 +1,295 @@
+/* The delivery-log checker on synthetic logs, written with the writers the
+ * member processes use: a consistent run with a kill passes, and a run
+ * breaking each of its rules fails, naming the problem. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "delivery_log.h"
+
+#define MEMBERS 3u
+#define MAX_LEN 64u
+
+/* Not in group.h yet: what a member that lost its majority names itself
+ * departed with. */
+#define DEPARTED_MINORITY ((enum grp_departure)3)
+
+static const struct payload_sizes sizes = { MAX_LEN, MAX_LEN };
+
+struct msg {
+	unsigned sender;
+	uint64_t index, k;
+};
+
+/* View 0 as the survivors delivered it up to the ragged trim; member 2, then
+ * killed, delivered its first three. */
+static const struct msg view0[] = { { 0, 0, 0 }, { 1, 0, 0 }, { 2, 0, 0 }, { 0, 1, 1 }, { 1, 1, 1 } };
+#define DELIVERED_BY_KILLED 3
+/* View 1: sender 0 resends k = 2, which fell outside the trim, first. */
+static const struct msg view1[] = { { 0, 0, 2 }, { 1, 0, 2 }, { 0, 1, 3 } };
+static const struct msg view1_reordered[] = { { 1, 0, 2 }, { 0, 0, 2 }, { 0, 1, 3 } };
+static const struct msg view1_resend_skipped[] = { { 0, 0, 3 }, { 1, 0, 2 }, { 0, 1, 4 } };
+static const struct msg view1_index_repeated[] = { { 0, 0, 2 }, { 1, 0, 2 }, { 0, 0, 3 } };
+/* Sender 2's k = 1, which the survivors never delivered. */
+static const struct msg beyond_trim = { 2, 1, 1 };
+#define COUNT(a) (sizeof a / sizeof a[0])
+
+static const unsigned everyone[] = { 0, 1, 2 }, survivors[] = { 0, 1 }, member2[] = { 2 },
+		      member1[] = { 1 };
+static const enum grp_departure failed[] = { GRP_DEPARTED_FAILED },
+				left[] = { GRP_DEPARTED_LEFT }, minority[] = { DEPARTED_MINORITY };
+static const grp_view first_view = {
+	.vid = 0, .n_members = 3, .members = everyone, .n_joined = 3, .joined = everyone,
+};
+static const grp_view after_kill = {
+	.vid = 1, .n_members = 2, .members = survivors,
+	.n_departed = 1, .departed = member2, .departed_reason = failed,
+};
+
+/* What write_run breaks; the comment names the rule it breaks. */
+enum fault {
+	NO_FAULT,
+	MINORITY_LAST_WORD,   /* none: member 2 ends naming itself departed */
+	TORN_LAST_LINE,       /* none: member 2's kill cut its last line */
+	SURVIVORS_DISAGREE,   /* a: member 1 sees 2 as having left */
+	VIEW_REPEATED,        /* a: member 1 logs view 0 again after view 1 */
+	SURVIVOR_LAST_WORD,   /* a: survivor 1 names itself departed */
+	DEPARTED_STAYS,       /* b: view 1 departs member 2 but still holds it */
+	ORDER_DIFFERS,        /* c: member 1 delivers view 1 in another order */
+	KILLED_DELIVERS_MORE, /* c: member 2 delivered past the survivors' trim */
+	RESEND_SKIPPED,       /* d: member 1 never delivers sender 0's k = 2 */
+	INDEX_REPEATED,       /* d: member 1 delivers index 0 of sender 0 twice */
+	DELIVERY_BEFORE_VIEW, /* d: member 1 delivers before its first view */
+	ACCEPTED_LOST,        /* e: member 0's grp_send accepted one more */
+};
+
+static void write_messages(FILE *log, uint32_t vid, const struct msg *msgs, size_t count)
+{
+	uint8_t buf[MAX_LEN];
+	for (size_t i = 0; i < count; i++) {
+		grp_delivery d = {
+			.vid = vid, .sender = msgs[i].sender, .index = msgs[i].index, .data = buf,
+			.len = payload_for(msgs[i].sender, msgs[i].k, &sizes, buf),
+		};
+		delivery_log_write(log, &d);
+	}
+}
+
+static const struct msg *view1_at_member1(enum fault fault)
+{
+	switch (fault) {
+	case ORDER_DIFFERS:
+		return view1_reordered;
+	case RESEND_SKIPPED:
+		return view1_resend_skipped;
+	case INDEX_REPEATED:
+		return view1_index_repeated;
+	default:
+		return view1;
+	}
+}
+
+/* The last view line of a member that stops itself. */
+static void write_last_word(FILE *log, const unsigned *self, const enum grp_departure *reason)
+{
+	grp_view last = { .vid = 1, .n_members = 1, .members = self,
+			  .n_departed = 1, .departed = self, .departed_reason = reason };
+	delivery_log_view(log, &last);
+}
+
+/* Three members: all send in view 0, member 2 is killed in it, members 0
+ * and 1 install view 1 and go on; then `fault`. */
+static void write_run(const char *dir, enum fault fault)
+{
+	FILE *log[MEMBERS];
+	for (unsigned r = 0; r < MEMBERS; r++)
+		assert_non_null(log[r] = delivery_log_open(dir, r));
+	if (fault == DELIVERY_BEFORE_VIEW)
+		write_messages(log[1], 0, view0, 1);
+	for (unsigned r = 0; r < MEMBERS; r++)
+		delivery_log_view(log[r], &first_view);
+	write_messages(log[0], 0, view0, COUNT(view0));
+	write_messages(log[1], 0, view0, COUNT(view0));
+	write_messages(log[2], 0, view0, fault == KILLED_DELIVERS_MORE ? COUNT(view0)
+								       : DELIVERED_BY_KILLED);
+	if (fault == KILLED_DELIVERS_MORE)
+		write_messages(log[2], 0, &beyond_trim, 1);
+
+	grp_view next = after_kill, next_at_1 = after_kill;
+	if (fault == DEPARTED_STAYS) {
+		next.members = next_at_1.members = everyone;
+		next.n_members = next_at_1.n_members = 3;
+	}
+	if (fault == SURVIVORS_DISAGREE)
+		next_at_1.departed_reason = left;
+	delivery_log_view(log[0], &next);
+	delivery_log_view(log[1], &next_at_1);
+	write_messages(log[0], 1, view1, COUNT(view1));
+	write_messages(log[1], 1, view1_at_member1(fault), COUNT(view1));
+
+	if (fault == VIEW_REPEATED)
+		delivery_log_view(log[1], &first_view);
+	if (fault == MINORITY_LAST_WORD)
+		write_last_word(log[2], member2, minority);
+	if (fault == SURVIVOR_LAST_WORD)
+		write_last_word(log[1], member1, minority);
+	if (fault == TORN_LAST_LINE)
+		fputs("0 0 2 17", log[2]);
+	assert_int_equal(delivery_log_accepted(dir, 0, fault == ACCEPTED_LOST ? 5 : 4), 0);
+	assert_int_equal(delivery_log_accepted(dir, 1, 3), 0);
+	for (unsigned r = 0; r < MEMBERS; r++)
+		assert_int_equal(fclose(log[r]), 0);
+}
+
+static void remove_run(const char *dir)
+{
+	char path[128];
+	for (unsigned r = 0; r < MEMBERS; r++) {
+		snprintf(path, sizeof path, "%s/member-%u.log", dir, r);
+		remove(path);
+		snprintf(path, sizeof path, "%s/member-%u.sent", dir, r);
+		remove(path);
+	}
+	assert_int_equal(rmdir(dir), 0);
+}
+
+static const unsigned char all_send[MEMBERS] = { 1, 1, 1 }, two_send[MEMBERS] = { 1, 1, 0 },
+			   killed_2[MEMBERS] = { 0, 0, 1 }, gone_1_2[MEMBERS] = { 0, 1, 1 };
+static const struct delivery_log_expect kill_expected = {
+	.sizes = { MAX_LEN, MAX_LEN }, .is_sender = all_send, .gone = killed_2,
+};
+
+/* Checks the run with `fault` against expect: it passes if mention is NULL,
+ * else fails with an error mentioning it. */
+static void check_run(enum fault fault, const struct delivery_log_expect *expect,
+		      const char *mention)
+{
+	char dir[] = "/tmp/grp-delivery-log-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	write_run(dir, fault);
+	char err[512] = "";
+	int rc = delivery_log_check_views(dir, MEMBERS, expect, err, sizeof err);
+	remove_run(dir);
+	if (mention ? rc == 0 || !strstr(err, mention) : rc != 0)
+		print_message("fault %d: rc %d, %s\n", (int)fault, rc, err);
+	if (!mention) {
+		assert_int_equal(rc, 0);
+	} else {
+		assert_int_not_equal(rc, 0);
+		assert_non_null(strstr(err, mention));
+	}
+}
+
+static void test_kill_and_resend_pass(void **state)
+{
+	(void)state;
+	check_run(NO_FAULT, &kill_expected, NULL);
+	check_run(MINORITY_LAST_WORD, &kill_expected, NULL);
+	check_run(TORN_LAST_LINE, &kill_expected, NULL);
+}
+
+static void test_views_differ(void **state)
+{
+	(void)state;
+	check_run(SURVIVORS_DISAGREE, &kill_expected, "members 1 and 0 differ in the departures");
+	check_run(VIEW_REPEATED, &kill_expected, "member 1: view 0 after view 1");
+	check_run(SURVIVOR_LAST_WORD, &kill_expected, "member 1, expected to survive");
+	struct delivery_log_expect more_gone = kill_expected;
+	more_gone.gone = gone_1_2;
+	check_run(NO_FAULT, &more_gone, "final view 1 holds member 1");
+}
+
+static void test_membership_arithmetic(void **state)
+{
+	(void)state;
+	check_run(DEPARTED_STAYS, &kill_expected, "view 1 holds node 2, which is not view 0's");
+}
+
+static void test_same_messages_in_a_view(void **state)
+{
+	(void)state;
+	check_run(ORDER_DIFFERS, &kill_expected, "view 1, delivery 0: members 1 and 0 differ");
+	check_run(KILLED_DELIVERS_MORE, &kill_expected,
+		  "view 0: member 2 delivered 6 messages, member 0 5");
+}
+
+static void test_sender_order(void **state)
+{
+	(void)state;
+	check_run(RESEND_SKIPPED, &kill_expected,
+		  "member 1, view 1, delivery 0: not sender 0's message 2");
+	check_run(INDEX_REPEATED, &kill_expected,
+		  "member 1, view 1, delivery 2: sender 0 index 0, expected 1");
+	check_run(DELIVERY_BEFORE_VIEW, &kill_expected,
+		  "member 1 line 1: a delivery before its first view");
+	struct delivery_log_expect two_senders = kill_expected;
+	two_senders.is_sender = two_send;
+	check_run(NO_FAULT, &two_senders,
+		  "member 0, view 0, delivery 2: from 2, which is not a sender");
+}
+
+static void test_accepted_all_delivered(void **state)
+{
+	(void)state;
+	check_run(ACCEPTED_LOST, &kill_expected,
+		  "survivor 0 delivered 4 messages of survivor 0, whose grp_send accepted 5");
+}
+
+static void test_per_sender_count(void **state)
+{
+	(void)state;
+	struct delivery_log_expect four_each = kill_expected;
+	four_each.per_sender = 4;
+	check_run(NO_FAULT, &four_each, "survivor 0 delivered 3 messages of sender 1, expected 4");
+}
+
+/* The checker of logs without view lines, which the multicast tests write. */
+static void test_logs_without_views(void **state)
+{
+	(void)state;
+	static const struct msg epoch0[] = { { 0, 0, 0 }, { 1, 0, 0 }, { 0, 1, 1 } };
+	static const struct msg epoch1[] = { { 1, 0, 1 }, { 0, 0, 2 }, { 1, 1, 2 } };
+	for (size_t last_at_1 = COUNT(epoch1) - 1; last_at_1 <= COUNT(epoch1); last_at_1++) {
+		char dir[] = "/tmp/grp-delivery-log-XXXXXX";
+		assert_non_null(mkdtemp(dir));
+		for (unsigned r = 0; r < 2; r++) {
+			FILE *log = delivery_log_open(dir, r);
+			assert_non_null(log);
+			write_messages(log, 0, epoch0, COUNT(epoch0));
+			write_messages(log, 1, epoch1, r == 1 ? last_at_1 : COUNT(epoch1));
+			assert_int_equal(fclose(log), 0);
+		}
+		char err[512] = "";
+		int rc = delivery_log_check(dir, 2, all_send, 3, &sizes, err, sizeof err);
+		remove_run(dir);
+		if (last_at_1 == COUNT(epoch1)) {
+			assert_int_equal(rc, 0);
+		} else {
+			assert_int_not_equal(rc, 0);
+			assert_non_null(strstr(err,
+					       "view 1: member 1 delivered 2 messages, member 0 3"));
+		}
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kill_and_resend_pass),
+		cmocka_unit_test(test_views_differ),
+		cmocka_unit_test(test_membership_arithmetic),
+		cmocka_unit_test(test_same_messages_in_a_view),
+		cmocka_unit_test(test_sender_order),
+		cmocka_unit_test(test_accepted_all_delivered),
+		cmocka_unit_test(test_per_sender_count),
+		cmocka_unit_test(test_logs_without_views),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
