@@ -26,6 +26,7 @@
 #include "localgroup.h"
 #include "sock.h"
 #include "test_time.h"
+#include "view_track.h"
 
 #define WAIT_MS 60000u
 #define MAX_IDLE 200u
@@ -46,6 +47,7 @@ struct member_state {
 	const struct scenario *sc;
 	struct delivery_count delivered;
 	int bad;
+	struct view_track views;
 };
 
 static unsigned id_of(const struct scenario *sc, unsigned rank)
@@ -83,13 +85,17 @@ static void on_deliver(grp_t *g, const grp_delivery *msg, void *user)
 	delivery_count_add(&st->delivered);
 }
 
+/* The first view has every member, by its node id; then members that
+ * finished leave. */
 static void on_view(grp_t *g, const grp_view *v, void *user)
 {
 	(void)g;
 	struct member_state *st = user;
-	if (v->n_members != st->sc->n)
+	bool first = st->views.views == 0;
+	view_track_add(&st->views, v);
+	if (st->views.problem[0] || (first && v->n_members != st->sc->n))
 		st->bad = 1;
-	for (unsigned r = 0; r < v->n_members && !st->bad; r++)
+	for (unsigned r = 0; first && r < v->n_members && !st->bad; r++)
 		if (v->members[r] != id_of(st->sc, r))
 			st->bad = 1;
 }

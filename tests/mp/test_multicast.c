@@ -24,6 +24,7 @@
 #include "delivery_log.h"
 #include "localgroup.h"
 #include "test_time.h"
+#include "view_track.h"
 
 #define MESSAGES 2000u
 #define PAYLOAD 10240u
@@ -55,7 +56,7 @@ struct member_state {
 	FILE *log;
 	struct delivery_count delivered;
 	uint64_t expected;
-	int bad_view;
+	struct view_track views;
 };
 
 static void on_deliver(grp_t *g, const grp_delivery *m, void *user)
@@ -66,12 +67,13 @@ static void on_deliver(grp_t *g, const grp_delivery *m, void *user)
 	delivery_count_add(&st->delivered);
 }
 
+/* Members that finished leave: the others see views without them. */
 static void on_view(grp_t *g, const grp_view *v, void *user)
 {
 	struct member_state *st = user;
-	if (v->vid != 0 || v->my_rank != grp_rank(g) || v->n_joined != v->n_members ||
-	    v->n_departed != 0)
-		st->bad_view = 1;
+	view_track_add(&st->views, v);
+	if (v->my_rank != grp_rank(g))
+		snprintf(st->views.problem, sizeof st->views.problem, "grp_rank is not my_rank");
 }
 
 static void senders_text(const struct run *r, char *buf, size_t len)
@@ -150,7 +152,11 @@ static int member(const struct local_member *m, void *arg)
 	delivery_count_destroy(&st.delivered);
 	if (!rc && leave)
 		rc = 13;
-	return rc ? rc : st.bad_view ? 14 : 0;
+	if (!rc && st.views.problem[0]) {
+		fprintf(stderr, "member %u: %s\n", m->rank, st.views.problem);
+		rc = 14;
+	}
+	return rc;
 }
 
 static void run_pattern(unsigned n, enum pattern pattern, bool mixed)

@@ -14,6 +14,7 @@
 #include "epoch_keys.h"
 #include "fabric_keys.h"
 #include "links_keys.h"
+#include "membership_keys.h"
 #include "log.h"
 #include "rdmc_keys.h"
 #include "schedule.h"
@@ -46,6 +47,7 @@ static const struct {
 	{ "rdmc.max_payload", "16777216" },
 	{ "rdmc.block_size", "1048576" },
 	{ "rdmc.schedule", "binomial" },
+	{ "membership.suspect_timeout_ms", "1000" },
 	{ "log.level", "error" },
 };
 
@@ -600,7 +602,7 @@ static void test_dump_lists_every_layer_key_once(void **state)
 	free(text);
 
 	static const char *const sections[] = {
-		"group", "member", "fabric", "engine", "multicast", "rdmc", "log",
+		"group", "member", "fabric", "engine", "multicast", "rdmc", "membership", "log",
 	};
 	assert_int_equal(outline.section_count, ARRAY_SIZE(sections));
 	for (size_t i = 0; i < ARRAY_SIZE(sections); i++)
@@ -608,7 +610,7 @@ static void test_dump_lists_every_layer_key_once(void **state)
 
 	const struct config_keys *const layers[] = {
 		&links_config_keys, &fabric_config_keys, &epoch_config_keys,
-		&rdmc_config_keys, &log_config_keys,
+		&rdmc_config_keys, &membership_config_keys, &log_config_keys,
 	};
 	for (size_t l = 0; l < ARRAY_SIZE(layers); l++) {
 		for (size_t k = 0; k < layers[l]->count; k++) {
