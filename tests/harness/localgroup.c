@@ -17,6 +17,10 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "netns.h"
+
+/* Room for "ADDRESS:PORT," in the member list. */
+#define MEMBER_ENTRY 24
 
 struct local_child {
 	pid_t pid;
@@ -67,14 +71,18 @@ void local_group_stop_all(void)
 		local_group_finish(live_groups, 0, NULL);
 }
 
-static int listen_any_port(int *fd_out, unsigned *port_out)
+/* A listening socket on address:port (port 0: one the kernel picks, then
+ * in *port_out). */
+static int listen_on(const char *address, unsigned port, int *fd_out, unsigned *port_out)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 	socklen_t len = sizeof sa;
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) || listen(fd, 128) ||
+	if (fd < 0 || inet_pton(AF_INET, address, &sa.sin_addr) != 1 ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof sa) || listen(fd, 128) ||
 	    getsockname(fd, (struct sockaddr *)&sa, &len)) {
-		perror("localgroup: listening socket");
+		fprintf(stderr, "localgroup: listening socket on %s:%u: %s\n", address, port,
+			strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -84,18 +92,30 @@ static int listen_any_port(int *fd_out, unsigned *port_out)
 	return 0;
 }
 
-static void run_child(struct local_member *m, local_member_fn fn, void *arg, pid_t parent)
+/* In a rig, a member binds its own socket, in its namespace: the parent
+ * stays in its own. */
+static int take_place_in_rig(const struct netns_rig *rig, struct local_member *m)
+{
+	unsigned port;
+	return netns_rig_enter(rig, m->rank) ||
+	       listen_on(netns_rig_address(rig, m->rank), LOCAL_RIG_PORT, &m->listen_fd, &port);
+}
+
+static void run_child(struct local_member *m, const struct netns_rig *rig, local_member_fn fn,
+		      void *arg, pid_t parent)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(126);
+	if (rig && take_place_in_rig(rig, m))
+		_exit(125);
 	/* exit, not _exit: LeakSanitizer checks members at exit. Nothing is
 	 * left buffered from the parent (flushed before fork). */
 	exit(fn(m, arg));
 }
 
 static int spawn(struct local_group *lg, unsigned rank, int *listen_fds, const char *members,
-		 const char *group_name, local_member_fn fn, void *arg)
+		 const char *group_name, const struct netns_rig *rig, local_member_fn fn, void *arg)
 {
 	int pipefd[2];
 	if (pipe2(pipefd, O_CLOEXEC) != 0)
@@ -117,7 +137,7 @@ static int spawn(struct local_group *lg, unsigned rank, int *listen_fds, const c
 			.rank = rank, .n = lg->n, .listen_fd = listen_fds[rank],
 			.report_fd = pipefd[1], .members = members, .group_name = group_name,
 		};
-		run_child(&m, fn, arg, parent);
+		run_child(&m, rig, fn, arg, parent);
 	}
 	close(pipefd[1]);
 	struct local_child *c = &lg->children[rank];
@@ -127,11 +147,29 @@ static int spawn(struct local_group *lg, unsigned rank, int *listen_fds, const c
 	return c->pidfd < 0 ? -1 : 0;
 }
 
-struct local_group *local_group_start(unsigned n, local_member_fn fn, void *arg)
+/* Member i's entry in the member list: in a rig its address and the
+ * rig's port, else 127.0.0.1 and a port the kernel picks for the socket
+ * bound here in listen_fds[i]. */
+static int place_member(const struct netns_rig *rig, unsigned i, int *listen_fds, char *entry,
+			size_t len)
+{
+	unsigned port;
+	if (rig) {
+		snprintf(entry, len, "%s:%u", netns_rig_address(rig, i), LOCAL_RIG_PORT);
+		return 0;
+	}
+	if (listen_on("127.0.0.1", 0, &listen_fds[i], &port))
+		return -1;
+	snprintf(entry, len, "127.0.0.1:%u", port);
+	return 0;
+}
+
+static struct local_group *start_group(unsigned n, const struct netns_rig *rig, local_member_fn fn,
+				       void *arg)
 {
 	struct local_group *lg = calloc(1, sizeof *lg);
 	int *fds = calloc(n, sizeof *fds);
-	char *members = calloc(n, 24);
+	char *members = calloc(n, MEMBER_ENTRY);
 	char group_name[64];
 	snprintf(group_name, sizeof group_name, "localgroup-%d", (int)getpid());
 	if (!lg || !fds || !members || !(lg->children = calloc(n, sizeof *lg->children))) {
@@ -145,17 +183,18 @@ struct local_group *local_group_start(unsigned n, local_member_fn fn, void *arg)
 	for (unsigned i = 0; i < n; i++)
 		lg->children[i] = (struct local_child){ .pid = -1, .pidfd = -1, .report_rd = -1 };
 	register_live(lg);
+	for (unsigned i = 0; i < n; i++)
+		fds[i] = -1;
 	size_t off = 0;
 	int rc = 0;
 	for (unsigned i = 0; i < n && !rc; i++) {
-		unsigned port;
-		fds[i] = -1;
-		rc = listen_any_port(&fds[i], &port);
+		char entry[MEMBER_ENTRY];
+		rc = place_member(rig, i, fds, entry, sizeof entry);
 		if (!rc)
-			off += (size_t)sprintf(members + off, "%s127.0.0.1:%u", i ? "," : "", port);
+			off += (size_t)sprintf(members + off, "%s%s", i ? "," : "", entry);
 	}
 	for (unsigned i = 0; i < n && !rc; i++)
-		rc = spawn(lg, i, fds, members, group_name, fn, arg);
+		rc = spawn(lg, i, fds, members, group_name, rig, fn, arg);
 	for (unsigned i = 0; i < n; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -167,6 +206,16 @@ struct local_group *local_group_start(unsigned n, local_member_fn fn, void *arg)
 		return NULL;
 	}
 	return lg;
+}
+
+struct local_group *local_group_start(unsigned n, local_member_fn fn, void *arg)
+{
+	return start_group(n, NULL, fn, arg);
+}
+
+struct local_group *local_group_start_in(const struct netns_rig *rig, local_member_fn fn, void *arg)
+{
+	return start_group(netns_rig_size(rig), rig, fn, arg);
 }
 
 static void reap(struct local_child *c, bool killed)

@@ -1,5 +1,7 @@
 /* Runs a group of member processes on 127.0.0.1 from one program: the
- * benchmarks, the multi-process tests and the demo all use it.
+ * benchmarks, the multi-process tests and the demo all use it. Or, for
+ * tests of partitions, on separate hosts: each member in its namespace of
+ * a partition rig (netns.h).
  *
  * The parent binds one listening socket per member on port 0 (the kernel
  * picks free ports, so parallel runs never collide) and forks the members;
@@ -23,7 +25,7 @@ struct local_member {
 	unsigned n;
 	int listen_fd;
 	int report_fd; /* write lines for the parent here */
-	const char *members; /* "127.0.0.1:p0,127.0.0.1:p1,..." */
+	const char *members; /* "127.0.0.1:p0,127.0.0.1:p1,...", or the rig's addresses */
 	const char *group_name;
 };
 
@@ -31,10 +33,21 @@ struct local_member {
 typedef int (*local_member_fn)(const struct local_member *m, void *arg);
 
 struct local_group;
+struct netns_rig;
 
 /* Starts n members running fn. Returns NULL (with a message on stderr) if
  * sockets or processes cannot be created. */
 struct local_group *local_group_start(unsigned n, local_member_fn fn, void *arg);
+
+/* The port every member of a rig listens on. */
+#define LOCAL_RIG_PORT 7100u
+
+/* Starts one member in each of rig's namespaces, running fn. Each enters
+ * its namespace and binds its listening socket to its rig address (all on
+ * LOCAL_RIG_PORT, since no two share a namespace) before fn runs; a member that
+ * cannot exits 125. The rig must outlive the group. */
+struct local_group *local_group_start_in(const struct netns_rig *rig, local_member_fn fn,
+					 void *arg);
 
 /* Reads the next line member `rank` reported (without the newline) into buf;
  * 0, or -1 on timeout or if the member exited first. */

@@ -10,6 +10,10 @@
 
 #define CASE_PREFIX "test_"
 #define REGISTERED_OPTION "--registered"
+/* The exit status meson (and automake) read as "skipped". */
+#define EXIT_SKIPPED 77
+
+static unsigned skipped_cases;
 
 static const char *case_name(const struct CMUnitTest *c)
 {
@@ -17,10 +21,11 @@ static const char *case_name(const struct CMUnitTest *c)
 	return strncmp(c->name, CASE_PREFIX, prefix) == 0 ? c->name + prefix : c->name;
 }
 
-static int stop_leftover_members(void **state)
+static int stop_leftovers(void **state)
 {
 	(void)state;
 	local_group_stop_all();
+	netns_rig_destroy_all();
 	return 0;
 }
 
@@ -85,17 +90,23 @@ int run_cases(int argc, char **argv, const struct CMUnitTest *cases, size_t coun
 	for (size_t c = 0; c < count; c++) {
 		if (n_names == 0 || named(case_name(&cases[c]), names, n_names)) {
 			selected[n_selected] = cases[c];
-			selected[n_selected++].teardown_func = stop_leftover_members;
+			selected[n_selected++].teardown_func = stop_leftovers;
 		}
 	}
 	int failed = _cmocka_run_group_tests(program, selected, n_selected, NULL, NULL);
 	free(selected);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return failed ? EXIT_FAILURE : skipped_cases ? EXIT_SKIPPED : EXIT_SUCCESS;
 }
 
-void run_members(unsigned n, local_member_fn fn, void *arg, unsigned timeout_ms)
+void skip_case(const char *why)
 {
-	struct local_group *lg = local_group_start(n, fn, arg);
+	fprintf(stderr, "skipped: %s\n", why);
+	skipped_cases++;
+	skip();
+}
+
+static void await_members_exit_0(struct local_group *lg, unsigned n, unsigned timeout_ms)
+{
 	assert_non_null(lg);
 	int status[n];
 	local_group_finish(lg, test_ms(timeout_ms), status);
@@ -104,4 +115,15 @@ void run_members(unsigned n, local_member_fn fn, void *arg, unsigned timeout_ms)
 			fprintf(stderr, "member %u of %u exited %d\n", i, n, status[i]);
 		assert_int_equal(status[i], 0);
 	}
+}
+
+void run_members(unsigned n, local_member_fn fn, void *arg, unsigned timeout_ms)
+{
+	await_members_exit_0(local_group_start(n, fn, arg), n, timeout_ms);
+}
+
+void run_members_in(const struct netns_rig *rig, local_member_fn fn, void *arg,
+		    unsigned timeout_ms)
+{
+	await_members_exit_0(local_group_start_in(rig, fn, arg), netns_rig_size(rig), timeout_ms);
 }

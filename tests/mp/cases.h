@@ -7,8 +7,11 @@
  *                               that tests/meson.build cannot leave one out
  *
  * Each case gets a teardown (so cases have none of their own) that stops
- * the member processes a failed case left running, so that they cannot
- * disturb the cases after it. */
+ * the member processes and removes the partition rigs a failed case left,
+ * so that they cannot disturb the cases after it.
+ *
+ * A run whose cases passed but one of which skipped (skip_case) exits 77,
+ * which meson reports as skipped: it did not check all it was asked to. */
 #ifndef GRP_TEST_CASES_H
 #define GRP_TEST_CASES_H
 
@@ -19,12 +22,20 @@
 #include <cmocka.h>
 
 #include "localgroup.h"
+#include "netns.h"
 
 int run_cases(int argc, char **argv, const struct CMUnitTest *cases, size_t count);
 
 /* Runs fn in n member processes and asserts that every one exits 0 within
  * test_ms(timeout_ms), naming the ones that did not. */
 void run_members(unsigned n, local_member_fn fn, void *arg, unsigned timeout_ms);
+
+/* The same for a member in each of rig's namespaces. */
+void run_members_in(const struct netns_rig *rig, local_member_fn fn, void *arg,
+		    unsigned timeout_ms);
+
+/* Ends the running case as skipped, saying why on stderr. */
+void skip_case(const char *why);
 
 #define RUN_CASES(argc, argv, cases) run_cases(argc, argv, cases, sizeof(cases) / sizeof((cases)[0]))
 
