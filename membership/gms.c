@@ -159,9 +159,25 @@ static void detect_local(struct gms *g, uint64_t now)
 	}
 }
 
+/* Whether another member proposes (or acknowledged) our removal. A row we
+ * suspect counts too: a member that was stopped sees, on resuming, the
+ * others' links close right after their proposals land. */
+static bool removal_proposed(const struct gms *g)
+{
+	for (unsigned r = 0; r < g->n; r++)
+		if (r != g->me && load(g, r, g->col.prop_num) &&
+		    load(g, r, cell(g->col.proposal, g->me)))
+			return true;
+	return false;
+}
+
 /* Copies every suspicion of a row we trust; false if one names us. */
 static bool gossip(struct gms *g)
 {
+	if (!g->leaving && removal_proposed(g)) {
+		log_error(MOD, "view %u: the others propose our removal", epoch_vid(g->e));
+		return false;
+	}
 	for (unsigned r = 0; r < g->n; r++) {
 		if (!trusted(g, r))
 			continue;

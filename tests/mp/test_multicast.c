@@ -3,7 +3,7 @@
  * one message in four may be large enough to travel by RDMC; every member
  * logs its deliveries and the checker verifies total order, FIFO,
  * completeness and payloads. Plus bad input on a single-member group,
- * departures, and kill -9 in mid-stream (small and large messages). */
+ * a departure by grp_free (view changes: test_viewchange.c). */
 #include <stdbool.h>
 #include <stdint.h>
 #include <inttypes.h>
@@ -359,8 +359,6 @@ static int send_round(grp_t *g)
 	return 0;
 }
 
-/* Member 2 goes with grp_free alone after a first round; the others must
- * take that for a departure, not a failure, and go on in order without it. */
 /* Joins, sends a round and waits until every member's round is delivered.
  * NULL if any of it fails (the reason is on stderr). */
 static grp_t *join_after_first_round(const struct local_member *m, struct delivery_count *delivered)
@@ -395,35 +393,18 @@ static int go_on_small(grp_t *g, struct delivery_count *delivered)
 	return 0;
 }
 
-/* After member 2 left: large messages, whose pipeline cannot route around
- * it while views are static. The view must wedge (GRP_EPEER), never hang;
- * sends that all went through would mean a stuck pipeline went unnoticed. */
-static int go_on_large(grp_t *g, size_t len)
-{
-	uint8_t *buf = calloc(1, len);
-	CHECK(buf);
-	int rc = 0;
-	for (unsigned i = 0; i < 1000 && rc == 0; i++)
-		rc = grp_send(g, buf, len);
-	free(buf);
-	CHECK(rc == GRP_EPEER);
-	grp_leave(g);
-	return 0;
-}
-
 /* Member 2 goes with grp_free alone after a first round; the others take
- * that for a departure, not a failure, and go on: with small messages
- * (arg NULL) or with large ones of *arg bytes. */
+ * that for a departure, not a failure, and go on in order without it. */
 static int departure_member(const struct local_member *m, void *arg)
 {
-	const size_t *large = arg;
+	(void)arg;
 	struct delivery_count delivered;
 	delivery_count_init(&delivered);
 	grp_t *g = join_after_first_round(m, &delivered);
 	CHECK(g);
 	int rc = 0;
 	if (m->rank != 2)
-		rc = large ? go_on_large(g, *large) : go_on_small(g, &delivered);
+		rc = go_on_small(g, &delivered);
 	grp_free(g);
 	delivery_count_destroy(&delivered);
 	return rc;
@@ -433,66 +414,6 @@ static void test_free_without_leave_is_a_departure(void **state)
 {
 	(void)state;
 	run_members(3, departure_member, NULL, FINISH_MS);
-}
-
-static void test_departure_during_large_messages_wedges(void **state)
-{
-	(void)state;
-	size_t len = 2000000;
-	run_members(3, departure_member, &len, FINISH_MS);
-}
-
-/* kill -9 of a member in mid-stream: the survivors' view is wedged, and
- * they learn it as GRP_EPEER from grp_send (never a hang or a crash), then
- * leave and free cleanly. The victim reports "ready" once it has delivered
- * a first round, then sends messages of *arg bytes until killed: small
- * ones through the slots, or large ones (2 MB) in mid-pipeline. */
-static int killed_member(const struct local_member *m, void *arg)
-{
-	const size_t *len = arg;
-	struct delivery_count delivered;
-	delivery_count_init(&delivered);
-	grp_t *g = join_after_first_round(m, &delivered);
-	CHECK(g);
-	uint8_t *buf = calloc(1, *len);
-	CHECK(buf);
-	local_member_report(m, "ready");
-	int rc = 0;
-	for (unsigned i = 0; rc == 0; i++) {
-		memcpy(buf, &i, sizeof i);
-		rc = grp_send(g, buf, *len);
-	}
-	CHECK(rc == GRP_EPEER);
-	free(buf);
-	grp_leave(g);
-	grp_free(g);
-	delivery_count_destroy(&delivered);
-	return 0;
-}
-
-static void kill_in_mid_stream(size_t len)
-{
-	struct local_group *lg = local_group_start(3, killed_member, &len);
-	assert_non_null(lg);
-	assert_int_equal(local_group_await_line(lg, "ready", test_ms(WAIT_MS)), 0);
-	local_group_kill(lg, 2, SIGKILL);
-	int status[3];
-	local_group_finish(lg, test_ms(FINISH_MS), status);
-	assert_int_equal(status[0], 0);
-	assert_int_equal(status[1], 0);
-	assert_int_equal(status[2], 128 + SIGKILL);
-}
-
-static void test_kill9_wedges_survivors(void **state)
-{
-	(void)state;
-	kill_in_mid_stream(sizeof(unsigned));
-}
-
-static void test_kill9_during_large_messages(void **state)
-{
-	(void)state;
-	kill_in_mid_stream(2000000);
 }
 
 /* One 100 MB message by ordered multicast from member 3 to the other three,
@@ -592,9 +513,6 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_singleton_delivers),
 		cmocka_unit_test(test_singleton_large),
 		cmocka_unit_test(test_free_without_leave_is_a_departure),
-		cmocka_unit_test(test_departure_during_large_messages_wedges),
-		cmocka_unit_test(test_kill9_wedges_survivors),
-		cmocka_unit_test(test_kill9_during_large_messages),
 		cmocka_unit_test(test_100MB_ordered_to_4),
 		cmocka_unit_test(test_2_members_ALL), cmocka_unit_test(test_2_members_HALF),
 		cmocka_unit_test(test_2_members_ONE), cmocka_unit_test(test_3_members_ALL),

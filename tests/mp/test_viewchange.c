@@ -127,7 +127,7 @@ static grp_t *join(const struct local_member *m, struct member_state *st)
 		if (sc->sender[r])
 			off += (unsigned)snprintf(senders + off, sizeof senders - off, "%s%u",
 						  off ? "," : "", r);
-	char smc[16], max[16], block[16];
+	char smc[24], max[24], block[24];
 	snprintf(smc, sizeof smc, "%u", SMC);
 	snprintf(max, sizeof max, "%zu", sc->sizes.max_len > SMC ? sc->sizes.max_len : SMC);
 	snprintf(block, sizeof block, "%u", BLOCK);
