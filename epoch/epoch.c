@@ -607,8 +607,29 @@ static void free_state(struct epoch *e)
 	free(e->messages_from);
 	free(e->sender_gone);
 	free(e->misbehaving);
+	free(e->quiesce_tickets);
 	free(e->ended);
 	free(e);
+}
+
+int epoch_quiesce(struct epoch *e)
+{
+	e->quiesce_tickets = calloc(e->n, sizeof *e->quiesce_tickets);
+	if (!e->quiesce_tickets)
+		return GRP_ENOMEM;
+	for (unsigned m = 0; m < e->n; m++)
+		if (m != e->me)
+			e->quiesce_tickets[m] = fab_write_ticket(links_domain(e->links), e->ids[m]);
+	return 0;
+}
+
+bool epoch_quiet(const struct epoch *e)
+{
+	for (unsigned m = 0; m < e->n; m++)
+		if (m != e->me && !fab_write_completed(links_domain(e->links), e->ids[m],
+						       e->quiesce_tickets[m]))
+			return false;
+	return true;
 }
 
 void epoch_retire(struct epoch *e)

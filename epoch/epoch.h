@@ -104,6 +104,12 @@ bool epoch_seal_requested(const struct epoch *e);
 /* Sealed everywhere, every message received by every member and
  * delivered here. */
 bool epoch_drained(const struct epoch *e);
+/* Once nothing more is written from this epoch's memory (engine thread):
+ * marks the writes posted so far, and then whether all of them completed
+ * locally, so that its memory can be freed (a view change can end an
+ * epoch with RDMC blocks and pushes still in flight). */
+int epoch_quiesce(struct epoch *e);
+bool epoch_quiet(const struct epoch *e);
 void epoch_retire(struct epoch *e);
 void epoch_destroy(struct epoch *e);
 

@@ -76,6 +76,7 @@ struct epoch {
 	uint64_t *messages_from; /* per sender: application messages delivered (nulls not counted) */
 
 	atomic_bool wedged;
+	uint64_t *quiesce_tickets; /* per member: our writes posted before the epoch ended */
 };
 
 int epoch_layout_init(struct epoch_layout *lay, unsigned n, unsigned S, unsigned W,

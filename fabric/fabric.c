@@ -801,8 +801,8 @@ static bool completed_through(struct fab_peer *p, uint64_t ticket)
 bool fab_write_completed(struct fab_domain *dom, unsigned id, uint64_t ticket)
 {
 	struct fab_peer *p = peer_get(dom, id);
-	return !p || completed_through(p, ticket) ||
-	       atomic_load_explicit(&p->state, memory_order_acquire) == PEER_FAILED;
+	int state = p ? atomic_load_explicit(&p->state, memory_order_acquire) : PEER_CLOSED;
+	return state == PEER_FAILED || state == PEER_CLOSED || completed_through(p, ticket);
 }
 
 int fab_flush(struct fab_domain *dom, unsigned id, unsigned timeout_ms)

@@ -99,7 +99,8 @@ int fab_write(struct fab_domain *dom, unsigned id, const struct fab_mr *local, s
 int fab_fence(struct fab_domain *dom, unsigned id, const struct fab_remote_region *remote,
 	      size_t remote_off, unsigned timeout_ms);
 /* A mark after every write posted to peer `id` so far, and whether all of
- * them have completed locally (or the peer failed). Relies on completions
+ * them have completed locally (or the peer failed or was closed: its
+ * endpoint no longer reads our memory). Relies on completions
  * arriving in posting order, as on a reliable connection. */
 uint64_t fab_write_ticket(struct fab_domain *dom, unsigned id);
 bool fab_write_completed(struct fab_domain *dom, unsigned id, uint64_t ticket);

@@ -17,7 +17,10 @@ struct membership {
 	struct gms_params gms_params;
 	struct epoch_params params; /* of the next epoch; ids and senders owned */
 	struct epoch *cur;          /* replaced under snd->send_lock */
-	struct epoch *retiring;     /* engine only: the previous epoch until cur is connected */
+	/* Engine only: the previous epoch, until cur is connected and every
+	 * write posted from the previous one completed. */
+	struct epoch *retiring;
+	bool quiescing;
 	struct gms *gms;            /* cur's protocol, once cur is connected */
 	links_client_id client;
 	atomic_bool renew_requested;
@@ -54,15 +57,21 @@ static int create_epoch(struct membership *m, struct epoch **out)
 	return epoch_create(m->links, &m->params, &cb, m->snd, out);
 }
 
-/* The current epoch is connected: the one before it can go (nobody writes
- * into it any more, since every member posted its keys for this one after
- * its last write there), and the view is reported. */
+/* The current epoch is connected, and the view is reported. The one before
+ * it can go once our writes from it completed: nobody writes into it any
+ * more, since every member posted its keys for this one after its last
+ * write there. */
 static void installed(struct membership *m, struct epoch *e)
 {
 	struct membership_departures d = { m->n_departed, m->departed_ids, m->departed_reasons };
 	if (m->retiring) {
-		epoch_retire(m->retiring);
-		m->retiring = NULL;
+		m->quiescing = true;
+		if (epoch_quiesce(m->retiring) != 0) {
+			/* No room to track the writes: free it as soon as possible. */
+			epoch_retire(m->retiring);
+			m->retiring = NULL;
+			m->quiescing = false;
+		}
 		m->cb.installed(m->cb.arg, e, false, &d);
 		return;
 	}
@@ -275,15 +284,26 @@ static int run_protocol(struct membership *m, struct epoch *e)
 	return worked;
 }
 
+static int retire_when_quiet(struct membership *m)
+{
+	if (!m->quiescing || !epoch_quiet(m->retiring))
+		return 0;
+	epoch_retire(m->retiring);
+	m->retiring = NULL;
+	m->quiescing = false;
+	return 1;
+}
+
 static int membership_run(void *arg)
 {
 	struct membership *m = arg;
 	if (atomic_load(&m->stopped))
 		return 0;
+	int retired = retire_when_quiet(m);
 	struct epoch *e = m->cur;
 	if (!epoch_live(e))
-		return connect_epoch(m, e);
-	int work = 0;
+		return retired + connect_epoch(m, e);
+	int work = retired;
 	if (!epoch_wedged(e))
 		work = epoch_has_work(e) && epoch_progress(e);
 	if (m->gms)

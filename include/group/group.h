@@ -12,8 +12,30 @@
  * its position in group.members). A view lists its members by node id;
  * grp_delivery.sender is a node id. Views follow each other (vid 0, 1, ...)
  * on the same connections; each view has its own sequence of messages.
- * The view is fixed by group.members for now: when a member fails, the view
- * is wedged (nothing more is sent or delivered) until view changes land.
+ * The first view is group.members. A member that fails (its connection
+ * breaks, or it stays silent for membership.suspect_timeout_ms: crashed,
+ * hung, cut off) or leaves is removed: the others install the next view
+ * without it, and the view callback names who departed and why.
+ *
+ * Virtual synchrony: every member that stays sees the same sequence of
+ * views, and in each view delivers the same messages in the same order; a
+ * member that fails delivered a prefix of that. A message for which
+ * grp_send returned 0 at a member that is in the next view is delivered
+ * exactly once at every member, in the view where it ends up: when a view
+ * ends, each member's own messages that not every survivor had received
+ * are sent again by the library in the next view, in their original
+ * order, before anything sent later. A failed member's messages that did
+ * not reach every survivor are dropped by all.
+ *
+ * Quorum: a member that can no longer see a strict majority of its view
+ * (members that left cleanly not counted) stops, and so does one that the
+ * others removed while it was alive (it was hung past the timeout, or cut
+ * off): its view callback runs a last time with the view it was in and
+ * itself as the only departed member, with reason GRP_DEPARTED_MINORITY
+ * or GRP_DEPARTED_EVICTED; from then on every call returns GRP_EMINORITY
+ * or GRP_EEVICTED, and it never installs another view. A minority
+ * partition therefore never goes on on its own. While a view changes (a
+ * few milliseconds after a crash is seen), sends wait for the next view.
  *
  * Order: every member delivers the messages of a view in the same total
  * order: round robin over the view's senders. seq % S is the sender's
@@ -69,7 +91,8 @@ enum grp_departure {
 };
 
 /* A membership view, valid only during the view callback. Members are named
- * by node id, in rank order. */
+ * by node id, in rank order; departed lists who was in the view before and
+ * is not in this one (or, in a member's last callback, itself). */
 typedef struct grp_view {
 	uint32_t vid;
 	unsigned n_members;
@@ -105,7 +128,7 @@ typedef struct grp_callbacks {
 
 /* Forms the group with every member listed in cfg and installs the first
  * view (vid 0). Reads group.*, member.*, fabric.*, engine.*, multicast.*,
- * rdmc.* and log.level from cfg (see grp_config_dump).
+ * rdmc.*, membership.* and log.level from cfg (see grp_config_dump).
  * A return of 0 means: every member has connected to every other and
  * registered the first view's memory, so every other member's grp_join
  * returns 0 too unless it fails itself; the view callback has run with
@@ -125,18 +148,20 @@ GRP_API int grp_join(const grp_config *cfg, const grp_callbacks *callbacks, void
  * Blocks while the send window is full (for a large message: also while
  * both its RDMC buffers are in use), unless multicast.nonblocking is set
  * or the call comes from a callback: then GRP_EAGAIN.
+ * A view change in progress holds the call until the next view (or
+ * returns GRP_EAGAIN where it would not block).
  * Errors: GRP_EMSGSIZE (len > grp_max_msg_size), GRP_EINVAL (this member is
  * not a sender, or NULL buf with len > 0), GRP_EAGAIN, GRP_ETIMEDOUT
- * (multicast.send_timeout_ms passed), GRP_EPEER (a member failed: the view
- * is wedged), GRP_ECLOSED (after grp_leave), GRP_EBUSY (a reservation is
- * open). */
+ * (multicast.send_timeout_ms passed), GRP_EMINORITY, GRP_EEVICTED (this
+ * member stopped), GRP_ECLOSED (after grp_leave), GRP_EBUSY (a
+ * reservation is open). */
 GRP_API int grp_send(grp_t *g, const void *buf, size_t len);
 
 /* Zero-copy send: lends the next slot of the send window (for a large
  * message, the next RDMC buffer: registered memory the pipeline sends
  * from), len bytes at *slot, to fill and then pass to grp_send_commit. At
- * most one reservation is open per group. Same errors and blocking as
- * grp_send. */
+ * most one reservation is open per group; commit it promptly, for a view
+ * change waits for it. Same errors and blocking as grp_send. */
 GRP_API int grp_send_reserve(grp_t *g, size_t len, void **slot);
 /* Multicasts the reserved slot. GRP_EINVAL if slot is not the open
  * reservation. */
@@ -145,21 +170,23 @@ GRP_API int grp_send_commit(grp_t *g, void *slot);
 /* The largest message grp_send accepts: rdmc.max_payload rounded up to
  * whole rdmc.block_size blocks, or multicast.max_smc_payload if larger. */
 GRP_API size_t grp_max_msg_size(const grp_t *g);
-/* This member's rank in group.members (its position in the view). */
+/* This member's rank (position) in the current view. */
 GRP_API unsigned grp_rank(const grp_t *g);
 
-/* Leaves cleanly: stops sending, makes sure every member has received every
- * message this member sent, tells them it is leaving (so its departure is
- * not taken for a failure), and disconnects. Messages of others not yet
- * delivered here are not delivered. GRP_ETIMEDOUT if members did not confirm
- * receipt within member.leave_timeout_ms: it leaves anyway, and messages it
- * had accepted but not yet pushed are never sent (every member agrees on
- * that: the departure names how many of ours count). GRP_ECALLBACK from a
- * callback. */
+/* Leaves cleanly: stops sending, waits until every member of the current
+ * view has received every message this member sent (through a view change
+ * if one is under way), tells them it is leaving, and disconnects. The
+ * others remove it at once, with reason GRP_DEPARTED_LEFT, and deliver all
+ * its messages. Messages of others not yet delivered here are not
+ * delivered. GRP_ETIMEDOUT if members did not confirm receipt within
+ * member.leave_timeout_ms: it leaves anyway, and its messages that not
+ * every survivor received are dropped by all. GRP_EMINORITY or
+ * GRP_EEVICTED if this member had stopped (it disconnects all the same).
+ * GRP_ECALLBACK from a callback. */
 GRP_API int grp_leave(grp_t *g);
 
 /* Frees the group (leaving first, without waiting, if grp_leave was not
- * called: messages not yet pushed to the others are then never sent). Not
+ * called: its messages not every survivor received are then dropped). Not
  * from a callback (there it logs an error and does nothing), nor while
  * another thread is in a call on g. */
 GRP_API void grp_free(grp_t *g);
