@@ -21,10 +21,12 @@ run_suite() { # DIR LABEL "MESON TEST ARGS" [meson setup options...]
   passed=$((passed + ${ok:-0})); failed=$((failed + ${fail:-1}))
 }
 run_suite build "tests" ""
+# Sanitized members run several times slower: their waits, and the silence
+# after which a member is suspected, scale with them (tests/harness/test_time.h).
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 GROUP_TEST_TIME_SCALE=3 \
   run_suite build-asan "tests under ASan+UBSan" "" -Db_sanitize=address,undefined -Db_lundef=false
-TSAN_OPTIONS="halt_on_error=1 suppressions=$root/tests/tsan.supp" \
+TSAN_OPTIONS="halt_on_error=1 suppressions=$root/tests/tsan.supp" GROUP_TEST_TIME_SCALE=10 \
   run_suite build-tsan "multi-process tests under TSan" "--suite multi" -Db_sanitize=thread -Db_lundef=false
 echo "tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -18,6 +18,7 @@
 
 #include "clock.h"
 #include "netns.h"
+#include "test_time.h"
 
 /* Room for "ADDRESS:PORT," in the member list. */
 #define MEMBER_ENTRY 24
@@ -339,6 +340,19 @@ void local_member_report(const struct local_member *m, const char *fmt, ...)
 	(void)ignored;
 }
 
+/* The suspicion timeout scaled like every test deadline (GROUP_TEST_TIME_SCALE:
+ * sanitizers, emulated RDMA), so that a slowed member is not taken for a
+ * failed one; the library's default where nothing scales. */
+static int scale_suspect_timeout(grp_config *cfg)
+{
+	static const char key[] = "membership.suspect_timeout_ms";
+	char text[24];
+	if (grp_config_get(cfg, key, text, sizeof text) != 0)
+		return -1;
+	snprintf(text, sizeof text, "%u", test_ms((unsigned)strtoul(text, NULL, 10)));
+	return grp_config_set(cfg, key, text);
+}
+
 grp_config *local_member_config(const struct local_member *m)
 {
 	grp_config *cfg;
@@ -347,7 +361,9 @@ grp_config *local_member_config(const struct local_member *m)
 	char rank[16], fd[16];
 	snprintf(rank, sizeof rank, "%u", m->rank);
 	snprintf(fd, sizeof fd, "%d", m->listen_fd);
-	int rc = grp_config_apply_env(cfg);
+	int rc = scale_suspect_timeout(cfg);
+	if (!rc)
+		rc = grp_config_apply_env(cfg);
 	if (!rc)
 		rc = grp_config_set(cfg, "group.members", m->members);
 	if (!rc)

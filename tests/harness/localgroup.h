@@ -77,8 +77,9 @@ void local_group_stop_all(void);
 void local_member_report(const struct local_member *m, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* A configuration for this member: defaults, then GROUP_* environment
- * overrides, then the member list, rank, listening socket and group name.
+/* A configuration for this member: defaults (the suspicion timeout scaled
+ * by test_ms), then GROUP_* environment overrides, then the member list,
+ * rank, listening socket and group name.
  * NULL (with a message) on error. */
 grp_config *local_member_config(const struct local_member *m);
 

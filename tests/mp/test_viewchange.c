@@ -32,6 +32,9 @@
 #define MAX_MEMBERS 8u
 #define WAIT_MS 60000u
 #define FINISH_MS (WAIT_MS + 30000u)
+/* Short, so that a stopped member is removed soon (scaled like every
+ * deadline, so that a slowed one is not). */
+#define SUSPECT_MS 500u
 
 enum fault { KILL, STOP, LEAVE };
 
@@ -131,6 +134,8 @@ static grp_t *join(const struct local_member *m, struct member_state *st)
 	snprintf(smc, sizeof smc, "%u", SMC);
 	snprintf(max, sizeof max, "%zu", sc->sizes.max_len > SMC ? sc->sizes.max_len : SMC);
 	snprintf(block, sizeof block, "%u", BLOCK);
+	char suspect[24];
+	snprintf(suspect, sizeof suspect, "%u", test_ms(SUSPECT_MS));
 	grp_config *cfg = local_member_config(m);
 	grp_t *g = NULL;
 	grp_callbacks cb = { .size = sizeof cb, .deliver = on_deliver, .view = on_view };
@@ -138,7 +143,7 @@ static grp_t *join(const struct local_member *m, struct member_state *st)
 	    grp_config_set(cfg, "multicast.max_smc_payload", smc) ||
 	    grp_config_set(cfg, "rdmc.max_payload", max) ||
 	    grp_config_set(cfg, "rdmc.block_size", block) ||
-	    grp_config_set(cfg, "membership.suspect_timeout_ms", "500") ||
+	    grp_config_set(cfg, "membership.suspect_timeout_ms", suspect) ||
 	    grp_join(cfg, &cb, st, &g) != 0)
 		fprintf(stderr, "member %u: cannot join\n", m->rank);
 	grp_config_free(cfg);
@@ -323,6 +328,17 @@ static void test_kill9_during_large_messages(void **state)
 	run(&sc);
 }
 
+/* The only sender dies: the members that only receive learn it from the
+ * view callback and go on in a view without senders. */
+static void test_kill9_only_sender(void **state)
+{
+	(void)state;
+	struct scenario sc = all_send(3, 2000, SMC);
+	sc.sender[0] = sc.sender[1] = 0;
+	sc.victim[2] = 1;
+	run(&sc);
+}
+
 /* The leader dies at a step of the view change that a kill of member 4
  * starts; the next leader finishes it. */
 static void leader_dies_at(const char *point)
@@ -386,6 +402,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_kill9_leader),
 		cmocka_unit_test(test_kill9_two_of_five),
 		cmocka_unit_test(test_kill9_during_large_messages),
+		cmocka_unit_test(test_kill9_only_sender),
 		cmocka_unit_test(test_leader_dies_when_elected),
 		cmocka_unit_test(test_leader_dies_after_proposing),
 		cmocka_unit_test(test_leader_dies_after_committing),
