@@ -80,13 +80,20 @@ static void installed(struct membership *m, struct epoch *e)
 		m->cb.installed(m->cb.arg, e, true, &d);
 }
 
-/* A member that failed or stayed silent past the suspicion timeout while
- * the view was being installed is not waited for: it starts the view
- * suspected, which changes at once. */
+/* How many suspicion timeouts a member may take to post its keys for a new
+ * view: creating an epoch registers (on verbs: pins) its table and RDMC
+ * buffers, which can hold a member's engine far longer than a heartbeat
+ * gap; a member that crashed meanwhile is seen at once by its link. */
+#define INSTALL_PATIENCE 10u
+
+/* A member that failed, or did not post its keys within INSTALL_PATIENCE
+ * suspicion timeouts of our own, while the view was being installed is
+ * not waited for: it starts the view suspected, which changes at once. */
 static bool give_up_on_missing(struct membership *m, struct epoch *e)
 {
 	uint64_t waited = clock_now_ns() - m->connect_since;
-	bool silent_too_long = waited > (uint64_t)m->gms_params.suspect_timeout_ms * 1000000u;
+	bool silent_too_long =
+		waited > (uint64_t)INSTALL_PATIENCE * m->gms_params.suspect_timeout_ms * 1000000u;
 	bool changed = false;
 	for (unsigned r = 0; r < epoch_size(e); r++) {
 		if (m->absent[r] || epoch_keys_arrived(e, r))
@@ -138,7 +145,6 @@ static int reset_view_state(struct membership *m, unsigned n)
 	free(m->absent);
 	m->carried = calloc(n, sizeof *m->carried);
 	m->absent = calloc(n, sizeof *m->absent);
-	m->connect_since = clock_now_ns();
 	m->n_departed = 0;
 	return m->carried && m->absent ? 0 : GRP_ENOMEM;
 }
@@ -160,6 +166,7 @@ static int switch_to(struct membership *m, struct epoch *e, const uint64_t *trim
 	m->retiring = e;
 	m->cur = next;
 	pthread_mutex_unlock(&m->snd->send_lock);
+	m->connect_since = clock_now_ns();
 	log_debug(MOD, "view %u ended; view %u created", epoch_vid(e), epoch_vid(next));
 	return rc;
 }

@@ -32,9 +32,12 @@
 #define MAX_MEMBERS 8u
 #define WAIT_MS 60000u
 #define FINISH_MS (WAIT_MS + 30000u)
-/* Short, so that a stopped member is removed soon (scaled like every
- * deadline, so that a slowed one is not). */
-#define SUSPECT_MS 500u
+/* Heartbeat silence before a suspicion (scaled like every deadline): long
+ * where a crash is seen by its broken connection anyway, so that members
+ * slowed by a loaded host are not taken for failed; short where a stopped
+ * member must be removed. */
+#define SUSPECT_MS 5000u
+#define STOPPED_SUSPECT_MS 1000u
 
 enum fault { KILL, STOP, LEAVE };
 
@@ -43,6 +46,7 @@ struct scenario {
 	unsigned messages;          /* per sender */
 	struct payload_sizes sizes; /* max_len above SMC: some go by RDMC */
 	enum fault fault;
+	unsigned suspect_ms;
 	unsigned char victim[MAX_MEMBERS]; /* ranks the fault hits */
 	/* GROUP_TEST_KILL_AT for a rank: it dies at that protocol point. */
 	const char *kill_at[MAX_MEMBERS];
@@ -135,7 +139,7 @@ static grp_t *join(const struct local_member *m, struct member_state *st)
 	snprintf(max, sizeof max, "%zu", sc->sizes.max_len > SMC ? sc->sizes.max_len : SMC);
 	snprintf(block, sizeof block, "%u", BLOCK);
 	char suspect[24];
-	snprintf(suspect, sizeof suspect, "%u", test_ms(SUSPECT_MS));
+	snprintf(suspect, sizeof suspect, "%u", test_ms(sc->suspect_ms));
 	grp_config *cfg = local_member_config(m);
 	grp_t *g = NULL;
 	grp_callbacks cb = { .size = sizeof cb, .deliver = on_deliver, .view = on_view };
@@ -289,7 +293,8 @@ static void run(struct scenario *sc)
 
 static struct scenario all_send(unsigned n, unsigned messages, size_t max_len)
 {
-	struct scenario sc = { .n = n, .messages = messages, .sizes = { SMC, max_len } };
+	struct scenario sc = { .n = n, .messages = messages, .sizes = { SMC, max_len },
+			       .suspect_ms = SUSPECT_MS };
 	for (unsigned r = 0; r < n; r++)
 		sc.sender[r] = 1;
 	return sc;
@@ -378,6 +383,7 @@ static void test_sigstop_evicts(void **state)
 	(void)state;
 	struct scenario sc = all_send(3, 2000, SMC);
 	sc.fault = STOP;
+	sc.suspect_ms = STOPPED_SUSPECT_MS;
 	sc.victim[1] = 1;
 	run(&sc);
 }
