@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "localgroup.h"
@@ -69,6 +70,13 @@ static int local_member(const struct local_member *m, void *arg)
 		return 1;
 	senders_text(o->senders, m->n, senders, sizeof senders);
 	int status = grp_config_set(cfg, "multicast.senders", senders) ? 1 : 0;
+	/* Operations fit a send-window slot: no RDMC buffers (2 x 16 MiB per
+	 * sender by default, allocated again at every view change), unless
+	 * the environment asks for them. */
+	char smc[32];
+	if (!status && !getenv("GROUP_RDMC_MAX_PAYLOAD"))
+		status = grp_config_get(cfg, "multicast.max_smc_payload", smc, sizeof smc) ||
+			 grp_config_set(cfg, "rdmc.max_payload", smc) ? 1 : 0;
 	if (status)
 		fprintf(stderr, "kvstore: member %u: %s\n", m->rank, grp_config_error(cfg));
 	else
