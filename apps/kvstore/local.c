@@ -87,7 +87,7 @@ static int local_member(const struct local_member *m, void *arg)
 	return status;
 }
 
-/* Prints each member's result (but the killed one's: -1 if none), then
+/* Prints the result of each member but `killed` (-1: nobody was), then
  * whether they all agree. */
 static bool report_agreement(struct local_group *lg, unsigned n, int killed)
 {
