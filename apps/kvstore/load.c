@@ -42,6 +42,8 @@ int load_send(grp_t *g, const struct load *load)
 	size_t max_msg = grp_max_msg_size(g);
 	uint64_t rng = load->seed ^ mix64(rank + 1u);
 	for (uint64_t i = 0; i < load->ops; i++) {
+		if (i == load->ops / 4 && load->quarter_sent)
+			load->quarter_sent(load->quarter_arg);
 		struct kv_op op = random_op(&rng, load->keys, max_msg, key, value);
 		int rc = grp_send(g, buf, op_encode(buf, &op));
 		if (rc) {

@@ -10,6 +10,10 @@ struct load {
 	uint64_t ops;  /* per sending member */
 	uint64_t keys; /* distinct keys */
 	uint64_t seed; /* mixed with each member's rank */
+	/* If set: called once a quarter of the operations are sent (for a
+	 * test to strike mid-load). */
+	void (*quarter_sent)(void *arg);
+	void *quarter_arg;
 };
 
 /* Multicasts this member's load->ops operations: 0, or 1 having said why. */

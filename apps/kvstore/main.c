@@ -10,6 +10,11 @@
  *	3000 random puts and deletes; the parent prints each member's result
  *	and exits 0 only if all members agree.
  *
+ *   kvstore --local 3 --ops 3000 --kill 2
+ *	the same, but member 2 is killed with SIGKILL a quarter into its load:
+ *	the two others go on in the view without it, apply every operation
+ *	either of them sent and the same prefix of member 2's, and must agree.
+ *
  *   kvstore -c member0.ini --ops 3000
  *	one member of a real deployment: group.members, member.rank and
  *	multicast.senders come from the INI file (GROUP_* variables override

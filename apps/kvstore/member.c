@@ -12,46 +12,44 @@
 
 #define SENDERS_TEXT_LEN 8192 /* "0,1,...,1023": the largest group */
 
-/* Reads "all" or "r0,r1,...", already validated by grp_join. */
-static int count_senders(const char *text, unsigned rank, unsigned n_members,
-			 unsigned *n_senders, bool *is_sender)
+/* Reads "all" or "r0,r1,...", already validated by grp_join, into
+ * sends[rank] for the n_members of the first view. */
+static int read_senders(const char *text, unsigned n_members, bool *sends)
 {
-	if (strcmp(text, "all") == 0) {
-		*n_senders = n_members;
-		*is_sender = true;
+	for (unsigned i = 0; i < n_members; i++)
+		sends[i] = strcmp(text, "all") == 0;
+	if (strcmp(text, "all") == 0)
 		return 0;
-	}
-	*n_senders = 0;
-	*is_sender = false;
 	for (const char *p = text; *p != '\0';) {
 		char *end;
 		unsigned long sender = strtoul(p, &end, 10);
-		if (end == p)
+		if (end == p || sender >= n_members)
 			return -1;
-		++*n_senders;
-		*is_sender |= sender == rank;
+		sends[sender] = true;
 		p = end + strspn(end, ", ");
 	}
 	return 0;
 }
 
 /* Every sender performs ops operations: that tells a member how many it
- * must apply before it has them all. */
+ * must apply of each before it has them all. */
 static int expect_load(struct replica *r, const grp_config *cfg, unsigned rank, uint64_t ops,
 		       bool *is_sender)
 {
 	char senders[SENDERS_TEXT_LEN];
-	unsigned n_senders;
+	bool sends[REPLICA_MAX_MEMBERS];
+	unsigned n = replica_members(r);
 	int rc = grp_config_get(cfg, "multicast.senders", senders, sizeof senders);
 	if (rc) {
 		fprintf(stderr, "kvstore: member %u: multicast.senders: %s\n", rank, grp_strerror(rc));
 		return 1;
 	}
-	if (count_senders(senders, rank, replica_members(r), &n_senders, is_sender) != 0) {
+	if (n > REPLICA_MAX_MEMBERS || read_senders(senders, n, sends) != 0) {
 		fprintf(stderr, "kvstore: member %u: cannot read multicast.senders '%s'\n", rank, senders);
 		return 1;
 	}
-	replica_expect(r, ops * n_senders);
+	*is_sender = rank < n && sends[rank];
+	replica_expect(r, ops, sends);
 	return 0;
 }
 

@@ -12,6 +12,7 @@ void options_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: kvstore --local N [--ops M] [--senders all|half|one] [--keys K] [--seed S]\n"
+		"                       [--kill R]\n"
 		"       kvstore -c FILE [--ops M] [--keys K] [--seed S]\n"
 		"\n"
 		"A key-value store replicated by libgroup's ordered multicast: every sending\n"
@@ -27,6 +28,9 @@ void options_usage(FILE *out)
 		"              ranks) or one (the last)\n"
 		"  --keys K    number of distinct keys (default 1000)\n"
 		"  --seed S    seed of the operations, mixed with each member's rank (default 1)\n"
+		"  --kill R    with --local: SIGKILL member R (a sender) once it has sent a\n"
+		"              quarter of its operations; the others must go on without it,\n"
+		"              apply every operation a survivor sent, and agree\n"
 		"  --help      print this and exit\n",
 		LOCAL_MAX);
 }
@@ -63,20 +67,22 @@ static bool parse_senders(const char *text, enum senders_choice *out)
 
 bool options_parse(int argc, char **argv, struct options *o, bool *help)
 {
-	enum { OPT_LOCAL = 256, OPT_OPS, OPT_SENDERS, OPT_KEYS, OPT_SEED };
+	enum { OPT_LOCAL = 256, OPT_OPS, OPT_SENDERS, OPT_KEYS, OPT_SEED, OPT_KILL };
 	static const struct option longopts[] = {
 		{ "local", required_argument, NULL, OPT_LOCAL },
 		{ "ops", required_argument, NULL, OPT_OPS },
 		{ "senders", required_argument, NULL, OPT_SENDERS },
 		{ "keys", required_argument, NULL, OPT_KEYS },
 		{ "seed", required_argument, NULL, OPT_SEED },
+		{ "kill", required_argument, NULL, OPT_KILL },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	*o = (struct options){ .load = { .ops = 5000, .keys = 1000, .seed = 1 },
-			       .senders = SENDERS_ALL };
+			       .senders = SENDERS_ALL, .kill = -1 };
 	*help = false;
-	uint64_t n = 0;
+	uint64_t n = 0, kill = 0;
+	bool kill_given = false;
 	bool ok = true;
 	int opt;
 	while (ok && (opt = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
@@ -87,6 +93,10 @@ bool options_parse(int argc, char **argv, struct options *o, bool *help)
 		case OPT_OPS: ok = parse_number("--ops", optarg, 0, UINT32_MAX, &o->load.ops); break;
 		case OPT_KEYS: ok = parse_number("--keys", optarg, 1, UINT32_MAX, &o->load.keys); break;
 		case OPT_SEED: ok = parse_number("--seed", optarg, 0, UINT64_MAX, &o->load.seed); break;
+		case OPT_KILL:
+			ok = parse_number("--kill", optarg, 0, LOCAL_MAX - 1, &kill);
+			kill_given = true;
+			break;
 		case OPT_SENDERS:
 			ok = parse_senders(optarg, &o->senders);
 			o->senders_given = true;
@@ -105,6 +115,11 @@ bool options_parse(int argc, char **argv, struct options *o, bool *help)
 		fprintf(stderr, "kvstore: give either --local N or -c FILE\n");
 		return false;
 	}
+	if (kill_given && (o->local_n == 0 || kill >= o->local_n)) {
+		fprintf(stderr, "kvstore: --kill takes a member of --local N: 0 to N-1\n");
+		return false;
+	}
+	o->kill = kill_given ? (int)kill : -1;
 	/* Every member of a deployment must agree on who sends, so that is
 	 * the configuration's multicast.senders, not one member's flag. */
 	if (o->config_path && o->senders_given) {

@@ -17,6 +17,7 @@ struct options {
 	struct load load;
 	enum senders_choice senders;
 	bool senders_given;
+	int kill; /* --kill R: the member to SIGKILL mid-load, or -1 */
 };
 
 /* Fills o from the command line, defaults where it says nothing; sets
