@@ -119,6 +119,14 @@ int links_exchange_collect(struct links *l, uint64_t stamp, const unsigned *ids,
 /* Whether member `id` posted its regions under `stamp`. */
 bool links_exchange_arrived(struct links *l, uint64_t stamp, unsigned id);
 
+/* Leaving for good: tells every connected peer, through its mailbox, and
+ * waits (at most stall_timeout_ms a peer) until it landed, so that a peer
+ * that then sees our connection close knows it was a departure, whatever
+ * view it is in. Call with the engine stopped, before closing. */
+void links_announce_leaving(struct links *l);
+/* Whether peer `id` announced that it leaves. */
+bool links_peer_leaving(struct links *l, unsigned id);
+
 /* Engine clients: run once per engine pass, on the engine thread; a run
  * returns how much work it did (0 = idle), which keeps the engine from
  * backing off. */

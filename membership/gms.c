@@ -18,7 +18,6 @@ static const char *MOD = "membership";
 /* Column offsets inside the epoch's extra area, all u64 cells. */
 struct gms_columns {
 	size_t heartbeat;  /* bumped every heartbeat_ms */
-	size_t leaving;    /* 1 once the member leaves cleanly */
 	size_t suspected;  /* x n: enum gms_reason */
 	size_t proposal;   /* x n: the removals proposed or acknowledged */
 	size_t prop_num;   /* number of that proposal, 0 none */
@@ -31,6 +30,7 @@ struct gms_columns {
 struct gms {
 	struct epoch *e;
 	grp_sst *sst;
+	struct links *links;
 	struct gms_params p;
 	struct gms_columns col;
 	unsigned n, me, S;
@@ -40,7 +40,7 @@ struct gms {
 	uint64_t hb_next;     /* ns of our next heartbeat */
 	uint64_t last_pass;   /* ns of our previous pass */
 	uint64_t *trim;       /* once trim_ready: the trim */
-	bool wedged, leaving, delivered;
+	bool wedged, delivered;
 };
 
 static struct gms_columns columns_for(size_t base, unsigned n, unsigned S)
@@ -48,7 +48,6 @@ static struct gms_columns columns_for(size_t base, unsigned n, unsigned S)
 	struct gms_columns c;
 	size_t at = base;
 	c.heartbeat = at, at += 8;
-	c.leaving = at, at += 8;
 	c.suspected = at, at += 8 * (size_t)n;
 	c.proposal = at, at += 8 * (size_t)n;
 	c.prop_num = at, at += 8;
@@ -123,7 +122,7 @@ static void suspect(struct gms *g, unsigned r, unsigned reason, const char *why)
 
 static unsigned leave_or_fail(const struct gms *g, unsigned r)
 {
-	return load(g, r, g->col.leaving) ? GMS_LEFT : GMS_FAILED;
+	return links_peer_leaving(g->links, id_of(g, r)) ? GMS_LEFT : GMS_FAILED;
 }
 
 /* Links that broke, protocol breakers, leavers, silent heartbeats. */
@@ -145,7 +144,7 @@ static void detect_local(struct gms *g, uint64_t now)
 			suspect(g, r, GMS_FAILED, "it broke the protocol");
 			continue;
 		}
-		if (load(g, r, g->col.leaving)) {
+		if (links_peer_leaving(g->links, id_of(g, r))) {
 			suspect(g, r, GMS_LEFT, "announced it");
 			continue;
 		}
@@ -174,7 +173,7 @@ static bool removal_proposed(const struct gms *g)
 /* Copies every suspicion of a row we trust; false if one names us. */
 static bool gossip(struct gms *g)
 {
-	if (!g->leaving && removal_proposed(g)) {
+	if (removal_proposed(g)) {
 		log_error(MOD, "view %u: the others propose our removal", epoch_vid(g->e));
 		return false;
 	}
@@ -186,8 +185,6 @@ static bool gossip(struct gms *g)
 			if (v == 0 || g->suspected[j])
 				continue;
 			if (j == g->me) {
-				if (g->leaving)
-					continue;
 				log_error(MOD, "view %u: member %u suspects us: we are removed",
 					  epoch_vid(g->e), id_of(g, r));
 				return false;
@@ -482,18 +479,13 @@ const uint64_t *gms_trim(const struct gms *g)
 	return g->trim;
 }
 
-void gms_announce_leave(struct gms *g)
-{
-	g->leaving = true;
-	push_cell(g, g->col.leaving, 1);
-}
-
-int gms_create(struct epoch *e, const struct gms_params *p, const uint8_t *carried,
-	       struct gms **out)
+int gms_create(struct links *links, struct epoch *e, const struct gms_params *p,
+	       const uint8_t *carried, struct gms **out)
 {
 	struct gms *g = calloc(1, sizeof *g);
 	if (!g)
 		return GRP_ENOMEM;
+	g->links = links;
 	g->e = e;
 	g->sst = epoch_table(e);
 	g->p = *p;

@@ -3,7 +3,8 @@
  *
  * Every member runs it on the engine thread, once per pass:
  *   suspect   a member whose link broke, whose heartbeat stalled past the
- *             timeout, who announced that it leaves, or whom any
+ *             timeout, who announced that it leaves (links_peer_leaving:
+ *             then as a departure, not a failure), or whom any
  *             unsuspected row suspects; the first suspicion wedges the
  *             epoch (epoch_wedge). A member that sees itself suspected is
  *             evicted; one that no longer sees a strict majority of the
@@ -48,8 +49,8 @@ struct gms;
 size_t gms_columns_bytes(unsigned n, unsigned senders);
 /* On a connected epoch: suspects at once every member with a reason in
  * carried[] (NULL: none), the suspicions the view before could not act on. */
-int gms_create(struct epoch *e, const struct gms_params *p, const uint8_t *carried,
-	       struct gms **out);
+int gms_create(struct links *links, struct epoch *e, const struct gms_params *p,
+	       const uint8_t *carried, struct gms **out);
 void gms_free(struct gms *g);
 
 /* One pass (engine thread); *worked tells whether it did anything. */
@@ -62,9 +63,5 @@ enum gms_reason gms_removal(const struct gms *g, unsigned rank);
 enum gms_reason gms_suspicion(const struct gms *g, unsigned rank);
 /* The trim that was delivered, per sender of the epoch. */
 const uint64_t *gms_trim(const struct gms *g);
-
-/* Tells the others that we leave: our removal is proposed at once, as a
- * departure, not a failure. Any thread holding nothing; pushes. */
-void gms_announce_leave(struct gms *g);
 
 #endif

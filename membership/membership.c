@@ -98,9 +98,10 @@ static bool give_up_on_missing(struct membership *m, struct epoch *e)
 	for (unsigned r = 0; r < epoch_size(e); r++) {
 		if (m->absent[r] || epoch_keys_arrived(e, r))
 			continue;
-		if (links_peer_failed(m->links, epoch_member_id(e, r)) || silent_too_long) {
+		unsigned id = epoch_member_id(e, r);
+		if (links_peer_failed(m->links, id) || silent_too_long) {
 			m->absent[r] = true;
-			m->carried[r] = GMS_FAILED;
+			m->carried[r] = links_peer_leaving(m->links, id) ? GMS_LEFT : GMS_FAILED;
 			changed = true;
 		}
 	}
@@ -127,7 +128,7 @@ static int connect_epoch(struct membership *m, struct epoch *e)
 		log_error(MOD, "view %u cannot be installed: %s", epoch_vid(e), grp_strerror(rc));
 		return fail_first_view(m, rc);
 	}
-	rc = gms_create(e, &m->gms_params, m->carried, &m->gms);
+	rc = gms_create(m->links, e, &m->gms_params, m->carried, &m->gms);
 	if (rc)
 		return fail_first_view(m, rc);
 	for (unsigned i = 0; i < m->n_removed; i++)
@@ -415,7 +416,7 @@ void membership_stop(struct membership *m)
 {
 	if (!m)
 		return;
-	if (m->gms && !atomic_load(&m->stopped))
-		gms_announce_leave(m->gms);
+	if (!atomic_load(&m->stopped))
+		links_announce_leaving(m->links);
 	free_membership(m);
 }
