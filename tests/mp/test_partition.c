@@ -427,23 +427,15 @@ static void fault_view(grp_t *g, const grp_view *v, void *user)
 
 static grp_t *fault_join(const struct local_member *m, struct fault_member *st)
 {
-	char timeout[24], send_timeout[24], small[24];
+	char timeout[24], send_timeout[24];
 	/* Scaled like every deadline: where everything runs slower, a member
 	 * merely descheduled must not be taken for failed. */
 	snprintf(timeout, sizeof timeout, "%u", test_ms(st->run->suspect_timeout_ms));
 	snprintf(send_timeout, sizeof send_timeout, "%u", test_ms(WAIT_MS));
-	snprintf(small, sizeof small, "%u", SMALL);
 	grp_config *cfg = local_member_config(m);
 	grp_callbacks cb = { .size = sizeof cb, .deliver = fault_deliver, .view = fault_view };
 	grp_t *g = NULL;
-	/* Messages in slots only: no RDMC buffers (by default 2 x 16 MiB per
-	 * sender), whose allocation would make installing the next view take
-	 * longer than a short suspicion timeout on a loaded host, and have the
-	 * survivors give up on each other (a member whose keys for the next
-	 * view are missing past the timeout starts it suspected). */
 	if (!cfg || grp_config_set(cfg, "membership.suspect_timeout_ms", timeout) ||
-	    grp_config_set(cfg, "multicast.max_smc_payload", small) ||
-	    grp_config_set(cfg, "rdmc.max_payload", small) ||
 	    grp_config_set(cfg, "multicast.send_timeout_ms", send_timeout) ||
 	    grp_join(cfg, &cb, st, &g) != 0)
 		fprintf(stderr, "member %u: cannot join\n", m->rank);
