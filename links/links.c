@@ -216,34 +216,30 @@ static int post_to(struct links *l, unsigned id, uint64_t stamp, const struct li
 	return rc;
 }
 
-/* A stamp no epoch uses: the member leaves the group for good. */
-#define STAMP_LEAVING UINT64_MAX
-
 void links_announce_leaving(struct links *l)
 {
-	size_t at = (size_t)l->params.my_id * sizeof(struct mailbox_entry);
-	size_t stamp_at = at + MAILBOX_BODY_BYTES;
+	size_t field = offsetof(struct mailbox_entry, leaving);
+	size_t at = (size_t)l->params.my_id * sizeof(struct mailbox_entry) + field;
 	for (unsigned id = 0; id < FAB_MAX_PEERS; id++) {
 		const struct fab_remote_region *box = &l->peer_mailbox[id];
 		if (box->len == 0 || links_peer_failed(l, id))
 			continue;
-		l->mailbox[FAB_MAX_PEERS + id].stamp = STAMP_LEAVING;
-		if (fab_write(l->dom, id, l->mailbox_mr, outbox_offset(id) + MAILBOX_BODY_BYTES, box,
-			      stamp_at, sizeof(uint64_t), 0) == 0)
-			fab_fence(l->dom, id, box, stamp_at, l->params.stall_timeout_ms);
+		l->mailbox[FAB_MAX_PEERS + id].leaving = 1;
+		if (fab_write(l->dom, id, l->mailbox_mr, outbox_offset(id) + field, box, at,
+			      sizeof(uint64_t), 0) == 0)
+			fab_fence(l->dom, id, box, at, l->params.stall_timeout_ms);
 	}
 }
 
 bool links_peer_leaving(struct links *l, unsigned id)
 {
-	return id < FAB_MAX_PEERS &&
-	       __atomic_load_n(&inbox(l, id)->stamp, __ATOMIC_ACQUIRE) == STAMP_LEAVING;
+	return id < FAB_MAX_PEERS && __atomic_load_n(&inbox(l, id)->leaving, __ATOMIC_ACQUIRE);
 }
 
 int links_exchange_post(struct links *l, uint64_t stamp, const unsigned *ids, unsigned n,
 			unsigned me, const struct links_regions *mine)
 {
-	if (stamp == 0 || stamp == STAMP_LEAVING || mine->n > LINKS_MAX_REGIONS)
+	if (stamp == 0 || mine->n > LINKS_MAX_REGIONS)
 		return GRP_EINVAL;
 	for (unsigned i = 0; i < n; i++) {
 		if (i == me || ids[i] >= FAB_MAX_PEERS)

@@ -13,12 +13,15 @@
 /* One mailbox entry: the regions a peer registered for an epoch. The peer
  * writes the body first, then the stamp in a second write, so a reader
  * that sees the stamp sees the body (writes to us land in order). */
-#define MAILBOX_VERSION 1u
+#define MAILBOX_VERSION 2u
 struct mailbox_entry {
 	uint32_t version;
 	uint32_t n_regions;
 	struct fab_remote_region regions[LINKS_MAX_REGIONS];
 	uint64_t stamp;
+	/* 1 once the member leaves for good; apart from the stamp, so that an
+	 * exchange under way still completes. */
+	uint64_t leaving;
 };
 #define MAILBOX_BODY_BYTES offsetof(struct mailbox_entry, stamp)
 
