@@ -26,7 +26,7 @@
  * and its first delivery in view 1 (the one in progress at t0 counts
  * whole: t0 reaches the members through memory shared before the fork),
  * max over survivors; and resume = t0 to the last survivor's first
- * delivery in view 1 (CSV only). Streaming goes on 300 ms past each
+ * delivery in view 1 (CSV only). Streaming goes on 150 ms past each
  * survivor's new view. A hung member is suspected once its heartbeat has
  * not changed for the timeout, counted from when its last heartbeat was
  * seen, up to a heartbeat period (timeout/10) before t0: detection of a
@@ -79,7 +79,7 @@
 
 #define MAX_MEMBERS 16u
 #define JOIN_MS 60000u
-#define LINGER_MS 300u       /* streaming goes on this long past the new view */
+#define LINGER_MS 150u       /* streaming goes on this long past the new view */
 #define TICK_S 10u           /* soak progress period */
 
 enum fault { KILL, STOP };
@@ -553,7 +553,7 @@ static void run_once(const struct plan *p, unsigned n, struct run_result *res)
 	}
 	unsigned timeout = p->o->timeout_ms ? p->o->timeout_ms : 1000;
 	unsigned heartbeat = timeout / 10 ? timeout / 10 : 1;
-	unsigned warmup = p->load == LOAD ? 500 : 300;
+	unsigned warmup = p->load == LOAD ? 300 : 200;
 	sleep_ms(warmup + (unsigned)(drand48() * heartbeat));
 	uint64_t t0 = clock_now_ns();
 	atomic_store(&shared->t0, t0);
