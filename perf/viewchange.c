@@ -54,7 +54,8 @@
  * A progress line every 10 s on stderr (per-member MB/s delivered over the
  * last 10 s, false suspicions so far); at the end a table per member (MB/s
  * delivered over the whole run, views installed, suspicions), DIR/soak.csv
- * (per member per 10 s) and DIR/soak.png. Exit status 1 if anyone was
+ * (per member per 10 s), DIR/soak_wide.csv (the same, a column per
+ * member) and DIR/soak.png. Exit status 1 if anyone was
  * suspected. */
 #include <errno.h>
 #include <fcntl.h>
@@ -763,18 +764,26 @@ static int fault_runs(const struct options *o)
 
 /* ---- the parent: the soak ---- */
 
-static const char *const soak_script =
-	"set terminal pngcairo size 1000,500\n"
-	"set output outfile\n"
-	"set datafile separator ','\n"
-	"set title 'saturated group: MB/s delivered per member, 10 s intervals'\n"
-	"set xlabel 's'\n"
-	"set ylabel 'MB/s'\n"
-	"set grid\n"
-	"set yrange [0:*]\n"
-	"set key bottom right\n"
-	"plot for [m=0:15] 'soak.csv' every ::1 using 1:(column(2) == m ? column(3) : NaN) "
-	"with linespoints title sprintf('member %d', m)\n";
+/* From DIR/soak_wide.csv: a row per 10 s, a column per member. */
+static void soak_plot(const struct options *o, unsigned n, unsigned views, unsigned suspicions)
+{
+	char script[2048];
+	snprintf(script, sizeof script,
+		 "set terminal pngcairo size 1000,500\n"
+		 "set output outfile\n"
+		 "set datafile separator ','\n"
+		 "set title \"%u members all sending: MB/s delivered per member, 10 s intervals\\n"
+		 "false suspicions: %u view changes, %u suspicions\"\n"
+		 "set xlabel 's'\n"
+		 "set ylabel 'MB/s'\n"
+		 "set grid\n"
+		 "set yrange [0:*]\n"
+		 "set key bottom right\n"
+		 "plot for [m=0:%u] 'soak_wide.csv' every ::1 using 1:(column(m + 2)) "
+		 "with linespoints title sprintf('member %%d', m)\n",
+		 n, views, suspicions, n - 1);
+	perf_plot(o->dir, "soak.png", script);
+}
 
 static int soak(const struct options *o)
 {
@@ -782,7 +791,8 @@ static int soak(const struct options *o)
 	struct plan p = { .o = o, .load = LOAD, .soak_s = (unsigned)o->soak_s };
 	FILE *csv = perf_csv_open(o->dir, "soak.csv",
 				  "seconds,member,MB_per_s,views,suspicions,removed,loadavg");
-	if (!csv)
+	FILE *wide = perf_csv_open(o->dir, "soak_wide.csv", "seconds,MB_per_s_by_member...");
+	if (!csv || !wide)
 		return 1;
 	printf("soak: %u members all sending %zu B messages for %u s, suspect timeout %u ms; "
 	       "load avg %.2f\n", n, o->size, p.soak_s, o->timeout_ms ? o->timeout_ms : 1000,
@@ -807,16 +817,20 @@ static int soak(const struct options *o)
 		double min = INFINITY, sum = 0;
 		unsigned max_views = 0, all_susp = 0, counted = 0;
 		double la = loadavg();
+		fprintf(wide, "%u", k < ticks ? k * TICK_S : p.soak_s);
 		for (unsigned r = 0; r < n; r++) {
 			double t;
 			unsigned long long b, d;
-			if (!alive[r])
+			if (!alive[r]) {
+				fprintf(wide, ",NaN");
 				continue;
+			}
 			if (local_group_read_line(lg, r, line, sizeof line, TICK_S * 3000u) != 0 ||
 			    sscanf(line, "tick,%lf,%llu,%llu,%u,%u,%d", &t, &b, &d, &views[r], &susp[r],
 				   &removed[r]) != 6) {
 				fprintf(stderr, "[soak: member %u stopped reporting]\n", r);
 				alive[r] = false;
+				fprintf(wide, ",NaN");
 				continue;
 			}
 			double rate = (double)(b - prev_bytes[r]) / (t - prev_t[r]) / 1e6;
@@ -824,6 +838,7 @@ static int soak(const struct options *o)
 			prev_t[r] = end_t[r] = t;
 			fprintf(csv, "%.1f,%u,%.2f,%u,%u,%d,%.2f\n", t, r, rate, views[r], susp[r],
 				removed[r], la);
+			fprintf(wide, ",%.2f", rate);
 			min = rate < min ? rate : min;
 			sum += rate;
 			rate_sum[r] += rate;
@@ -833,7 +848,9 @@ static int soak(const struct options *o)
 			max_views = views[r] > max_views ? views[r] : max_views;
 			all_susp += susp[r];
 		}
+		fprintf(wide, "\n");
 		fflush(csv);
+		fflush(wide);
 		fflush(stdout);
 		fprintf(stderr, "[soak %u/%u s] %.1f MB/s delivered per member (min %.1f), "
 			"view changes %u, suspicions %u, load avg %.2f\n",
@@ -862,11 +879,12 @@ static int soak(const struct options *o)
 	}
 	kill_all(lg, n);
 	fclose(csv);
+	fclose(wide);
 	printf("soak: %u s, %u members: %.1f MB/s delivered per member on average "
 	       "(%.1f aggregate); false suspicions: %u view change(s), %u suspicion(s) logged "
 	       "over all members; load avg at the end %.2f\n",
 	       p.soak_s, n, total / n, total, max_views, all_susp, loadavg());
-	perf_plot(o->dir, "soak.png", soak_script);
+	soak_plot(o, n, max_views, all_susp);
 	return max_views || all_susp ? 1 : 0;
 }
 
