@@ -180,9 +180,14 @@ static int start(grp_t *g, const grp_config *cfg)
 		rc = membership_start(g->links, &g->params, &g->gms, &cb, &g->snd, &g->membership);
 	if (!rc)
 		rc = membership_await_first_view(g->membership, g->connect_timeout_ms);
-	if (!rc)
-		g->max_msg = epoch_max_msg(current(g));
-	return rc;
+	if (rc)
+		return rc;
+	/* The engine may be changing views already: the epoch is read under
+	 * send_lock, like every application thread does. */
+	pthread_mutex_lock(&g->snd.send_lock);
+	g->max_msg = epoch_max_msg(current(g));
+	pthread_mutex_unlock(&g->snd.send_lock);
+	return 0;
 }
 
 /* Stops the engine (no callback runs after this), tells the others we
