@@ -21,7 +21,8 @@ trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM
 rig() { setpriv --pdeathsig KILL bash "$here/rig.sh" "$@" & wait $!; }
 if ! rig build; then echo "softroce: cannot build the guest image; skipping"; exit 77; fi
 bins=("$build/tests/test_sst_multi" "$build/tests/test_multicast" "$build/tests/test_rdmc"
-      "$build/tests/test_epoch" "$build/tests/test_links" "$build/apps/kvstore"
+      "$build/tests/test_epoch" "$build/tests/test_links" "$build/tests/test_viewchange"
+      "$build/apps/kvstore"
       "$build/perf/fabric_bw" "$build/perf/sst_pingpong")
 rig run "$here/job.sh" "${bins[@]}"
 rc=$?
