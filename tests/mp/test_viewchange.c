@@ -239,7 +239,10 @@ static int member(const struct local_member *m, void *arg)
 		return rc;
 	}
 	if (sc->fault == LEAVE && sc->victim[m->rank]) {
-		rc = rc ? 40 : grp_leave(g) ? 41 : 0;
+		/* Leaves in mid-stream: once a quarter of the messages passed. */
+		if (!rc && delivery_count_await(&st.delivered, sc->messages, test_ms(WAIT_MS)) != 0)
+			rc = 42;
+		rc = rc ? rc : grp_leave(g) ? 41 : 0;
 		grp_free(g);
 		return rc;
 	}
