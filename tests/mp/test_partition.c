@@ -34,6 +34,7 @@
 #include "delivery_count.h"
 #include "delivery_log.h"
 #include "localgroup.h"
+#include "member_log.h"
 #include "netns.h"
 #include "test_time.h"
 #include "view_track.h"
@@ -357,14 +358,9 @@ struct fault_run {
 
 struct fault_member {
 	const struct fault_run *run;
-	FILE *log;
-	struct view_track views;
+	struct member_log ml;
 	/* Our own last view callback, if we stopped: why. */
 	enum grp_departure stop_reason;
-	uint64_t got[FAULT_MAX]; /* deliveries per sender, over all views */
-	bool done;
-	struct delivery_count done_signal;
-	struct delivery_count delivered;
 };
 
 static unsigned stays_count(const struct fault_run *run)
@@ -375,54 +371,20 @@ static unsigned stays_count(const struct fault_run *run)
 	return stay;
 }
 
-/* Done once the view holds exactly the members expected to stay and every
- * one of them has had all its messages delivered here. */
-static bool fault_finished(const struct fault_member *st)
-{
-	const struct fault_run *run = st->run;
-	if (st->views.stopped || st->views.n != stays_count(run))
-		return false;
-	for (unsigned i = 0; i < st->views.n; i++) {
-		unsigned id = st->views.members[i];
-		if (id >= run->n || run->gone[id] || st->got[id] < FAULT_MESSAGES)
-			return false;
-	}
-	return true;
-}
-
-static void fault_check_done(struct fault_member *st)
-{
-	if (st->done || !fault_finished(st))
-		return;
-	st->done = true;
-	fflush(st->log);
-	delivery_count_add(&st->done_signal);
-}
-
 static void fault_deliver(grp_t *g, const grp_delivery *m, void *user)
 {
 	(void)g;
 	struct fault_member *st = user;
-	if (st->done)
-		return;
-	delivery_log_write(st->log, m);
-	if (m->sender < FAULT_MAX)
-		st->got[m->sender]++;
-	delivery_count_add(&st->delivered);
-	fault_check_done(st);
+	member_log_deliver(&st->ml, m);
 }
 
 static void fault_view(grp_t *g, const grp_view *v, void *user)
 {
 	(void)g;
 	struct fault_member *st = user;
-	if (st->done)
-		return;
-	delivery_log_view(st->log, v);
-	view_track_add(&st->views, v);
-	if (st->views.stopped && v->n_departed == 1)
+	member_log_view(&st->ml, v);
+	if (st->ml.views.stopped && v->n_departed == 1)
 		st->stop_reason = v->departed_reason[0];
-	fault_check_done(st);
 }
 
 static grp_t *fault_join(const struct local_member *m, struct fault_member *st)
@@ -480,25 +442,24 @@ static int minority_member(const struct local_member *m, grp_t *g, struct fault_
 	/* After grp_leave no callback runs: st is ours alone to read. */
 	int leave = grp_leave(g);
 	grp_free(g);
-	fclose(st->log);
 	if (rc != GRP_EMINORITY) {
 		fprintf(stderr, "member %u: grp_send %" PRIu64 ": %s, expected GRP_EMINORITY\n",
 			m->rank, accepted, grp_strerror(rc));
 		return 30;
 	}
-	if (!st->views.stopped || st->stop_reason != GRP_DEPARTED_MINORITY) {
+	if (!st->ml.views.stopped || st->stop_reason != GRP_DEPARTED_MINORITY) {
 		fprintf(stderr, "member %u: %s\n", m->rank,
-			st->views.stopped ? "its last view callback gave a reason other than MINORITY"
+			st->ml.views.stopped ? "its last view callback gave a reason other than MINORITY"
 					  : "no view callback named it departed");
 		return 31;
 	}
-	if (st->views.views != 1 || st->views.last_vid != 0) {
+	if (st->ml.views.views != 1 || st->ml.views.last_vid != 0) {
 		fprintf(stderr, "member %u: installed %u views, the last %u, before it stopped\n",
-			m->rank, st->views.views, st->views.last_vid);
+			m->rank, st->ml.views.views, st->ml.views.last_vid);
 		return 32;
 	}
-	if (st->views.problem[0]) {
-		fprintf(stderr, "member %u: %s\n", m->rank, st->views.problem);
+	if (st->ml.views.problem[0]) {
+		fprintf(stderr, "member %u: %s\n", m->rank, st->ml.views.problem);
 		return 33;
 	}
 	if (leave != GRP_EMINORITY) {
@@ -518,19 +479,18 @@ static int staying_member(const struct local_member *m, grp_t *g, struct fault_m
 		fprintf(stderr, "member %u: grp_send %" PRIu64 ": %s\n", m->rank, accepted,
 			grp_strerror(rc));
 		rc = 20;
-	} else if (delivery_count_await(&st->done_signal, 1, test_ms(WAIT_MS)) != 0) {
+	} else if (delivery_count_await(&st->ml.done_signal, 1, test_ms(WAIT_MS)) != 0) {
 		fprintf(stderr, "member %u: not done: %u members in view %u, %" PRIu64
-			" deliveries\n", m->rank, st->views.n, st->views.last_vid,
-			delivery_count_get(&st->delivered));
+			" deliveries\n", m->rank, st->ml.views.n, st->ml.views.last_vid,
+			delivery_count_get(&st->ml.delivered));
 		rc = 21;
 	} else if (delivery_log_accepted(st->run->dir, m->rank, accepted) != 0) {
 		rc = 22;
 	}
 	int leave = grp_leave(g);
 	grp_free(g);
-	fclose(st->log);
-	if (!rc && st->views.problem[0]) {
-		fprintf(stderr, "member %u: %s\n", m->rank, st->views.problem);
+	if (!rc && st->ml.views.problem[0]) {
+		fprintf(stderr, "member %u: %s\n", m->rank, st->ml.views.problem);
 		rc = 23;
 	}
 	if (!rc && leave) {
@@ -546,16 +506,19 @@ static int fault_member_main(const struct local_member *m, void *arg)
 	if (run->gate_wr >= 0)
 		close(run->gate_wr);
 	CHECK(listens_on(m->listen_fd, netns_rig_address(run->rig, m->rank)));
-	struct fault_member st = { .run = run, .views.failures_allowed = true };
-	delivery_count_init(&st.done_signal);
-	delivery_count_init(&st.delivered);
-	st.log = delivery_log_open(run->dir, m->rank);
-	grp_t *g = st.log ? fault_join(m, &st) : NULL;
+	struct fault_member st = { .run = run };
+	unsigned char stays[FAULT_MAX], senders[FAULT_MAX];
+	for (unsigned r = 0; r < run->n; r++) {
+		stays[r] = !run->gone[r];
+		senders[r] = 1;
+	}
+	int opened = member_log_open(&st.ml, run->dir, m->rank, run->n, stays, senders,
+				     FAULT_MESSAGES);
+	grp_t *g = opened == 0 ? fault_join(m, &st) : NULL;
 	if (!g)
 		return 10;
 	int rc = run->gone[m->rank] ? minority_member(m, g, &st) : staying_member(m, g, &st);
-	delivery_count_destroy(&st.done_signal);
-	delivery_count_destroy(&st.delivered);
+	member_log_close(&st.ml);
 	return rc;
 }
 

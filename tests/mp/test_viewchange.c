@@ -33,6 +33,7 @@
 #include "delivery_count.h"
 #include "delivery_log.h"
 #include "localgroup.h"
+#include "member_log.h"
 #include "test_time.h"
 #include "view_track.h"
 
@@ -84,65 +85,16 @@ static bool stalls(const struct scenario *sc)
 	return false;
 }
 
-struct member_state {
-	const struct scenario *sc;
-	FILE *log;
-	struct view_track views;
-	uint64_t got[MAX_MEMBERS]; /* messages delivered per sender, over all views */
-	bool done;
-	struct delivery_count done_signal;
-	struct delivery_count delivered;
-};
-
-/* Done once the view holds exactly the members expected to stay, and every
- * one of them that sends has had all its messages delivered here. */
-static bool finished(const struct member_state *st)
-{
-	const struct scenario *sc = st->sc;
-	unsigned stay = 0;
-	for (unsigned r = 0; r < sc->n; r++)
-		stay += !goes(sc, r);
-	if (st->views.n != stay)
-		return false;
-	for (unsigned i = 0; i < st->views.n; i++) {
-		unsigned id = st->views.members[i];
-		if (goes(sc, id) || (sc->sender[id] && st->got[id] < sc->messages))
-			return false;
-	}
-	return true;
-}
-
-static void check_done(struct member_state *st)
-{
-	if (st->done || !finished(st))
-		return;
-	st->done = true;
-	fflush(st->log);
-	delivery_count_add(&st->done_signal);
-}
-
 static void on_deliver(grp_t *g, const grp_delivery *m, void *user)
 {
 	(void)g;
-	struct member_state *st = user;
-	if (st->done)
-		return;
-	delivery_log_write(st->log, m);
-	if (m->sender < MAX_MEMBERS)
-		st->got[m->sender]++;
-	delivery_count_add(&st->delivered);
-	check_done(st);
+	member_log_deliver(user, m);
 }
 
 static void on_view(grp_t *g, const grp_view *v, void *user)
 {
 	(void)g;
-	struct member_state *st = user;
-	if (st->done)
-		return;
-	delivery_log_view(st->log, v);
-	view_track_add(&st->views, v);
-	check_done(st);
+	member_log_view(user, v);
 }
 
 /* Joins with the scenario's senders and sizes, the callbacks given. */
@@ -177,9 +129,10 @@ static grp_t *join_with(const struct local_member *m, const struct scenario *sc,
 	return g;
 }
 
-static grp_t *join(const struct local_member *m, struct member_state *st)
+static grp_t *join(const struct local_member *m, const struct scenario *sc,
+		   struct member_log *ml)
 {
-	return join_with(m, st->sc, on_deliver, on_view, st);
+	return join_with(m, sc, on_deliver, on_view, ml);
 }
 
 /* Sends every message; reports "ready" a quarter of the way, when the
@@ -202,7 +155,7 @@ static uint64_t send_all(const struct local_member *m, grp_t *g, const struct sc
 
 /* A stopped member resumes after its removal: every call says so, and
  * so did its last view callback. */
-static int evicted_member(grp_t *g, struct member_state *st, int send_rc)
+static int evicted_member(grp_t *g, const struct member_log *ml, int send_rc)
 {
 	int rc = send_rc ? send_rc : grp_send(g, "x", 1);
 	if (rc != GRP_EEVICTED) {
@@ -210,7 +163,7 @@ static int evicted_member(grp_t *g, struct member_state *st, int send_rc)
 			grp_strerror(rc));
 		return 30;
 	}
-	if (!st->views.stopped) {
+	if (!ml->views.stopped) {
 		fprintf(stderr, "stopped member: no view callback named it evicted\n");
 		return 31;
 	}
@@ -220,11 +173,12 @@ static int evicted_member(grp_t *g, struct member_state *st, int send_rc)
 static int member(const struct local_member *m, void *arg)
 {
 	const struct scenario *sc = arg;
-	struct member_state st = { .sc = sc, .views.failures_allowed = true };
-	delivery_count_init(&st.done_signal);
-	delivery_count_init(&st.delivered);
-	st.log = delivery_log_open(sc->dir, m->rank);
-	grp_t *g = st.log ? join(m, &st) : NULL;
+	unsigned char stays[MAX_MEMBERS];
+	for (unsigned r = 0; r < sc->n; r++)
+		stays[r] = !goes(sc, r);
+	struct member_log ml;
+	int opened = member_log_open(&ml, sc->dir, m->rank, sc->n, stays, sc->sender, sc->messages);
+	grp_t *g = opened == 0 ? join(m, sc, &ml) : NULL;
 	if (!g)
 		return 10;
 	int rc = 0;
@@ -234,38 +188,40 @@ static int member(const struct local_member *m, void *arg)
 	else
 		local_member_report(m, "ready");
 	if (sc->fault == STOP && sc->victim[m->rank]) {
-		rc = evicted_member(g, &st, rc);
+		rc = evicted_member(g, &ml, rc);
 		grp_free(g);
+		member_log_close(&ml);
 		return rc;
 	}
 	if (sc->fault == LEAVE && sc->victim[m->rank]) {
 		/* Leaves in mid-stream: once a quarter of the messages passed. */
-		if (!rc && delivery_count_await(&st.delivered, sc->messages, test_ms(WAIT_MS)) != 0)
+		if (!rc && delivery_count_await(&ml.delivered, sc->messages, test_ms(WAIT_MS)) != 0)
 			rc = 42;
 		rc = rc ? rc : grp_leave(g) ? 41 : 0;
 		grp_free(g);
+		member_log_close(&ml);
 		return rc;
 	}
 	if (rc) {
 		fprintf(stderr, "member %u: grp_send %" PRIu64 ": %s\n", m->rank, accepted,
 			grp_strerror(rc));
 		rc = 20;
-	} else if (delivery_count_await(&st.done_signal, 1, test_ms(WAIT_MS)) != 0) {
+	} else if (delivery_count_await(&ml.done_signal, 1, test_ms(WAIT_MS)) != 0) {
 		fprintf(stderr, "member %u: not done: %u members in view %u, %" PRIu64
-			" deliveries\n", m->rank, st.views.n, st.views.last_vid,
-			delivery_count_get(&st.delivered));
+			" deliveries\n", m->rank, ml.views.n, ml.views.last_vid,
+			delivery_count_get(&ml.delivered));
 		rc = 21;
 	} else if (delivery_log_accepted(sc->dir, m->rank, accepted) != 0) {
 		rc = 22;
 	}
 	local_member_report(m, "done");
-	if (!rc && st.views.problem[0]) {
-		fprintf(stderr, "member %u: %s\n", m->rank, st.views.problem);
+	if (!rc && ml.views.problem[0]) {
+		fprintf(stderr, "member %u: %s\n", m->rank, ml.views.problem);
 		rc = 23;
 	}
 	int leave = grp_leave(g);
 	grp_free(g);
-	fclose(st.log);
+	member_log_close(&ml);
 	return rc ? rc : leave ? 24 : 0;
 }
 
