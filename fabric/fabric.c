@@ -65,6 +65,7 @@ struct fab_domain {
 	struct fid_fabric *fabric;
 	struct fid_domain *domain;
 	struct fid_eq *eq;
+	int eq_fd; /* readable while connection events wait; -1 if none */
 	struct fid_cq *cq;
 	struct fid_pep *pep;
 	bool rx_cq_data; /* remote CQ data consumes a posted receive */
@@ -218,16 +219,37 @@ static int open_info(struct fab_domain *dom)
 		} \
 	} while (0)
 
+/* The event queue with a file descriptor to poll where the provider has
+ * one, so that a broken connection can wake a sleeping engine (which
+ * sleeps on the completion queue alone). */
+static int open_event_queue(struct fab_domain *dom)
+{
+	struct fi_eq_attr eq_attr = { .size = 256, .wait_obj = FI_WAIT_FD };
+	dom->eq_fd = -1;
+	if (fi_eq_open(dom->fabric, &eq_attr, &dom->eq, NULL) == 0) {
+		struct fid *eq = &dom->eq->fid;
+		int trywait = fi_trywait(dom->fabric, &eq, 1);
+		if ((trywait != FI_SUCCESS && trywait != -FI_EAGAIN) ||
+		    fi_control(&dom->eq->fid, FI_GETWAIT, &dom->eq_fd) != 0)
+			dom->eq_fd = -1;
+		return 0;
+	}
+	eq_attr.wait_obj = FI_WAIT_UNSPEC;
+	FI_TRY(fi_eq_open(dom->fabric, &eq_attr, &dom->eq, NULL), "fi_eq_open");
+	return 0;
+}
+
 static int open_objects(struct fab_domain *dom)
 {
-	struct fi_eq_attr eq_attr = { .size = 256, .wait_obj = FI_WAIT_UNSPEC };
 	struct fi_cq_attr cq_attr = {
 		.size = CQ_SIZE,
 		.format = FI_CQ_FORMAT_DATA,
 		.wait_obj = FI_WAIT_UNSPEC,
 	};
 	FI_TRY(fi_fabric(dom->info->fabric_attr, &dom->fabric, NULL), "fi_fabric");
-	FI_TRY(fi_eq_open(dom->fabric, &eq_attr, &dom->eq, NULL), "fi_eq_open");
+	int rc = open_event_queue(dom);
+	if (rc)
+		return rc;
 	FI_TRY(fi_domain(dom->fabric, dom->info, &dom->domain, NULL), "fi_domain");
 	FI_TRY(fi_cq_open(dom->domain, &cq_attr, &dom->cq, NULL), "fi_cq_open");
 	FI_TRY(fi_passive_ep(dom->fabric, dom->info, &dom->pep, NULL), "fi_passive_ep");
@@ -247,6 +269,7 @@ int fab_domain_open(const struct fab_params *params, struct fab_domain **out)
 	if (!dom)
 		return GRP_ENOMEM;
 	dom->params = *params;
+	dom->eq_fd = -1;
 	strcpy(dom->provider, params->provider);
 	strcpy(dom->address, params->address);
 	dom->params.provider = dom->provider;
@@ -688,6 +711,17 @@ int fab_wait(struct fab_domain *dom, int timeout_ms)
 	struct fi_cq_data_entry entries[CQ_BATCH];
 	ssize_t n = fi_cq_sread(dom->cq, entries, CQ_BATCH, NULL, timeout_ms);
 	return handle_cq_result(dom, entries, n) + fab_progress(dom);
+}
+
+int fab_event_fd(const struct fab_domain *dom)
+{
+	return dom->eq_fd;
+}
+
+bool fab_event_fd_armed(struct fab_domain *dom)
+{
+	struct fid *eq = &dom->eq->fid;
+	return fi_trywait(dom->fabric, &eq, 1) == FI_SUCCESS;
 }
 
 void fab_wake(struct fab_domain *dom)

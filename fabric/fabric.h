@@ -115,5 +115,13 @@ int fab_progress(struct fab_domain *dom);
 int fab_wait(struct fab_domain *dom, int timeout_ms);
 /* Makes a concurrent or the next fab_wait return at once. */
 void fab_wake(struct fab_domain *dom);
+/* A descriptor that polls readable while connection events (a peer's
+ * connection breaking) wait to be progressed, or -1 where the provider has
+ * none. Poll it, never read it: fab_progress takes the events. fab_wait
+ * sleeps on completions only, so a watcher wakes it (fab_wake). */
+int fab_event_fd(const struct fab_domain *dom);
+/* Whether the descriptor may be polled now (fi_trywait): false while events
+ * already wait, which the provider would otherwise not signal again. */
+bool fab_event_fd_armed(struct fab_domain *dom);
 
 #endif

@@ -210,6 +210,11 @@ static void accept_all(struct links *l, struct boot_conn *conns)
 	}
 }
 
+/* After waking the engine for a connection event, the event queue is
+ * watched again this much later: the engine needs a moment to take the
+ * event, and until it has the descriptor stays readable. */
+#define EVENT_REARM_NS 1000000u
+
 static void *boot_main(void *arg)
 {
 	struct links *l = arg;
@@ -217,15 +222,30 @@ static void *boot_main(void *arg)
 	struct boot_conn conns[BOOT_MAX_CONNS];
 	for (unsigned i = 0; i < BOOT_MAX_CONNS; i++)
 		conns[i] = (struct boot_conn){ .fd = -1 };
-	/* pfd[0] is the stop signal, pfd[1] the listener, then connections. */
-	enum { FIXED = 2 };
+	/* The engine sleeps on completions; a peer's connection breaking is a
+	 * connection event, which this thread, asleep in poll anyway, turns
+	 * into a wake-up, so that the failure is seen at once. */
+	int event_fd = fab_event_fd(l->dom);
+	uint64_t event_rearm = 0;
+	/* pfd[0] is the stop signal, pfd[1] the listener, pfd[2] the fabric's
+	 * connection events (fd -1 while not watched), then connections. */
+	enum { FIXED = 3 };
 	for (;;) {
 		struct pollfd pfd[BOOT_MAX_CONNS + FIXED];
 		unsigned slot_of[BOOT_MAX_CONNS + FIXED];
 		nfds_t n = 0;
+		uint64_t next_deadline = UINT64_MAX;
+		bool watch_events = event_fd >= 0 && clock_now_ns() >= event_rearm;
+		if (watch_events && !fab_event_fd_armed(l->dom)) {
+			fab_wake(l->dom);
+			event_rearm = clock_now_ns() + EVENT_REARM_NS;
+			watch_events = false;
+		}
+		if (event_fd >= 0 && !watch_events)
+			next_deadline = event_rearm;
 		pfd[n++] = (struct pollfd){ .fd = l->boot_wake[0], .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = l->listen_fd, .events = POLLIN };
-		uint64_t next_deadline = UINT64_MAX;
+		pfd[n++] = (struct pollfd){ .fd = watch_events ? event_fd : -1, .events = POLLIN };
 		for (unsigned i = 0; i < BOOT_MAX_CONNS; i++) {
 			if (conns[i].fd < 0)
 				continue;
@@ -243,6 +263,10 @@ static void *boot_main(void *arg)
 		}
 		if (pfd[0].revents)
 			break;
+		if (pfd[2].revents) {
+			fab_wake(l->dom);
+			event_rearm = clock_now_ns() + EVENT_REARM_NS;
+		}
 		for (nfds_t i = FIXED; i < n; i++)
 			if (pfd[i].revents && conn_read(l, &conns[slot_of[i]]))
 				conn_drop(&conns[slot_of[i]]);
