@@ -1,14 +1,15 @@
 /* The view-change protocol of one epoch, on columns of the epoch's own
- * table (docs/architecture.md, "View changes").
+ * table (docs/architecture.md, 3.6 "Failures, view changes, leaving").
  *
  * Every member runs it on the engine thread, once per pass:
  *   suspect   a member whose link broke, whose heartbeat stalled past the
  *             timeout, who announced that it leaves (links_peer_leaving:
  *             then as a departure, not a failure), or whom any
  *             unsuspected row suspects; the first suspicion wedges the
- *             epoch (epoch_wedge). A member that sees itself suspected is
- *             evicted; one that no longer sees a strict majority of the
- *             view (leavers not counted) is in a minority.
+ *             epoch (epoch_wedge). A member that a trusted row suspects,
+ *             or whose removal any row proposes, is evicted; one that no
+ *             longer sees a strict majority of the view (leavers not
+ *             counted) is in a minority.
  *   propose   the leader (lowest unsuspected rank, once every unsuspected
  *             row suspects all ranks below it) proposes the removals;
  *             members copy the proposal: that is their acknowledgement.
