@@ -100,27 +100,35 @@ static enum grp_departure departure_of(enum gms_reason why)
 	return why == GMS_LEFT ? GRP_DEPARTED_LEFT : GRP_DEPARTED_FAILED;
 }
 
+/* Tells the application the view of e: every member joined in the first,
+ * and who departed. */
+static void call_view(grp_t *g, const struct epoch *e, bool first, unsigned n_departed,
+		      const unsigned *departed, const enum grp_departure *reasons)
+{
+	if (!g->cb.view)
+		return;
+	unsigned n = epoch_size(e);
+	unsigned members[n];
+	for (unsigned i = 0; i < n; i++)
+		members[i] = epoch_member_id(e, i);
+	grp_view v = {
+		.vid = epoch_vid(e), .n_members = n, .members = members, .my_rank = epoch_rank(e),
+		.n_joined = first ? n : 0, .joined = first ? members : NULL,
+		.n_departed = n_departed, .departed = n_departed ? departed : NULL,
+		.departed_reason = n_departed ? reasons : NULL,
+	};
+	g->cb.view(g, &v, g->user);
+}
+
 static void report_view(void *arg, const struct epoch *e, bool first,
 			const struct membership_departures *d)
 {
 	grp_t *g = arg;
 	atomic_store(&g->rank, epoch_rank(e));
-	if (!g->cb.view)
-		return;
-	unsigned n = epoch_size(e);
-	unsigned members[n];
 	enum grp_departure reasons[d->n + 1];
-	for (unsigned i = 0; i < n; i++)
-		members[i] = epoch_member_id(e, i);
 	for (unsigned i = 0; i < d->n; i++)
 		reasons[i] = departure_of(d->reasons[i]);
-	grp_view v = {
-		.vid = epoch_vid(e), .n_members = n, .members = members, .my_rank = epoch_rank(e),
-		.n_joined = first ? n : 0, .joined = first ? members : NULL,
-		.n_departed = d->n, .departed = d->n ? d->ids : NULL,
-		.departed_reason = d->n ? reasons : NULL,
-	};
-	g->cb.view(g, &v, g->user);
+	call_view(g, e, first, d->n, d->ids, reasons);
 }
 
 /* Our last view callback: the view we were in, with ourselves departed. */
@@ -131,17 +139,7 @@ static void report_stop(void *arg, const struct epoch *e, int why)
 	enum grp_departure reason = why == GRP_EMINORITY ? GRP_DEPARTED_MINORITY
 							 : GRP_DEPARTED_EVICTED;
 	log_error(MOD, "member %u stopped: %s", me, grp_strerror(why));
-	if (!g->cb.view)
-		return;
-	unsigned n = epoch_size(e);
-	unsigned members[n];
-	for (unsigned i = 0; i < n; i++)
-		members[i] = epoch_member_id(e, i);
-	grp_view v = {
-		.vid = epoch_vid(e), .n_members = n, .members = members, .my_rank = epoch_rank(e),
-		.n_departed = 1, .departed = &me, .departed_reason = &reason,
-	};
-	g->cb.view(g, &v, g->user);
+	call_view(g, e, false, 1, &me, &reason);
 }
 
 static void deliver(void *arg, const grp_delivery *msg)

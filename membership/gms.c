@@ -120,9 +120,9 @@ static void suspect(struct gms *g, unsigned r, unsigned reason, const char *why)
 	}
 }
 
-static unsigned leave_or_fail(const struct gms *g, unsigned r)
+enum gms_reason gms_reason_gone(struct links *links, unsigned id)
 {
-	return links_peer_leaving(g->links, id_of(g, r)) ? GMS_LEFT : GMS_FAILED;
+	return links_peer_leaving(links, id) ? GMS_LEFT : GMS_FAILED;
 }
 
 /* Links that broke, protocol breakers, leavers, silent heartbeats. */
@@ -137,7 +137,7 @@ static void detect_local(struct gms *g, uint64_t now)
 		if (!trusted(g, r))
 			continue;
 		if (grp_sst_row_failed(g->sst, r)) {
-			suspect(g, r, leave_or_fail(g, r), "its link broke");
+			suspect(g, r, gms_reason_gone(g->links, id_of(g, r)), "its link broke");
 			continue;
 		}
 		if (epoch_misbehaved(g->e, r)) {
@@ -204,14 +204,6 @@ static bool in_majority(const struct gms *g)
 		left += g->suspected[r] == GMS_LEFT;
 	}
 	return 2 * (g->n - failed - left) > g->n - left;
-}
-
-static bool any_suspected(const struct gms *g)
-{
-	for (unsigned r = 0; r < g->n; r++)
-		if (g->suspected[r])
-			return true;
-	return false;
 }
 
 static unsigned leader(const struct gms *g)
@@ -459,7 +451,8 @@ enum gms_outcome gms_step(struct gms *g, bool *worked)
 	if (!gossip(g))
 		return GMS_EVICTED;
 	*worked = g->wedged != wedged;
-	if (!any_suspected(g))
+	/* The first suspicion wedged the epoch: a view change is under way. */
+	if (!g->wedged)
 		return GMS_RUNNING;
 	return change_view(g, worked);
 }

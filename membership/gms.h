@@ -46,6 +46,9 @@ enum gms_outcome {
 
 struct gms;
 
+/* Why member `id`, whose connection is gone, is removed: it left if it
+ * announced it (links_peer_leaving), else it failed. */
+enum gms_reason gms_reason_gone(struct links *links, unsigned id);
 /* Bytes of columns the protocol needs in a row (epoch_params.extra_bytes). */
 size_t gms_columns_bytes(unsigned n, unsigned senders);
 /* On a connected epoch: suspects at once every member with a reason in

@@ -32,11 +32,10 @@ struct membership {
 	uint8_t *carried;    /* per rank of cur: a suspicion not yet acted on */
 	bool *absent;        /* per rank of cur: not waited for at connect */
 	uint64_t connect_since;
+	/* Removed from the view before: reported, and their endpoints closed. */
 	unsigned *departed_ids;
 	enum gms_reason *departed_reasons;
 	unsigned n_departed;
-	unsigned *removed_ids; /* removed from the view before: endpoints to close */
-	unsigned n_removed;
 };
 
 static void deliver(void *arg, const grp_delivery *msg)
@@ -101,7 +100,7 @@ static bool give_up_on_missing(struct membership *m, struct epoch *e)
 		unsigned id = epoch_member_id(e, r);
 		if (links_peer_failed(m->links, id) || silent_too_long) {
 			m->absent[r] = true;
-			m->carried[r] = links_peer_leaving(m->links, id) ? GMS_LEFT : GMS_FAILED;
+			m->carried[r] = gms_reason_gone(m->links, id);
 			changed = true;
 		}
 	}
@@ -131,22 +130,20 @@ static int connect_epoch(struct membership *m, struct epoch *e)
 	rc = gms_create(m->links, e, &m->gms_params, m->carried, &m->gms);
 	if (rc)
 		return fail_first_view(m, rc);
-	for (unsigned i = 0; i < m->n_removed; i++)
-		links_close_peer(m->links, m->removed_ids[i]);
-	m->n_removed = 0;
+	for (unsigned i = 0; i < m->n_departed; i++)
+		links_close_peer(m->links, m->departed_ids[i]);
 	if (atomic_load(&m->join) != JOIN_ABANDONED)
 		installed(m, e);
 	return 1;
 }
 
-/* Per-rank state of the view being installed, sized for n members. */
+/* Per-rank state of the view being installed, room for n members. */
 static int reset_view_state(struct membership *m, unsigned n)
 {
 	free(m->carried);
 	free(m->absent);
 	m->carried = calloc(n, sizeof *m->carried);
 	m->absent = calloc(n, sizeof *m->absent);
-	m->n_departed = 0;
 	return m->carried && m->absent ? 0 : GRP_ENOMEM;
 }
 
@@ -176,6 +173,7 @@ static int switch_to(struct membership *m, struct epoch *e, const uint64_t *trim
 static int start_renewed(struct membership *m, struct epoch *e)
 {
 	m->params.vid = epoch_vid(e) + 1;
+	m->n_departed = 0;
 	if (reset_view_state(m, m->params.n))
 		return 0;
 	gms_free(m->gms);
@@ -203,19 +201,20 @@ static int next_params(struct membership *m, struct epoch *e)
 	unsigned n = epoch_size(e), kept = 0;
 	unsigned new_rank[n];
 	unsigned *ids = (unsigned *)m->params.ids, *senders = (unsigned *)m->params.senders;
-	uint8_t carried[n];
-	m->n_removed = 0;
+	if (reset_view_state(m, n))
+		return GRP_ENOMEM;
+	m->n_departed = 0;
 	for (unsigned r = 0; r < n; r++) {
 		enum gms_reason why = gms_removal(m->gms, r);
 		if (why != GMS_STAYS) {
-			m->departed_ids[m->n_removed] = epoch_member_id(e, r);
-			m->departed_reasons[m->n_removed] = why;
-			m->removed_ids[m->n_removed++] = epoch_member_id(e, r);
+			m->departed_ids[m->n_departed] = epoch_member_id(e, r);
+			m->departed_reasons[m->n_departed++] = why;
 			continue;
 		}
 		if (r == epoch_rank(e))
 			m->params.me = kept;
-		carried[kept] = (uint8_t)gms_suspicion(m->gms, r);
+		m->carried[kept] = (uint8_t)gms_suspicion(m->gms, r);
+		m->absent[kept] = m->carried[kept] != GMS_STAYS;
 		new_rank[r] = kept;
 		ids[kept++] = epoch_member_id(e, r);
 	}
@@ -228,14 +227,6 @@ static int next_params(struct membership *m, struct epoch *e)
 	m->params.n = kept;
 	m->params.n_senders = n_senders;
 	m->params.vid = epoch_vid(e) + 1;
-	unsigned departed = m->n_removed;
-	if (reset_view_state(m, kept))
-		return GRP_ENOMEM;
-	m->n_departed = departed;
-	for (unsigned r = 0; r < kept; r++) {
-		m->carried[r] = carried[r];
-		m->absent[r] = carried[r] != GMS_STAYS;
-	}
 	return 0;
 }
 
@@ -243,8 +234,7 @@ static int next_params(struct membership *m, struct epoch *e)
  * our endpoints close rather than wait for our silence to time out. */
 static void stop(struct membership *m, struct epoch *e, int why)
 {
-	if (!epoch_wedged(e))
-		epoch_wedge(e);
+	epoch_wedge(e);
 	atomic_store(&m->stopped, why);
 	for (unsigned r = 0; r < epoch_size(e); r++)
 		if (r != epoch_rank(e))
@@ -268,8 +258,8 @@ static int install_next(struct membership *m, struct epoch *e)
 	}
 	gms_free(m->gms);
 	m->gms = NULL;
-	for (unsigned i = 0; i < m->n_removed; i++)
-		log_info(MOD, "view %u: member %u removed (%s)", m->params.vid, m->removed_ids[i],
+	for (unsigned i = 0; i < m->n_departed; i++)
+		log_info(MOD, "view %u: member %u removed (%s)", m->params.vid, m->departed_ids[i],
 			 m->departed_reasons[i] == GMS_LEFT ? "left" : "failed");
 	return 1;
 }
@@ -311,9 +301,7 @@ static int membership_run(void *arg)
 	struct epoch *e = m->cur;
 	if (!epoch_live(e))
 		return retired + connect_epoch(m, e);
-	int work = retired;
-	if (!epoch_wedged(e))
-		work = epoch_has_work(e) && epoch_progress(e);
+	int work = retired + (epoch_has_work(e) && epoch_progress(e));
 	if (m->gms)
 		work += run_protocol(m, e);
 	if (m->cur == e && !epoch_wedged(e) && !atomic_load(&m->stopped))
@@ -330,8 +318,7 @@ static int copy_params(struct membership *m, const struct epoch_params *p)
 	m->params.senders = senders;
 	m->departed_ids = calloc(p->n, sizeof *m->departed_ids);
 	m->departed_reasons = calloc(p->n, sizeof *m->departed_reasons);
-	m->removed_ids = calloc(p->n, sizeof *m->removed_ids);
-	if (!ids || !senders || !m->departed_ids || !m->departed_reasons || !m->removed_ids)
+	if (!ids || !senders || !m->departed_ids || !m->departed_reasons)
 		return GRP_ENOMEM;
 	memcpy(ids, p->ids, p->n * sizeof *ids);
 	memcpy(senders, p->senders, p->n_senders * sizeof *senders);
@@ -351,7 +338,6 @@ static void free_membership(struct membership *m)
 	free(m->absent);
 	free(m->departed_ids);
 	free(m->departed_reasons);
-	free(m->removed_ids);
 	free(m);
 }
 
