@@ -231,15 +231,17 @@ static int next_params(struct membership *m, struct epoch *e)
 }
 
 /* We stopped: nothing more is sent or delivered here, and the others see
- * our endpoints close rather than wait for our silence to time out. */
+ * our endpoints close rather than wait for our silence to time out. The
+ * callback runs before `stopped` is published, so that a call that returns
+ * the error comes after it (the release store orders its writes). */
 static void stop(struct membership *m, struct epoch *e, int why)
 {
 	epoch_wedge(e);
-	atomic_store(&m->stopped, why);
 	for (unsigned r = 0; r < epoch_size(e); r++)
 		if (r != epoch_rank(e))
 			links_close_peer(m->links, epoch_member_id(e, r));
 	m->cb.stopped(m->cb.arg, e, why);
+	atomic_store_explicit(&m->stopped, why, memory_order_release);
 }
 
 static int install_next(struct membership *m, struct epoch *e)
