@@ -24,6 +24,8 @@ GRP_API const char *grp_strerror(int err)
 	case GRP_ECALLBACK: return "not allowed from inside a callback";
 	case GRP_EMINORITY: return "this member is in a minority partition and stopped";
 	case GRP_EEVICTED: return "this member was removed from the group";
+	case GRP_EIDTAKEN: return "a member of the view has this node id";
+	case GRP_ETRANSFER: return "state transfer failed";
 	}
 	return "unknown error code";
 }

@@ -448,8 +448,9 @@ static int alloc_state(struct epoch *e, const struct epoch_params *p)
 	e->sender_gone = calloc(p->n_senders, sizeof *e->sender_gone);
 	e->misbehaving = calloc(e->n, sizeof *e->misbehaving);
 	e->ended = calloc(e->n, sizeof *e->ended);
+	e->posted = calloc(e->n, sizeof *e->posted);
 	if (!e->ids || !e->senders || !e->received || !e->scanned || !e->messages_from ||
-	    !e->sender_gone || !e->misbehaving || !e->ended)
+	    !e->sender_gone || !e->misbehaving || !e->ended || !e->posted)
 		return GRP_ENOMEM;
 	memcpy(e->ids, p->ids, e->n * sizeof *e->ids);
 	if (p->n_senders)
@@ -475,6 +476,23 @@ static uint64_t exchange_stamp(const struct epoch *e)
 	return (uint64_t)e->vid + 1;
 }
 
+/* Posts our keys to every member not yet posted to; a member we are not
+ * connected to yet (a joiner still connecting) is posted to once it is. */
+static int post_keys(struct epoch *e)
+{
+	struct links_regions mine = my_regions(e);
+	e->posted[e->me] = true;
+	for (unsigned r = 0; r < e->n; r++) {
+		if (e->posted[r])
+			continue;
+		int rc = links_exchange_post_to(e->links, exchange_stamp(e), e->ids[r], &mine);
+		if (rc && rc != GRP_EPEER)
+			return rc;
+		e->posted[r] = rc == 0;
+	}
+	return 0;
+}
+
 static int build(struct epoch *e, const struct epoch_params *p)
 {
 	int rc = alloc_state(e, p);
@@ -492,10 +510,7 @@ static int build(struct epoch *e, const struct epoch_params *p)
 		.fence_timeout_ms = p->fence_timeout_ms,
 	};
 	rc = sst_create(e->links, &sp, NULL, e, &e->sst);
-	if (rc)
-		return rc;
-	struct links_regions mine = my_regions(e);
-	return links_exchange_post(e->links, exchange_stamp(e), e->ids, e->n, e->me, &mine);
+	return rc ? rc : post_keys(e);
 }
 
 int epoch_create(struct links *links, const struct epoch_params *p,
@@ -525,6 +540,9 @@ int epoch_connect(struct epoch *e, const bool *absent)
 {
 	if (e->state == EPOCH_LIVE)
 		return 0;
+	int prc = post_keys(e);
+	if (prc)
+		return prc;
 	struct links_regions mine = my_regions(e);
 	struct links_regions theirs[e->n];
 	int rc = links_exchange_collect(e->links, exchange_stamp(e), e->ids, e->n, e->me, absent,
@@ -609,6 +627,7 @@ static void free_state(struct epoch *e)
 	free(e->misbehaving);
 	free(e->quiesce_tickets);
 	free(e->ended);
+	free(e->posted);
 	free(e);
 }
 

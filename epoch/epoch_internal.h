@@ -50,6 +50,7 @@ struct epoch {
 	uint32_t vid;
 	unsigned me, n;
 	unsigned *ids;      /* node id by rank */
+	bool *posted;       /* by rank: our keys reached its mailbox */
 	int my_sender;      /* my sender rank, -1 if I only receive */
 	unsigned *senders;  /* member rank of each sender */
 	struct rdmc_relay *relay; /* NULL when every message fits a slot */

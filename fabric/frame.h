@@ -22,7 +22,7 @@
 #include "fabric.h"
 
 #define FRAME_MAGIC 0x42505247u /* "GRPB" read as little-endian bytes */
-#define FRAME_VERSION 2u
+#define FRAME_VERSION 3u
 #define FRAME_HEADER_LEN 24u
 #define FRAME_MAX_PAYLOAD (64u * 1024u)
 
@@ -30,6 +30,8 @@ enum frame_type {
 	FRAME_HELLO = 1,       /* a member introduces itself: struct hello */
 	FRAME_HELLO_REPLY = 2, /* the answer to HELLO: struct hello */
 	FRAME_REJECT = 3,      /* a refusal: struct reject */
+	FRAME_VIEW_QUERY = 4,  /* asks a member for its view: no payload */
+	FRAME_VIEW_INFO = 5,   /* the answer: struct view_info */
 };
 
 struct frame_header {
@@ -50,16 +52,29 @@ int frame_header_decode(const uint8_t in[FRAME_HEADER_LEN], uint64_t group_id,
 
 #define HELLO_PROVIDER_MAX 31u
 #define HELLO_MAX_REGIONS 8u
+#define FRAME_HOST_MAX 63u
+
+/* Who introduces itself outside formation (rank and n_members are then 0). */
+enum hello_flags {
+	HELLO_JOIN = 1u,   /* a process asking to be added to the group */
+	HELLO_PEER = 2u,   /* a member of a view the receiver may not know yet */
+	HELLO_SENDER = 4u, /* with HELLO_JOIN: it will send once a member */
+};
 
 /* A member's introduction: who it is and how to reach it: its fabric
- * address and its mailbox, where peers post what each epoch registers. */
+ * address, its bootstrap address, and its registered regions (the mailbox,
+ * where peers post what each epoch registers, then the state-transfer
+ * regions). */
 struct hello {
+	uint32_t flags;     /* enum hello_flags; 0 in formation */
 	uint32_t rank;      /* position in the configured member list */
 	uint32_t n_members;
 	uint32_t id;        /* node id, < FAB_MAX_PEERS */
 	char provider[HELLO_PROVIDER_MAX + 1];
 	uint16_t fabric_addr_len;
 	uint8_t fabric_addr[FAB_ADDR_MAX];
+	char boot_host[FRAME_HOST_MAX + 1];
+	uint16_t boot_port;
 	uint8_t n_regions;
 	struct fab_remote_region regions[HELLO_MAX_REGIONS];
 };
@@ -68,6 +83,31 @@ struct hello {
  * GRP_EINVAL for out-of-range fields. */
 int hello_encode(const struct hello *h, uint8_t *buf, size_t cap, size_t *len);
 int hello_decode(const uint8_t *buf, size_t len, struct hello *out);
+
+/* A member's view, as it answers FRAME_VIEW_QUERY: the members with their
+ * bootstrap addresses, in rank order, and the ranks of the senders in the
+ * order the view sends. */
+#define VIEW_INFO_MAX_MEMBERS 512u
+enum view_member_flags {
+	VIEW_MEMBER_NEW = 1u, /* added in this view */
+};
+struct view_member {
+	uint32_t id;
+	uint32_t flags; /* enum view_member_flags */
+	uint16_t port;
+	char host[FRAME_HOST_MAX + 1];
+};
+struct view_info {
+	uint32_t vid;
+	uint32_t n, n_senders;
+	struct view_member members[VIEW_INFO_MAX_MEMBERS];
+	uint32_t senders[VIEW_INFO_MAX_MEMBERS];
+};
+
+int view_info_encode(const struct view_info *v, uint8_t *buf, size_t cap, size_t *len);
+/* Checks every field: ids below FAB_MAX_PEERS and distinct, senders
+ * distinct ranks, hosts printable. */
+int view_info_decode(const uint8_t *buf, size_t len, struct view_info *out);
 
 #define REJECT_REASON_MAX 200u
 

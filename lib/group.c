@@ -57,7 +57,8 @@ static int parse_senders(const char *text, unsigned n, unsigned *senders, unsign
 static bool callbacks_valid(const grp_callbacks *cb)
 {
 	return cb && cb->size >= offsetof(grp_callbacks, view) + sizeof cb->view && cb->deliver &&
-	       (cb->size < sizeof *cb || (!cb->persisted && !cb->state_save && !cb->state_load));
+	       (cb->size < offsetof(grp_callbacks, persisted) + sizeof cb->persisted ||
+		!cb->persisted);
 }
 
 /* multicast.* and rdmc.* into the parameters every epoch is made from. */
@@ -68,9 +69,12 @@ static int read_multicast(grp_t *g, const grp_config *cfg, const struct member_s
 	if (!senders)
 		return GRP_ENOMEM;
 	p->senders = senders;
-	int rc = parse_senders(config_str(cfg, "multicast.senders"), s->n, senders, &p->n_senders);
+	/* A joiner sends unless told not to; its view says where. */
+	int rc = s->joining ? 0 : parse_senders(config_str(cfg, "multicast.senders"), s->n,
+						 senders, &p->n_senders);
 	if (rc)
 		return rc;
+	g->joining = s->joining;
 	p->n = s->n;
 	p->me = s->rank;
 	p->window = (unsigned)config_uint(cfg, "multicast.window");
@@ -87,6 +91,8 @@ static int read_multicast(grp_t *g, const grp_config *cfg, const struct member_s
 	g->connect_timeout_ms = s->connect_timeout_ms;
 	for (unsigned i = 0; i < p->n_senders; i++)
 		g->is_sender |= p->senders[i] == p->me;
+	if (s->joining)
+		return 0;
 	const char *why = epoch_params_problem(p);
 	if (why) {
 		log_error(MOD, "multicast.window, multicast.max_smc_payload, rdmc.*: %s", why);
@@ -100,24 +106,36 @@ static enum grp_departure departure_of(enum gms_reason why)
 	return why == GMS_LEFT ? GRP_DEPARTED_LEFT : GRP_DEPARTED_FAILED;
 }
 
-/* Tells the application the view of e: every member joined in the first,
- * and who departed. */
-static void call_view(grp_t *g, const struct epoch *e, bool first, unsigned n_departed,
-		      const unsigned *departed, const enum grp_departure *reasons)
+/* Tells the application the view of e: who joined and who departed. */
+static void call_view(grp_t *g, const struct epoch *e, unsigned n_joined, const unsigned *joined,
+		      unsigned n_departed, const unsigned *departed,
+		      const enum grp_departure *reasons)
 {
-	if (!g->cb.view)
-		return;
 	unsigned n = epoch_size(e);
 	unsigned members[n];
 	for (unsigned i = 0; i < n; i++)
 		members[i] = epoch_member_id(e, i);
 	grp_view v = {
 		.vid = epoch_vid(e), .n_members = n, .members = members, .my_rank = epoch_rank(e),
-		.n_joined = first ? n : 0, .joined = first ? members : NULL,
+		.n_joined = n_joined, .joined = n_joined ? joined : NULL,
 		.n_departed = n_departed, .departed = n_departed ? departed : NULL,
 		.departed_reason = n_departed ? reasons : NULL,
 	};
-	g->cb.view(g, &v, g->user);
+	handoff_view(g, &v);
+}
+
+/* The member that serves joiners the state: the lowest-ranked member of the
+ * view that was in the view before. */
+static unsigned state_source(const struct epoch *e, const unsigned *joined, unsigned n_joined)
+{
+	for (unsigned r = 0; r < epoch_size(e); r++) {
+		bool added = false;
+		for (unsigned k = 0; k < n_joined && !added; k++)
+			added = epoch_member_id(e, r) == joined[k];
+		if (!added)
+			return r;
+	}
+	return epoch_size(e);
 }
 
 static void report_view(void *arg, const struct epoch *e, bool first,
@@ -128,7 +146,15 @@ static void report_view(void *arg, const struct epoch *e, bool first,
 	enum grp_departure reasons[d->n + 1];
 	for (unsigned i = 0; i < d->n; i++)
 		reasons[i] = departure_of(d->reasons[i]);
-	call_view(g, e, first, d->n, d->ids, reasons);
+	call_view(g, e, d->n_joined, d->joined, d->n, d->ids, reasons);
+	if (first && g->joining)
+		handoff_hold(g);
+	else if (!first && d->n_joined && state_source(e, d->joined, d->n_joined) == epoch_rank(e))
+		handoff_serve(g, d->joined, d->n_joined);
+	if (first) {
+		atomic_store_explicit(&g->first_reported, true, memory_order_release);
+		links_notify(g->links);
+	}
 }
 
 /* Our last view callback: the view we were in, with ourselves departed. */
@@ -139,13 +165,12 @@ static void report_stop(void *arg, const struct epoch *e, int why)
 	enum grp_departure reason = why == GRP_EMINORITY ? GRP_DEPARTED_MINORITY
 							 : GRP_DEPARTED_EVICTED;
 	log_error(MOD, "member %u stopped: %s", me, grp_strerror(why));
-	call_view(g, e, false, 1, &me, &reason);
+	call_view(g, e, 0, NULL, 1, &me, &reason);
 }
 
 static void deliver(void *arg, const grp_delivery *msg)
 {
-	grp_t *g = arg;
-	g->cb.deliver(g, msg, g->user);
+	handoff_deliver(arg, msg);
 }
 
 void group_renew_epoch(grp_t *g)
@@ -159,25 +184,106 @@ static struct epoch *current(const grp_t *g)
 	return membership_epoch(g->membership);
 }
 
+/* The view that added us, as our first epoch's parameters. */
+static int params_from_view(grp_t *g, const struct view_info *v, struct membership_departures *j)
+{
+	struct epoch_params *p = &g->params;
+	unsigned *ids = calloc(v->n, sizeof *ids), *senders = calloc(v->n, sizeof *senders);
+	unsigned *joined = calloc(v->n, sizeof *joined);
+	free((void *)p->ids);
+	free((void *)p->senders);
+	p->ids = ids;
+	p->senders = senders;
+	*j = (struct membership_departures){ .joined = joined };
+	if (!ids || !senders || !joined)
+		return GRP_ENOMEM;
+	p->vid = v->vid;
+	p->n = v->n;
+	g->handoff.from = FAB_MAX_PEERS;
+	for (unsigned r = 0; r < v->n; r++) {
+		ids[r] = v->members[r].id;
+		if (ids[r] == links_my_id(g->links))
+			p->me = r;
+		if (v->members[r].flags & VIEW_MEMBER_NEW)
+			joined[j->n_joined++] = ids[r];
+		else if (g->handoff.from == FAB_MAX_PEERS)
+			g->handoff.from = ids[r];
+	}
+	p->n_senders = v->n_senders;
+	memcpy(senders, v->senders, v->n_senders * sizeof *senders);
+	for (unsigned i = 0; i < p->n_senders; i++)
+		g->is_sender |= p->senders[i] == p->me;
+	const char *why = epoch_params_problem(p);
+	if (why) {
+		log_error(MOD, "multicast.window, multicast.max_smc_payload, rdmc.*: %s", why);
+		return GRP_ECONFIG;
+	}
+	return 0;
+}
+
+/* A joiner: into the running group of the contacts, through a view that
+ * adds us. */
+static int join_running(grp_t *g, const grp_config *cfg, struct member_setup *s,
+			const struct membership_callbacks *cb)
+{
+	struct view_info *v = malloc(sizeof *v);
+	if (!v)
+		return GRP_ENOMEM;
+	bool sender = strcmp(config_str(cfg, "multicast.senders"), "all") == 0;
+	int rc = member_setup_join(s, sender, &g->links, v);
+	struct membership_departures joined = { 0 };
+	if (!rc)
+		rc = params_from_view(g, v, &joined);
+	free(v);
+	if (!rc)
+		rc = handoff_start(g);
+	if (!rc)
+		rc = membership_start(g->links, &g->params, &g->gms, cb, &g->snd, &joined,
+				      &g->membership);
+	free((void *)joined.joined);
+	return rc;
+}
+
+static bool first_reported(void *arg)
+{
+	return atomic_load_explicit(&((grp_t *)arg)->first_reported, memory_order_acquire);
+}
+
+/* A joiner's first view is installed: the state before it comes from the
+ * member that serves it, before anything of this view is delivered. */
+static int load_state(grp_t *g)
+{
+	int rc = links_wait(g->links, first_reported, g, g->connect_timeout_ms);
+	return rc ? rc : handoff_load(g, g->handoff.from);
+}
+
 static int start(grp_t *g, const grp_config *cfg)
 {
 	struct member_setup s;
 	int rc = member_setup_read(cfg, &s);
 	if (rc)
 		return rc;
-	unsigned *ids = calloc(s.n, sizeof *ids);
-	g->params.ids = ids;
-	rc = ids ? read_multicast(g, cfg, &s) : GRP_ENOMEM;
-	if (!rc)
-		rc = member_setup_connect(&s, &g->links, ids);
-	member_setup_free(&s);
 	struct membership_callbacks cb = {
 		.deliver = deliver, .installed = report_view, .stopped = report_stop, .arg = g,
 	};
-	if (!rc)
-		rc = membership_start(g->links, &g->params, &g->gms, &cb, &g->snd, &g->membership);
+	unsigned *ids = calloc(s.n ? s.n : 1, sizeof *ids);
+	g->params.ids = ids;
+	rc = ids ? read_multicast(g, cfg, &s) : GRP_ENOMEM;
+	if (!rc && s.joining) {
+		rc = join_running(g, cfg, &s, &cb);
+	} else if (!rc) {
+		rc = member_setup_connect(&s, &g->links, ids);
+		if (!rc)
+			rc = handoff_start(g);
+		if (!rc)
+			rc = membership_start(g->links, &g->params, &g->gms, &cb, &g->snd, NULL,
+					      &g->membership);
+	}
+	member_setup_free(&s);
 	if (!rc)
 		rc = membership_await_first_view(g->membership, g->connect_timeout_ms);
+	if (!rc && g->joining)
+		rc = load_state(g);
 	if (rc)
 		return rc;
 	/* The engine may be changing views already: the epoch is read under
@@ -192,8 +298,10 @@ static int start(grp_t *g, const grp_config *cfg)
  * leave, makes every push land, and closes the links. */
 static void disconnect(grp_t *g)
 {
-	if (g->links)
+	if (g->links) {
 		links_engine_stop(g->links);
+		handoff_stop(g);
+	}
 	membership_stop(g->membership);
 	g->membership = NULL;
 	links_close(g->links);

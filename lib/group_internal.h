@@ -5,6 +5,7 @@
 #include <group/group.h>
 
 #include "epoch.h"
+#include "handoff.h"
 #include "links.h"
 #include "membership.h"
 
@@ -24,6 +25,9 @@ struct grp {
 	unsigned leave_timeout_ms;
 	unsigned connect_timeout_ms;
 	atomic_uint active_calls;   /* send calls in progress: grp_leave waits them out */
+	bool joining;               /* through group.contact: a running group adds us */
+	atomic_bool first_reported; /* the first view callback returned */
+	struct handoff handoff;
 };
 
 /* Ends the current epoch at an agreed point and installs the next one with

@@ -66,6 +66,30 @@ static int read_members(const grp_config *cfg, struct member_setup *s)
 	return 0;
 }
 
+/* A joiner: the contacts, its own address, and an explicit node id. */
+static int read_contacts(const grp_config *cfg, struct member_setup *s)
+{
+	const struct grp_hostport *hp, *listen;
+	size_t n = config_hostports(cfg, "group.contact", &hp);
+	if (config_hostports(cfg, "member.listen", &listen) != 1)
+		return config_error("member.listen: a joiner (group.contact set) needs its own "
+				    "bootstrap address, one host:port");
+	if (config_int(cfg, "member.id") < 0)
+		return config_error("member.id: a joiner (group.contact set) needs an explicit "
+				    "node id, 0..%u", FAB_MAX_PEERS - 1);
+	s->members = calloc(n + 1, sizeof *s->members);
+	if (!s->members)
+		return GRP_ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		s->members[i] = (struct links_member){ .host = hp[i].host, .port = hp[i].port };
+	/* Our own address last, where read_listener finds it. */
+	s->members[n] = (struct links_member){ .host = listen->host, .port = listen->port };
+	s->n = (unsigned)n;
+	s->rank = (unsigned)n;
+	s->joining = true;
+	return 0;
+}
+
 static int read_listener(const grp_config *cfg, struct member_setup *s)
 {
 	int fd = (int)config_int(cfg, "member.listen_fd");
@@ -85,7 +109,9 @@ int member_setup_read(const grp_config *cfg, struct member_setup *s)
 {
 	*s = (struct member_setup){ .links.listen_fd = -1 };
 	config_apply_log_level(cfg);
-	int rc = read_members(cfg, s);
+	const struct grp_hostport *contacts;
+	bool joining = config_hostports(cfg, "group.contact", &contacts) > 0;
+	int rc = joining ? read_contacts(cfg, s) : read_members(cfg, s);
 	if (!rc)
 		rc = read_listener(cfg, s);
 	if (rc) {
@@ -135,6 +161,27 @@ int member_setup_connect(struct member_setup *s, struct links **out, unsigned *i
 	if (rc)
 		return rc;
 	rc = links_form(l, s->members, s->n, s->rank, s->connect_timeout_ms, ids);
+	if (rc) {
+		links_close(l);
+		return rc;
+	}
+	*out = l;
+	return 0;
+}
+
+int member_setup_join(struct member_setup *s, bool sender, struct links **out,
+		      struct view_info *added)
+{
+	struct links *l;
+	int rc = links_open(&s->links, &l);
+	s->links.listen_fd = -1; /* links_open took it, on every path */
+	if (rc)
+		return rc;
+	struct links_join_params jp = {
+		.contacts = s->members, .n_contacts = s->n, .sender = sender,
+		.timeout_ms = s->connect_timeout_ms,
+	};
+	rc = links_join(l, &jp, added);
 	if (rc) {
 		links_close(l);
 		return rc;

@@ -10,8 +10,9 @@
 
 struct member_setup {
 	struct links_params links;
-	struct links_member *members; /* by rank */
+	struct links_member *members; /* by rank; joining: the contacts */
 	unsigned n, rank;
+	bool joining;                 /* group.contact is set */
 	unsigned connect_timeout_ms;
 	unsigned stall_timeout_ms;
 };
@@ -27,6 +28,10 @@ void member_setup_free(struct member_setup *s);
 /* Opens the links and forms the group listed in the setup; ids[rank] gets
  * each member's node id. */
 int member_setup_connect(struct member_setup *s, struct links **out, unsigned *ids);
+/* Opens the links and joins the running group of the contacts in the
+ * setup: *added is the view that added us (links_join). */
+int member_setup_join(struct member_setup *s, bool sender, struct links **out,
+		      struct view_info *added);
 
 /* Exchanges regions for a table or relay opened alone (not by an epoch):
  * posts ours, waits until every member's are here. */

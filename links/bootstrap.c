@@ -13,6 +13,7 @@
  * stale one as long as the fabric connection is not up yet. */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,7 +55,7 @@ static void conn_drop(struct boot_conn *c)
 	*c = (struct boot_conn){ .fd = -1 };
 }
 
-static void send_reject(struct links *l, int fd, int code, const char *reason)
+void links_send_reject(struct links *l, int fd, int code, const char *reason)
 {
 	struct reject rj = { .code = code };
 	snprintf(rj.reason, sizeof rj.reason, "%s", reason);
@@ -65,11 +66,12 @@ static void send_reject(struct links *l, int fd, int code, const char *reason)
 				clock_deadline_ms(EXCHANGE_MS));
 }
 
-static int send_hello(struct links *l, int fd, enum frame_type type, uint64_t deadline)
+int links_send_hello(struct links *l, int fd, enum frame_type type, const struct hello *h,
+		     uint64_t deadline)
 {
 	uint8_t buf[FRAME_MAX_PAYLOAD];
 	size_t len;
-	int rc = hello_encode(&l->form.mine, buf, sizeof buf, &len);
+	int rc = hello_encode(h, buf, sizeof buf, &len);
 	return rc ? rc : sock_send_frame(fd, type, l->params.group_id, buf, len, deadline);
 }
 
@@ -92,29 +94,31 @@ static const char *hello_mismatch(const struct links *l, const struct hello *h, 
 		if (r != h->rank && f->ids[r] == h->id)
 			return "another member has its node id (member.id)";
 	*code = GRP_EPROTO;
-	if (h->n_regions != 1 || h->regions[0].len != f->mine.regions[0].len)
+	if (h->n_regions < 2 || h->regions[0].len != f->mine.regions[0].len ||
+	    h->regions[1].len != f->mine.regions[1].len)
 		return "its mailbox differs from ours (another version)";
 	return NULL;
 }
 
-/* Records what a peer told us; form_lock held. */
-static void record_peer(struct links *l, const struct hello *h)
+/* Records what a member told us; form_lock held. */
+static void record_member(struct links *l, const struct hello *h)
 {
 	l->form.ids[h->rank] = h->id;
-	l->peer_mailbox[h->id] = h->regions[0];
+	links_record_peer(l, h);
 }
 
-/* Answers a complete HELLO: a bad frame costs its sender the connection,
- * never us our progress. */
-static void serve_hello(struct links *l, struct boot_conn *c)
+/* Answers a member's HELLO in formation. */
+static void serve_member(struct links *l, struct boot_conn *c, const struct hello *hp)
 {
-	struct hello h;
-	if (c->hdr.type != FRAME_HELLO || hello_decode(c->payload, c->hdr.length, &h) != 0) {
-		log_warn(MOD, "dropping a bootstrap connection: malformed HELLO");
-		send_reject(l, c->fd, GRP_EPROTO, "malformed HELLO");
+	struct hello h = *hp;
+	pthread_mutex_lock(&l->form_lock);
+	if (l->form.n == 0) {
+		pthread_mutex_unlock(&l->form_lock);
+		log_warn(MOD, "refusing member %u (id %u): this member did not form a group from "
+			 "a member list", h.rank, h.id);
+		links_send_reject(l, c->fd, GRP_ECONFIG, "this member joined; it forms no group");
 		return;
 	}
-	pthread_mutex_lock(&l->form_lock);
 	int code;
 	const char *why = hello_mismatch(l, &h, &code);
 	if (!why && h.rank < l->form.my_rank)
@@ -124,16 +128,37 @@ static void serve_hello(struct links *l, struct boot_conn *c)
 	if (!why && fab_peer_expect(l->dom, h.id) != 0)
 		why = "cannot prepare a connection for it";
 	if (!why)
-		record_peer(l, &h);
+		record_member(l, &h);
 	pthread_mutex_unlock(&l->form_lock);
 	if (why) {
 		log_warn(MOD, "refusing member %u (id %u): %s", h.rank, h.id, why);
-		send_reject(l, c->fd, code, why);
+		links_send_reject(l, c->fd, code, why);
 		return;
 	}
-	int rc = send_hello(l, c->fd, FRAME_HELLO_REPLY, clock_deadline_ms(EXCHANGE_MS));
+	int rc = links_send_hello(l, c->fd, FRAME_HELLO_REPLY, &l->form.mine,
+				  clock_deadline_ms(EXCHANGE_MS));
 	if (rc)
 		log_warn(MOD, "answering member %u: %s", h.rank, grp_strerror(rc));
+}
+
+/* Answers a complete frame: a bad one costs its sender the connection,
+ * never us our progress. */
+static void serve_frame(struct links *l, struct boot_conn *c)
+{
+	if (c->hdr.type == FRAME_VIEW_QUERY && c->hdr.length == 0) {
+		admit_view_query(l, c->fd);
+		return;
+	}
+	struct hello h;
+	if (c->hdr.type != FRAME_HELLO || hello_decode(c->payload, c->hdr.length, &h) != 0) {
+		log_warn(MOD, "dropping a bootstrap connection: malformed or unexpected frame");
+		links_send_reject(l, c->fd, GRP_EPROTO, "malformed or unexpected frame");
+		return;
+	}
+	if (h.flags == 0)
+		serve_member(l, c, &h);
+	else
+		admit_hello(l, c->fd, &h);
 }
 
 /* Reads what is there without blocking; returns true once the connection
@@ -158,7 +183,7 @@ static bool conn_read(struct links *l, struct boot_conn *c)
 			int rc = frame_header_decode(c->raw, l->params.group_id, &c->hdr);
 			if (rc) {
 				log_warn(MOD, "dropping a bootstrap connection: %s", grp_strerror(rc));
-				send_reject(l, c->fd, rc, grp_strerror(rc));
+				links_send_reject(l, c->fd, rc, grp_strerror(rc));
 				return true;
 			}
 			c->header_done = true;
@@ -168,7 +193,7 @@ static bool conn_read(struct links *l, struct boot_conn *c)
 				return true;
 		}
 		if (c->header_done && c->have == c->hdr.length) {
-			serve_hello(l, c);
+			serve_frame(l, c);
 			return true;
 		}
 	}
@@ -304,6 +329,27 @@ static int reply_error(const struct links_member *hp, unsigned j, const struct f
 	return rj.code;
 }
 
+int links_ask(struct links *l, const char *host, uint16_t port, enum frame_type type,
+	      const uint8_t *payload, size_t len, uint64_t deadline, struct frame_header *hdr,
+	      uint8_t *answer)
+{
+	int fd;
+	int rc = sock_connect(host, port, deadline, &fd);
+	if (rc == GRP_EPEER || rc == GRP_ETIMEDOUT)
+		return GRP_EAGAIN;
+	if (rc)
+		return rc;
+	rc = sock_send_frame(fd, type, l->params.group_id, payload, len, deadline);
+	if (!rc)
+		rc = sock_recv_frame(fd, l->params.group_id, hdr, answer, deadline);
+	close(fd);
+	if (rc == GRP_EPEER || rc == GRP_ETIMEDOUT)
+		return GRP_EAGAIN;
+	if (rc)
+		log_error(MOD, "%s:%u answered with a bad frame: %s", host, port, grp_strerror(rc));
+	return rc;
+}
+
 /* Introduces us to lower-ranked member j and starts the fabric connection.
  * GRP_EAGAIN: j is not there yet or did not answer in time; try again. */
 static int introduce_to(struct links *l, unsigned j, uint64_t form_deadline)
@@ -312,25 +358,14 @@ static int introduce_to(struct links *l, unsigned j, uint64_t form_deadline)
 	uint64_t deadline = clock_deadline_ms(EXCHANGE_MS);
 	if (deadline > form_deadline)
 		deadline = form_deadline;
-	int fd;
-	int rc = sock_connect(hp->host, hp->port, deadline, &fd);
-	if (rc == GRP_EPEER || rc == GRP_ETIMEDOUT)
-		return GRP_EAGAIN;
+	static _Thread_local uint8_t buf[FRAME_MAX_PAYLOAD];
+	size_t len;
+	int rc = hello_encode(&l->form.mine, buf, sizeof buf, &len);
+	struct frame_header hdr;
+	if (!rc)
+		rc = links_ask(l, hp->host, hp->port, FRAME_HELLO, buf, len, deadline, &hdr, buf);
 	if (rc)
 		return rc;
-	static _Thread_local uint8_t buf[FRAME_MAX_PAYLOAD];
-	struct frame_header hdr;
-	rc = send_hello(l, fd, FRAME_HELLO, deadline);
-	if (!rc)
-		rc = sock_recv_frame(fd, l->params.group_id, &hdr, buf, deadline);
-	close(fd);
-	if (rc == GRP_EPEER || rc == GRP_ETIMEDOUT)
-		return GRP_EAGAIN;
-	if (rc) {
-		log_error(MOD, "member %u at %s:%u answered with a bad frame: %s", j, hp->host,
-			  hp->port, grp_strerror(rc));
-		return rc;
-	}
 	if (hdr.type == FRAME_REJECT)
 		return reply_error(hp, j, &hdr, buf);
 	struct hello h;
@@ -339,12 +374,12 @@ static int introduce_to(struct links *l, unsigned j, uint64_t form_deadline)
 	pthread_mutex_lock(&l->form_lock);
 	if (hdr.type != FRAME_HELLO_REPLY || hello_decode(buf, hdr.length, &h) != 0)
 		why = "a malformed HELLO reply";
-	else if (h.rank != j)
+	else if (h.rank != j || h.flags != 0)
 		why = "a HELLO reply from another rank";
 	else
 		why = hello_mismatch(l, &h, &code);
 	if (!why)
-		record_peer(l, &h);
+		record_member(l, &h);
 	pthread_mutex_unlock(&l->form_lock);
 	if (why) {
 		log_error(MOD, "member %u at %s:%u: %s", j, hp->host, hp->port, why);
@@ -386,21 +421,43 @@ static void log_missing(struct links *l)
 	log_error(MOD, "timed out forming the group; members not connected:%s", list);
 }
 
+static int boot_port(struct links *l, uint16_t *port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	if (getsockname(l->listen_fd, (struct sockaddr *)&ss, &len) != 0) {
+		log_error(MOD, "the bootstrap listener's address: %s", strerror(errno));
+		return GRP_EIO;
+	}
+	*port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+					       : ((struct sockaddr_in *)&ss)->sin_port);
+	return 0;
+}
+
+/* Our introduction: in formation (n > 0) by rank, otherwise as a peer. */
 static int build_hello(struct links *l, unsigned n, unsigned my_rank)
 {
 	struct hello *h = &l->form.mine;
 	memset(h, 0, sizeof *h);
+	h->flags = n ? 0 : HELLO_PEER;
 	h->rank = my_rank;
 	h->n_members = n;
 	h->id = l->params.my_id;
+	snprintf(h->boot_host, sizeof h->boot_host, "%s", l->params.listen_host);
+	int rc = boot_port(l, &h->boot_port);
+	if (rc)
+		return rc;
 	snprintf(h->provider, sizeof h->provider, "%s", fab_provider_name(l->dom));
 	size_t len;
-	int rc = fab_listen_name(l->dom, h->fabric_addr, &len);
+	rc = fab_listen_name(l->dom, h->fabric_addr, &len);
 	if (rc)
 		return rc;
 	h->fabric_addr_len = (uint16_t)len;
-	h->n_regions = 1;
+	h->n_regions = l->ring_mr ? 3 : 2;
 	h->regions[0] = fab_mr_remote(l->mailbox_mr);
+	h->regions[1] = fab_mr_remote(l->cells_mr);
+	if (l->ring_mr)
+		h->regions[2] = fab_mr_remote(l->ring_mr);
 	return 0;
 }
 
@@ -410,8 +467,6 @@ static int start_formation(struct links *l, const struct links_member *members, 
 	if (l->boot_started || n == 0 || my_rank >= n || n > FAB_MAX_PEERS)
 		return GRP_EINVAL;
 	struct formation *f = &l->form;
-	f->n = n;
-	f->my_rank = my_rank;
 	f->members = members;
 	f->ids = malloc(n * sizeof *f->ids);
 	if (!f->ids)
@@ -419,6 +474,15 @@ static int start_formation(struct links *l, const struct links_member *members, 
 	for (unsigned r = 0; r < n; r++)
 		f->ids[r] = FAB_MAX_PEERS;
 	f->ids[my_rank] = l->params.my_id;
+	return links_boot_start(l, n, my_rank);
+}
+
+int links_boot_start(struct links *l, unsigned n, unsigned my_rank)
+{
+	if (l->boot_started)
+		return GRP_EINVAL;
+	l->form.n = n;
+	l->form.my_rank = my_rank;
 	int rc = build_hello(l, n, my_rank);
 	if (rc)
 		return rc;
@@ -433,6 +497,11 @@ static int start_formation(struct links *l, const struct links_member *members, 
 	}
 	l->boot_started = true;
 	return 0;
+}
+
+int links_serve(struct links *l)
+{
+	return links_boot_start(l, 0, 0);
 }
 
 static void pause_ms(unsigned ms)

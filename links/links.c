@@ -51,7 +51,8 @@ static int open_mailbox(struct links *l)
 	}
 	memset(l->mailbox, 0, bytes);
 	l->peer_mailbox = calloc(FAB_MAX_PEERS, sizeof *l->peer_mailbox);
-	if (!l->peer_mailbox)
+	l->peers = calloc(FAB_MAX_PEERS, sizeof *l->peers);
+	if (!l->peer_mailbox || !l->peers)
 		return GRP_ENOMEM;
 	return fab_mr_reg(l->dom, l->mailbox, bytes, &l->mailbox_mr);
 }
@@ -70,6 +71,8 @@ static int open_parts(struct links *l)
 	int rc = fab_domain_open(&fp, &l->dom);
 	if (!rc)
 		rc = open_mailbox(l);
+	if (!rc)
+		rc = links_transfer_open(l);
 	if (!rc && l->listen_fd < 0)
 		rc = sock_listen(l->listen_host, l->params.listen_port, &l->listen_fd);
 	if (!rc)
@@ -98,7 +101,8 @@ int links_open(const struct links_params *params, struct links **out)
 	int rc = copy_text(l->provider, sizeof l->provider, params->provider);
 	if (!rc)
 		rc = copy_text(l->address, sizeof l->address, params->address);
-	if (!rc && listen_fd < 0)
+	/* Taken over or bound here, the listener's host is what peers are told. */
+	if (!rc)
 		rc = copy_text(l->listen_host, sizeof l->listen_host, params->listen_host);
 	/* The caller's strings need not outlive this call. */
 	l->params.provider = l->provider;
@@ -127,9 +131,12 @@ void links_close(struct links *l)
 	if (l->listen_fd >= 0)
 		close(l->listen_fd);
 	fab_mr_close(l->mailbox_mr);
+	links_transfer_close(l);
 	fab_domain_close(l->dom);
 	free(l->mailbox);
 	free(l->peer_mailbox);
+	free(l->peers);
+	free(l->view);
 	free(l->form.ids);
 	for (unsigned i = 0; i < 2; i++)
 		if (l->boot_wake[i] >= 0)
@@ -197,10 +204,16 @@ static size_t outbox_offset(unsigned id)
 }
 
 /* Our entry in peer `id`'s mailbox: body, then stamp, in two writes. */
-static int post_to(struct links *l, unsigned id, uint64_t stamp, const struct links_regions *mine)
+int links_exchange_post_to(struct links *l, uint64_t stamp, unsigned id,
+			   const struct links_regions *mine)
 {
-	const struct fab_remote_region *box = &l->peer_mailbox[id];
-	if (box->len == 0)
+	if (id >= FAB_MAX_PEERS || id == l->params.my_id || mine->n > LINKS_MAX_REGIONS)
+		return GRP_EINVAL;
+	pthread_mutex_lock(&l->form_lock);
+	struct fab_remote_region box_copy = l->peer_mailbox[id];
+	pthread_mutex_unlock(&l->form_lock);
+	const struct fab_remote_region *box = &box_copy;
+	if (box->len == 0 || !fab_peer_connected(l->dom, id))
 		return GRP_EPEER;
 	struct mailbox_entry *out = &l->mailbox[FAB_MAX_PEERS + id];
 	out->version = MAILBOX_VERSION;
@@ -221,7 +234,10 @@ void links_announce_leaving(struct links *l)
 	size_t field = offsetof(struct mailbox_entry, leaving);
 	size_t at = (size_t)l->params.my_id * sizeof(struct mailbox_entry) + field;
 	for (unsigned id = 0; id < FAB_MAX_PEERS; id++) {
-		const struct fab_remote_region *box = &l->peer_mailbox[id];
+		pthread_mutex_lock(&l->form_lock);
+		struct fab_remote_region box_copy = l->peer_mailbox[id];
+		pthread_mutex_unlock(&l->form_lock);
+		const struct fab_remote_region *box = &box_copy;
 		if (box->len == 0 || links_peer_failed(l, id))
 			continue;
 		l->mailbox[FAB_MAX_PEERS + id].leaving = 1;
@@ -244,7 +260,7 @@ int links_exchange_post(struct links *l, uint64_t stamp, const unsigned *ids, un
 	for (unsigned i = 0; i < n; i++) {
 		if (i == me || ids[i] >= FAB_MAX_PEERS)
 			continue;
-		int rc = post_to(l, ids[i], stamp, mine);
+		int rc = links_exchange_post_to(l, stamp, ids[i], mine);
 		if (rc && rc != GRP_EPEER)
 			return rc;
 	}
@@ -301,4 +317,67 @@ int links_exchange_collect(struct links *l, uint64_t stamp, const unsigned *ids,
 			return rc;
 	}
 	return result;
+}
+
+int links_publish_view(struct links *l, const struct links_view *v)
+{
+	if (v->n == 0 || v->n > VIEW_INFO_MAX_MEMBERS || v->n_senders > v->n)
+		return GRP_EINVAL;
+	pthread_mutex_lock(&l->form_lock);
+	if (!l->view)
+		l->view = malloc(sizeof *l->view);
+	struct view_info *info = l->view;
+	if (info) {
+		info->vid = v->vid;
+		info->n = v->n;
+		info->n_senders = v->n_senders;
+		for (unsigned i = 0; i < v->n; i++) {
+			const struct peer_info *p = &l->peers[v->ids[i]];
+			struct view_member *m = &info->members[i];
+			m->id = v->ids[i];
+			m->flags = v->added[i] ? VIEW_MEMBER_NEW : 0;
+			m->port = v->ids[i] == l->params.my_id ? l->form.mine.boot_port : p->port;
+			snprintf(m->host, sizeof m->host, "%s", v->ids[i] == l->params.my_id
+				 ? l->form.mine.boot_host : p->host);
+			if (v->ids[i] < FAB_MAX_PEERS)
+				l->peers[v->ids[i]].join_flags = 0;
+		}
+		memcpy(info->senders, v->senders, v->n_senders * sizeof *info->senders);
+	}
+	pthread_mutex_unlock(&l->form_lock);
+	return info ? 0 : GRP_ENOMEM;
+}
+
+unsigned links_pending_joins(struct links *l, unsigned *ids, bool *sender, unsigned max)
+{
+	if (!atomic_load_explicit(&l->joins_asked, memory_order_acquire))
+		return 0;
+	unsigned k = 0;
+	bool asked = false;
+	pthread_mutex_lock(&l->form_lock);
+	for (unsigned id = 0; id < FAB_MAX_PEERS; id++) {
+		uint32_t flags = l->peers[id].join_flags;
+		asked |= flags != 0;
+		if (!(flags & HELLO_JOIN) || !fab_peer_connected(l->dom, id) || k == max)
+			continue;
+		ids[k] = id;
+		sender[k++] = flags & HELLO_SENDER;
+	}
+	if (!asked)
+		atomic_store_explicit(&l->joins_asked, false, memory_order_relaxed);
+	pthread_mutex_unlock(&l->form_lock);
+	return k;
+}
+
+void links_record_peer(struct links *l, const struct hello *h)
+{
+	struct peer_info *p = &l->peers[h->id];
+	l->peer_mailbox[h->id] = h->regions[0];
+	snprintf(p->host, sizeof p->host, "%s", h->boot_host);
+	p->port = h->boot_port;
+	p->transfer = h->n_regions > 1 ? h->regions[1] : (struct fab_remote_region){ 0 };
+	p->ring = h->n_regions > 2 ? h->regions[2] : (struct fab_remote_region){ 0 };
+	/* A peer introducing itself again is a new process (a removed member
+	 * back under its id): nothing of the old one's counts may remain. */
+	memset(&l->cells[h->id], 0, sizeof l->cells[h->id]);
 }

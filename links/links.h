@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "fabric.h"
+#include "frame.h"
 
 struct links_idle {
 	uint64_t spin_ns;  /* busy polling before yielding */
@@ -77,6 +78,65 @@ struct links_member {
 int links_form(struct links *l, const struct links_member *members, unsigned n, unsigned my_rank,
 	       unsigned timeout_ms, unsigned *ids);
 
+/* Starts serving the bootstrap port without forming a group (a member that
+ * joins, or a group of one formed by links_form with n = 1 needs nothing
+ * more). Not from the engine thread; once per links, instead of
+ * links_form. */
+int links_serve(struct links *l);
+
+/* Joining a running group: asks the contacts (any members) for their view,
+ * introduces us to every member in it as a joiner (they connect us and
+ * queue our request; the leader adds every queued joiner at its next view
+ * change), then asks again until a view lists us, and connects to the
+ * members of that view we do not know yet (of two joiners of one view, the
+ * one with the higher id connects). Fills *added with that view. Errors:
+ * GRP_ETIMEDOUT (no contact answered, or no view added us in time),
+ * GRP_EIDTAKEN (a member of the view has our node id), GRP_EPROTO or
+ * GRP_ECONFIG (a member refused us: provider, layout, ...). Not from the
+ * engine thread; once per links, instead of links_form. */
+struct links_join_params {
+	const struct links_member *contacts;
+	unsigned n_contacts;
+	bool sender;         /* we send once a member */
+	unsigned timeout_ms;
+};
+int links_join(struct links *l, const struct links_join_params *p, struct view_info *added);
+
+/* The view this member is in, for joiners' queries: ids by rank, which of
+ * them are new in it, the senders' ranks in sending order. The members'
+ * bootstrap addresses come from their introductions. */
+struct links_view {
+	uint32_t vid;
+	unsigned n;
+	const unsigned *ids;
+	const bool *added;
+	unsigned n_senders;
+	const unsigned *senders;
+};
+int links_publish_view(struct links *l, const struct links_view *v);
+/* Processes that asked to join, are connected, and are not in the
+ * published view: up to max ids, with whether each will send. */
+unsigned links_pending_joins(struct links *l, unsigned *ids, bool *sender, unsigned max);
+
+/* State transfer: a byte stream from one member to the joiners it serves,
+ * by one-sided writes into each joiner's receive ring (LINKS_RING_BYTES),
+ * paced by the credit each returns. Application threads only (they wait
+ * on the engine). */
+#define LINKS_RING_BYTES (8u << 20)
+/* Writes len bytes to every joiner in to[] not marked in gone[]; a joiner
+ * whose link fails is marked and dropped. GRP_EPEER once all are gone. */
+int links_transfer_write(struct links *l, const unsigned *to, unsigned n, bool *gone,
+			 const void *buf, size_t len);
+/* Ends the stream (aborted: the reader fails). */
+void links_transfer_end(struct links *l, const unsigned *to, unsigned n, const bool *gone,
+			bool aborted);
+/* Makes every transfer call in progress or to come return GRP_ECLOSED
+ * (the member is shutting down). */
+void links_transfer_cancel(struct links *l);
+/* Reads up to cap bytes of the stream from member `from`: the count, 0 at
+ * its end, GRP_EPEER if the member failed, GRP_ETRANSFER if it aborted. */
+long links_transfer_read(struct links *l, unsigned from, void *buf, size_t cap);
+
 /* Listeners: told of every peer failure and every write with CQ data that
  * lands here. At most LINKS_MAX_LISTENERS at once. */
 #define LINKS_MAX_LISTENERS 8u
@@ -108,6 +168,9 @@ struct links_regions {
  * returned for a failed member: collecting reports it. */
 int links_exchange_post(struct links *l, uint64_t stamp, const unsigned *ids, unsigned n,
 			unsigned me, const struct links_regions *mine);
+/* Posts `mine` to member id: GRP_EPEER if not connected (yet). */
+int links_exchange_post_to(struct links *l, uint64_t stamp, unsigned id,
+			   const struct links_regions *mine);
 /* Fills out[i] with the regions member ids[i] posted under `stamp` (out[me]
  * = mine; out[i].n = 0 for a member flagged in absent[], which may be NULL,
  * and is not waited for). 0 once all are here; GRP_EAGAIN not yet;

@@ -38,6 +38,27 @@ struct links_waiter {
 	struct links_waiter *next;
 };
 
+/* State transfer bookkeeping, in a registered region: in[id] is written
+ * by peer id (what it produced for us, what it consumed of ours); out[id]
+ * is the registered source of what we write into peer id's in[us]. */
+struct transfer_cell {
+	uint64_t produced; /* bytes written into the reader's ring, | TRANSFER_END/ABORT */
+	uint64_t consumed; /* bytes the reader took out of its ring */
+};
+#define TRANSFER_END (1ull << 63)
+#define TRANSFER_ABORT (1ull << 62)
+#define TRANSFER_COUNT_MASK (TRANSFER_ABORT - 1)
+
+/* What a peer told us about itself, by id. */
+struct peer_info {
+	char host[FRAME_HOST_MAX + 1]; /* bootstrap address; port 0 while unknown */
+	uint16_t port;
+	struct fab_remote_region transfer; /* its transfer cells */
+	struct fab_remote_region ring;     /* a joiner's receive ring */
+	/* HELLO_JOIN | HELLO_SENDER while it asks to join; under form_lock */
+	uint32_t join_flags;
+};
+
 /* The group being formed, as the bootstrap thread serves it. */
 struct formation {
 	unsigned n, my_rank;
@@ -59,6 +80,25 @@ struct links {
 	struct mailbox_entry *mailbox; /* FAB_MAX_PEERS in, then FAB_MAX_PEERS out */
 	struct fab_mr *mailbox_mr;
 	struct fab_remote_region *peer_mailbox; /* by id; len 0 while unknown */
+	struct peer_info *peers;                /* by id; under form_lock */
+
+	/* State transfer: the cells (2 x FAB_MAX_PEERS: in, then out), and
+	 * the rings: a joiner's receive ring, a member's send staging. */
+	struct transfer_cell *cells;
+	struct fab_mr *cells_mr;
+	uint8_t *ring;
+	struct fab_mr *ring_mr;
+	uint8_t *staging;
+	struct fab_mr *staging_mr;
+	uint64_t produced; /* by the transfer this member serves */
+	uint64_t consumed; /* by the transfer this member receives */
+	uint64_t consumed_published;
+	atomic_bool transfer_cancelled;
+
+	/* The view published for joiners (links_publish_view); under form_lock. */
+	struct view_info *view;
+	/* Some peer's join_flags may be set: lets the engine skip the scan. */
+	atomic_bool joins_asked;
 
 	pthread_rwlock_t listeners_lock;
 	struct links_listener listeners[LINKS_MAX_LISTENERS];
@@ -92,5 +132,28 @@ struct links {
 
 int links_engine_start(struct links *l);
 void links_boot_stop(struct links *l);
+/* Starts the bootstrap thread, with our introduction built (flags 0 for
+ * formation, HELLO_PEER otherwise). */
+int links_boot_start(struct links *l, unsigned n, unsigned my_rank);
+
+/* Serving what arrives outside formation (admit.c), on the bootstrap
+ * thread: an introduction of a joiner or of a member of a newer view, and
+ * view queries. */
+void admit_hello(struct links *l, int fd, const struct hello *h);
+void admit_view_query(struct links *l, int fd);
+/* Records what a peer told about itself; form_lock held. */
+void links_record_peer(struct links *l, const struct hello *h);
+void links_send_reject(struct links *l, int fd, int code, const char *reason);
+int links_send_hello(struct links *l, int fd, enum frame_type type, const struct hello *h,
+		     uint64_t deadline);
+/* One request/answer exchange over a fresh connection to host:port:
+ * GRP_EAGAIN if it cannot be reached or does not answer in time. */
+int links_ask(struct links *l, const char *host, uint16_t port, enum frame_type type,
+	      const uint8_t *payload, size_t len, uint64_t deadline, struct frame_header *hdr,
+	      uint8_t *answer);
+int links_transfer_open(struct links *l);
+/* Registers the receive ring a joiner announces. */
+int links_transfer_ring(struct links *l);
+void links_transfer_close(struct links *l);
 
 #endif

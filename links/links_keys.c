@@ -15,6 +15,20 @@ static const struct config_key keys[] = {
 		.help = "Bootstrap address (host:port) of every member, in rank order.",
 	},
 	{
+		.section = "group", .name = "contact", .type = CONFIG_HOSTPORTS,
+		.default_text = "",
+		.help = "Joining a running group: bootstrap addresses (host:port) of some of its "
+			"members. When set, group.members and member.rank are not used: this process "
+			"asks a member for the view, is added at the next view change, and receives "
+			"the application state from a member; it needs member.id and member.listen.",
+	},
+	{
+		.section = "member", .name = "listen", .type = CONFIG_HOSTPORTS,
+		.default_text = "",
+		.help = "A joiner's own bootstrap address (host:port), which members and later "
+			"joiners reach it at (with member.listen_fd, the port of that socket is used).",
+	},
+	{
 		.section = "member", .name = "rank", .type = CONFIG_UINT,
 		.default_text = "0", .u = { 0, 1023 },
 		.help = "This process's position in group.members.",

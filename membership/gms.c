@@ -14,12 +14,14 @@ static const char *MOD = "membership";
 /* A proposal number: the round in the high bits, the proposer's rank in the
  * low ones, so that two leaders never write the same number. */
 #define PROPOSER_BITS 16u
+#define JOIN_SENDS (1ull << 32)
 
 /* Column offsets inside the epoch's extra area, all u64 cells. */
 struct gms_columns {
 	size_t heartbeat;  /* bumped every heartbeat_ms */
 	size_t suspected;  /* x n: enum gms_reason */
 	size_t proposal;   /* x n: the removals proposed or acknowledged */
+	size_t joins;      /* x GMS_MAX_JOINS: joiners proposed, id + 1 | JOIN_SENDS, 0 none */
 	size_t prop_num;   /* number of that proposal, 0 none */
 	size_t committed;  /* number of the proposal committed, 0 none */
 	size_t trim;       /* x S: messages of each sender to deliver */
@@ -40,6 +42,7 @@ struct gms {
 	uint64_t hb_next;     /* ns of our next heartbeat */
 	uint64_t last_pass;   /* ns of our previous pass */
 	uint64_t *trim;       /* once trim_ready: the trim */
+	uint64_t offered[GMS_MAX_JOINS]; /* joiners waiting, as join cells */
 	bool wedged, delivered;
 };
 
@@ -50,6 +53,7 @@ static struct gms_columns columns_for(size_t base, unsigned n, unsigned S)
 	c.heartbeat = at, at += 8;
 	c.suspected = at, at += 8 * (size_t)n;
 	c.proposal = at, at += 8 * (size_t)n;
+	c.joins = at, at += 8 * (size_t)GMS_MAX_JOINS;
 	c.prop_num = at, at += 8;
 	c.committed = at, at += 8;
 	c.trim = at, at += 8 * (size_t)S;
@@ -105,6 +109,15 @@ static const char *reason_text(unsigned reason)
 	return reason == GMS_LEFT ? "leaves" : "failed";
 }
 
+/* A view change starts here: nothing more is sent or delivered. */
+static void start_change(struct gms *g)
+{
+	if (!g->wedged) {
+		g->wedged = true;
+		epoch_wedge(g->e);
+	}
+}
+
 /* Records a suspicion in our row and wedges the epoch on the first. */
 static void suspect(struct gms *g, unsigned r, unsigned reason, const char *why)
 {
@@ -114,10 +127,26 @@ static void suspect(struct gms *g, unsigned r, unsigned reason, const char *why)
 	log_info(MOD, "view %u: member %u %s (%s)", epoch_vid(g->e), id_of(g, r),
 		 reason_text(reason), why);
 	push_cell(g, cell(g->col.suspected, r), reason);
-	if (!g->wedged) {
-		g->wedged = true;
-		epoch_wedge(g->e);
+	start_change(g);
+}
+
+/* Without a suspicion, a change starts for joiners: at the leader when
+ * some are offered, at the others when a trusted row proposes. */
+static void detect_joins(struct gms *g)
+{
+	if (g->wedged)
+		return;
+	if (g->me == 0 && g->offered[0]) {
+		log_info(MOD, "view %u: joiner %llu asks to join", epoch_vid(g->e),
+			 (unsigned long long)((g->offered[0] & 0xffffffffu) - 1));
+		start_change(g);
+		return;
 	}
+	for (unsigned r = 0; r < g->n; r++)
+		if (trusted(g, r) && load(g, r, g->col.prop_num)) {
+			start_change(g);
+			return;
+		}
 }
 
 enum gms_reason gms_reason_gone(struct links *links, unsigned id)
@@ -242,7 +271,9 @@ static void copy_proposal(struct gms *g, unsigned r)
 		if (v)
 			suspect(g, j, (unsigned)v, "proposed for removal");
 	}
-	push(g, g->col.proposal, 8u * g->n);
+	for (unsigned k = 0; k < GMS_MAX_JOINS; k++)
+		store(g, cell(g->col.joins, k), load(g, r, cell(g->col.joins, k)));
+	push(g, g->col.proposal, 8u * g->n + 8u * GMS_MAX_JOINS);
 	push_cell(g, g->col.prop_num, load(g, r, g->col.prop_num));
 }
 
@@ -260,7 +291,18 @@ static bool proposal_matches_suspicions(const struct gms *g)
 	for (unsigned j = 0; j < g->n; j++)
 		if (my(g, cell(g->col.proposal, j)) != g->suspected[j])
 			return false;
-	return my(g, g->col.prop_num) % (1u << PROPOSER_BITS) == g->me;
+	uint64_t num = my(g, g->col.prop_num);
+	return num && num % (1u << PROPOSER_BITS) == g->me;
+}
+
+/* The joiners of the proposal we acknowledged, if any; else those
+ * offered now. Either way they stay fixed while this view changes. */
+static void choose_joins(struct gms *g)
+{
+	if (my(g, g->col.prop_num))
+		return;
+	for (unsigned k = 0; k < GMS_MAX_JOINS; k++)
+		store(g, cell(g->col.joins, k), g->offered[k]);
 }
 
 static void propose(struct gms *g)
@@ -272,7 +314,8 @@ static void propose(struct gms *g)
 	}
 	for (unsigned j = 0; j < g->n; j++)
 		store(g, cell(g->col.proposal, j), g->suspected[j]);
-	push(g, g->col.proposal, 8u * g->n);
+	choose_joins(g);
+	push(g, g->col.proposal, 8u * g->n + 8u * GMS_MAX_JOINS);
 	uint64_t num = (round + 1) << PROPOSER_BITS | g->me;
 	push_cell(g, g->col.prop_num, num);
 	log_debug(MOD, "view %u: proposal %llx", epoch_vid(g->e), (unsigned long long)num);
@@ -450,6 +493,7 @@ enum gms_outcome gms_step(struct gms *g, bool *worked)
 	detect_local(g, now);
 	if (!gossip(g))
 		return GMS_EVICTED;
+	detect_joins(g);
 	*worked = g->wedged != wedged;
 	/* The first suspicion wedged the epoch: a view change is under way. */
 	if (!g->wedged)
@@ -465,6 +509,25 @@ enum gms_reason gms_removal(const struct gms *g, unsigned rank)
 enum gms_reason gms_suspicion(const struct gms *g, unsigned rank)
 {
 	return (enum gms_reason)g->suspected[rank];
+}
+
+void gms_offer_joins(struct gms *g, const unsigned *ids, const bool *sender, unsigned n)
+{
+	for (unsigned k = 0; k < GMS_MAX_JOINS; k++)
+		g->offered[k] = k < n ? (uint64_t)(ids[k] + 1) | (sender[k] ? JOIN_SENDS : 0) : 0;
+}
+
+unsigned gms_joins(const struct gms *g, unsigned *ids, bool *sender)
+{
+	unsigned k = 0;
+	for (unsigned i = 0; i < GMS_MAX_JOINS; i++) {
+		uint64_t v = my(g, cell(g->col.joins, i));
+		if (!v)
+			continue;
+		ids[k] = (unsigned)((v & 0xffffffffu) - 1);
+		sender[k++] = v & JOIN_SENDS;
+	}
+	return k;
 }
 
 const uint64_t *gms_trim(const struct gms *g)

@@ -11,8 +11,11 @@
  *             longer sees a strict majority of the view (leavers not
  *             counted) is in a minority.
  *   propose   the leader (lowest unsuspected rank, once every unsuspected
- *             row suspects all ranks below it) proposes the removals;
- *             members copy the proposal: that is their acknowledgement.
+ *             row suspects all ranks below it) proposes the removals and
+ *             the joiners offered to it (gms_offer_joins; joiners alone
+ *             start a change too); members copy the proposal (and wedge
+ *             on seeing one): that is their acknowledgement. A new leader
+ *             keeps the joiners of the proposal it acknowledged.
  *   commit    once every unsuspected member acknowledged and wedged. A
  *             new leader adopts a commit any unsuspected row shows.
  *   trim      the leader publishes, per sender, the least number of
@@ -46,6 +49,9 @@ enum gms_outcome {
 
 struct gms;
 
+/* Joiners one view change adds at most; more wait for the next. */
+#define GMS_MAX_JOINS 8u
+
 /* Why member `id`, whose connection is gone, is removed: it left if it
  * announced it (links_peer_leaving), else it failed. */
 enum gms_reason gms_reason_gone(struct links *links, unsigned id);
@@ -57,6 +63,10 @@ int gms_create(struct links *links, struct epoch *e, const struct gms_params *p,
 	       const uint8_t *carried, struct gms **out);
 void gms_free(struct gms *g);
 
+/* The processes waiting to join (not members), before a pass; the leader
+ * proposes them. */
+void gms_offer_joins(struct gms *g, const unsigned *ids, const bool *sender, unsigned n);
+
 /* One pass (engine thread); *worked tells whether it did anything. */
 enum gms_outcome gms_step(struct gms *g, bool *worked);
 
@@ -65,6 +75,9 @@ enum gms_outcome gms_step(struct gms *g, bool *worked);
  * the next view suspected). */
 enum gms_reason gms_removal(const struct gms *g, unsigned rank);
 enum gms_reason gms_suspicion(const struct gms *g, unsigned rank);
+/* After GMS_INSTALL: the joiners the next view adds, in order, and whether
+ * each sends; returns their number. */
+unsigned gms_joins(const struct gms *g, unsigned *ids, bool *sender);
 /* The trim that was delivered, per sender of the epoch. */
 const uint64_t *gms_trim(const struct gms *g);
 

@@ -27,6 +27,7 @@ struct membership {
 	atomic_int join; /* enum join_state */
 	int join_error;
 	atomic_int stopped; /* 0, GRP_EMINORITY or GRP_EEVICTED */
+	bool joined;        /* our first view is a running group's, not its first */
 
 	/* Engine only: what cur inherits from the view before it. */
 	uint8_t *carried;    /* per rank of cur: a suspicion not yet acted on */
@@ -36,7 +37,14 @@ struct membership {
 	unsigned *departed_ids;
 	enum gms_reason *departed_reasons;
 	unsigned n_departed;
+	/* Added by cur (by rank), and their ids in rank order. */
+	bool *added;
+	unsigned *joined_ids;
+	unsigned n_joined;
 };
+
+/* Room in every per-member array: any view fits. */
+#define CAPACITY FAB_MAX_PEERS
 
 static void deliver(void *arg, const grp_delivery *msg)
 {
@@ -49,20 +57,39 @@ static bool first_view(const struct membership *m)
 	return atomic_load(&m->join) == JOIN_PENDING;
 }
 
+static void publish(struct membership *m);
+
+/* A joiner learns of the view that adds it once it is created here: it
+ * must post its keys for the view to be installed. */
 static int create_epoch(struct membership *m, struct epoch **out)
 {
 	struct epoch_callbacks cb = { .deliver = deliver, .arg = m };
 	m->params.extra_bytes = gms_columns_bytes(m->params.n, m->params.n_senders);
-	return epoch_create(m->links, &m->params, &cb, m->snd, out);
+	int rc = epoch_create(m->links, &m->params, &cb, m->snd, out);
+	if (!rc)
+		publish(m);
+	return rc;
 }
 
 /* The current epoch is connected, and the view is reported. The one before
  * it can go once our writes from it completed: nobody writes into it any
  * more, since every member posted its keys for this one after its last
  * write there. */
+static void publish(struct membership *m)
+{
+	struct links_view v = {
+		.vid = m->params.vid, .n = m->params.n, .ids = m->params.ids, .added = m->added,
+		.n_senders = m->params.n_senders, .senders = m->params.senders,
+	};
+	int rc = links_publish_view(m->links, &v);
+	if (rc)
+		log_warn(MOD, "view %u cannot be offered to joiners: %s", v.vid, grp_strerror(rc));
+}
+
 static void installed(struct membership *m, struct epoch *e)
 {
-	struct membership_departures d = { m->n_departed, m->departed_ids, m->departed_reasons };
+	struct membership_departures d = { m->n_departed, m->departed_ids, m->departed_reasons,
+					   m->n_joined, m->joined_ids };
 	if (m->retiring) {
 		m->quiescing = true;
 		if (epoch_quiesce(m->retiring) != 0) {
@@ -117,7 +144,9 @@ static int fail_first_view(struct membership *m, int rc)
 
 static int connect_epoch(struct membership *m, struct epoch *e)
 {
-	bool first = first_view(m);
+	/* Formation fails as a whole; a running group's view goes on without
+	 * members that are missing. */
+	bool first = first_view(m) && !m->joined;
 	int rc = epoch_connect(e, first ? NULL : m->absent);
 	if ((rc == GRP_EAGAIN || rc == GRP_EPEER) && !first)
 		return give_up_on_missing(m, e);
@@ -137,14 +166,13 @@ static int connect_epoch(struct membership *m, struct epoch *e)
 	return 1;
 }
 
-/* Per-rank state of the view being installed, room for n members. */
-static int reset_view_state(struct membership *m, unsigned n)
+/* Per-rank state of the view being installed. */
+static void reset_view_state(struct membership *m)
 {
-	free(m->carried);
-	free(m->absent);
-	m->carried = calloc(n, sizeof *m->carried);
-	m->absent = calloc(n, sizeof *m->absent);
-	return m->carried && m->absent ? 0 : GRP_ENOMEM;
+	memset(m->carried, 0, CAPACITY * sizeof *m->carried);
+	memset(m->absent, 0, CAPACITY * sizeof *m->absent);
+	memset(m->added, 0, CAPACITY * sizeof *m->added);
+	m->n_joined = 0;
 }
 
 /* The next epoch is created and replaces e for the application's threads,
@@ -174,8 +202,7 @@ static int start_renewed(struct membership *m, struct epoch *e)
 {
 	m->params.vid = epoch_vid(e) + 1;
 	m->n_departed = 0;
-	if (reset_view_state(m, m->params.n))
-		return 0;
+	reset_view_state(m);
 	gms_free(m->gms);
 	m->gms = NULL;
 	return switch_to(m, e, NULL) == 0;
@@ -194,15 +221,34 @@ static int end_epoch(struct membership *m, struct epoch *e)
 	return !m->retiring && epoch_drained(e) ? start_renewed(m, e) : 0;
 }
 
+/* Appends the joiners the protocol added (a sender among them sends after
+ * the others); false if the view would grow past what joiners can be told. */
+static bool add_joiners(struct membership *m, unsigned *kept, unsigned *n_senders)
+{
+	unsigned ids[GMS_MAX_JOINS];
+	bool sends[GMS_MAX_JOINS];
+	unsigned k = gms_joins(m->gms, ids, sends);
+	unsigned *all = (unsigned *)m->params.ids, *senders = (unsigned *)m->params.senders;
+	if (*kept + k > VIEW_INFO_MAX_MEMBERS)
+		return false;
+	for (unsigned i = 0; i < k; i++) {
+		m->added[*kept] = true;
+		m->joined_ids[m->n_joined++] = ids[i];
+		if (sends[i])
+			senders[(*n_senders)++] = *kept;
+		all[(*kept)++] = ids[i];
+	}
+	return true;
+}
+
 /* The next view's parameters: e's members but those the protocol removed
- * (recorded as departures), e's senders among them. */
+ * (recorded as departures), e's senders among them, then the joiners. */
 static int next_params(struct membership *m, struct epoch *e)
 {
 	unsigned n = epoch_size(e), kept = 0;
 	unsigned new_rank[n];
 	unsigned *ids = (unsigned *)m->params.ids, *senders = (unsigned *)m->params.senders;
-	if (reset_view_state(m, n))
-		return GRP_ENOMEM;
+	reset_view_state(m);
 	m->n_departed = 0;
 	for (unsigned r = 0; r < n; r++) {
 		enum gms_reason why = gms_removal(m->gms, r);
@@ -224,6 +270,8 @@ static int next_params(struct membership *m, struct epoch *e)
 		if (gms_removal(m->gms, r) == GMS_STAYS)
 			senders[n_senders++] = new_rank[r];
 	}
+	if (!add_joiners(m, &kept, &n_senders))
+		return GRP_ENOSPC;
 	m->params.n = kept;
 	m->params.n_senders = n_senders;
 	m->params.vid = epoch_vid(e) + 1;
@@ -263,12 +311,33 @@ static int install_next(struct membership *m, struct epoch *e)
 	for (unsigned i = 0; i < m->n_departed; i++)
 		log_info(MOD, "view %u: member %u removed (%s)", m->params.vid, m->departed_ids[i],
 			 m->departed_reasons[i] == GMS_LEFT ? "left" : "failed");
+	for (unsigned i = 0; i < m->n_joined; i++)
+		log_info(MOD, "view %u: member %u added", m->params.vid, m->joined_ids[i]);
 	return 1;
+}
+
+/* Processes waiting to join that are not members already. */
+static void offer_joins(struct membership *m, struct epoch *e)
+{
+	unsigned ids[GMS_MAX_JOINS];
+	bool sends[GMS_MAX_JOINS];
+	unsigned n = links_pending_joins(m->links, ids, sends, GMS_MAX_JOINS), k = 0;
+	for (unsigned i = 0; i < n; i++) {
+		bool member = false;
+		for (unsigned r = 0; r < epoch_size(e) && !member; r++)
+			member = epoch_member_id(e, r) == ids[i];
+		if (!member) {
+			ids[k] = ids[i];
+			sends[k++] = sends[i];
+		}
+	}
+	gms_offer_joins(m->gms, ids, sends, k);
 }
 
 static int run_protocol(struct membership *m, struct epoch *e)
 {
 	bool worked;
+	offer_joins(m, e);
 	switch (gms_step(m->gms, &worked)) {
 	case GMS_INSTALL:
 		return install_next(m, e) + worked;
@@ -311,20 +380,35 @@ static int membership_run(void *arg)
 	return work;
 }
 
-static int copy_params(struct membership *m, const struct epoch_params *p)
+static int copy_params(struct membership *m, const struct epoch_params *p,
+		       const struct membership_departures *joined)
 {
 	m->params = *p;
-	unsigned *ids = malloc(p->n * sizeof *ids);
-	unsigned *senders = malloc((p->n_senders + 1) * sizeof *senders);
+	unsigned *ids = malloc(CAPACITY * sizeof *ids);
+	unsigned *senders = malloc(CAPACITY * sizeof *senders);
 	m->params.ids = ids;
 	m->params.senders = senders;
-	m->departed_ids = calloc(p->n, sizeof *m->departed_ids);
-	m->departed_reasons = calloc(p->n, sizeof *m->departed_reasons);
-	if (!ids || !senders || !m->departed_ids || !m->departed_reasons)
+	m->departed_ids = calloc(CAPACITY, sizeof *m->departed_ids);
+	m->departed_reasons = calloc(CAPACITY, sizeof *m->departed_reasons);
+	m->carried = calloc(CAPACITY, sizeof *m->carried);
+	m->absent = calloc(CAPACITY, sizeof *m->absent);
+	m->added = calloc(CAPACITY, sizeof *m->added);
+	m->joined_ids = calloc(CAPACITY, sizeof *m->joined_ids);
+	if (!ids || !senders || !m->departed_ids || !m->departed_reasons || !m->carried ||
+	    !m->absent || !m->added || !m->joined_ids)
 		return GRP_ENOMEM;
+	if (p->n > CAPACITY || p->n_senders > p->n)
+		return GRP_EINVAL;
 	memcpy(ids, p->ids, p->n * sizeof *ids);
 	memcpy(senders, p->senders, p->n_senders * sizeof *senders);
-	return reset_view_state(m, p->n);
+	m->joined = joined != NULL;
+	const unsigned *who = joined ? joined->joined : p->ids;
+	m->n_joined = joined ? joined->n_joined : p->n;
+	memcpy(m->joined_ids, who, m->n_joined * sizeof *who);
+	for (unsigned r = 0; joined && r < p->n; r++)
+		for (unsigned k = 0; k < m->n_joined; k++)
+			m->added[r] |= ids[r] == who[k];
+	return 0;
 }
 
 static void free_membership(struct membership *m)
@@ -340,12 +424,15 @@ static void free_membership(struct membership *m)
 	free(m->absent);
 	free(m->departed_ids);
 	free(m->departed_reasons);
+	free(m->added);
+	free(m->joined_ids);
 	free(m);
 }
 
 int membership_start(struct links *links, const struct epoch_params *params,
 		     const struct gms_params *gms, const struct membership_callbacks *cb,
-		     struct epoch_sender *sender, struct membership **out)
+		     struct epoch_sender *sender, const struct membership_departures *joined,
+		     struct membership **out)
 {
 	struct membership *m = calloc(1, sizeof *m);
 	if (!m)
@@ -354,7 +441,7 @@ int membership_start(struct links *links, const struct epoch_params *params,
 	m->cb = *cb;
 	m->snd = sender;
 	m->gms_params = *gms;
-	int rc = copy_params(m, params);
+	int rc = copy_params(m, params, joined);
 	if (!rc)
 		rc = create_epoch(m, &m->cur);
 	struct links_client client = { .run = membership_run, .arg = m };

@@ -5,10 +5,13 @@
  * table. Views change in two ways:
  *   - renewal (membership_renew): the same members; the epoch is sealed
  *     everywhere and drains, then the next one is created;
- *   - removal: members suspected (failed, left, unreachable) are removed
- *     by the protocol; the survivors deliver the agreed trim and install
- *     the next view without them, our own messages outside the trim sent
- *     again first. Their endpoints are closed.
+ *   - change: members suspected (failed, left, unreachable) are removed
+ *     and processes waiting to join (links_pending_joins) are added by
+ *     the protocol; the survivors deliver the agreed trim and install
+ *     the next view without the removed, the joiners appended, our own
+ *     messages outside the trim sent again first. The removed members'
+ *     endpoints are closed. Each installed view is published for joiners
+ *     (links_publish_view).
  * In both, the old epoch retires once the next one is connected, and the
  * view is reported. A member that loses its majority or is removed while
  * alive stops: it reports that once, installs no other view, closes its
@@ -24,11 +27,14 @@
 #include "gms.h"
 #include "links.h"
 
-/* Who left the previous view, for the report of a new one. */
+/* Who left the previous view and who joined, for the report of a new one
+ * (in the first view here, every member joined). */
 struct membership_departures {
 	unsigned n;
 	const unsigned *ids;
 	const enum gms_reason *reasons;
+	unsigned n_joined;
+	const unsigned *joined;
 };
 
 struct membership_callbacks {
@@ -44,10 +50,13 @@ struct membership_callbacks {
 struct membership;
 
 /* Creates the first view's epoch (params->vid) and hands it to the engine.
- * params->extra_bytes is set here. */
+ * params->extra_bytes is set here. joined: the view is a running group's,
+ * which added us (joined_ids lists who it added); otherwise it is the
+ * group's first. */
 int membership_start(struct links *links, const struct epoch_params *params,
 		     const struct gms_params *gms, const struct membership_callbacks *cb,
-		     struct epoch_sender *sender, struct membership **out);
+		     struct epoch_sender *sender, const struct membership_departures *joined,
+		     struct membership **out);
 /* Waits until the first view is installed here: then every member has
  * connected to every other and registered the view's memory (each posts
  * its keys only then), so formation has ended everywhere. On a timeout

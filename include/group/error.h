@@ -35,6 +35,8 @@ enum grp_error {
 	GRP_ECALLBACK = -18, /* the call is not allowed from inside a callback */
 	GRP_EMINORITY = -19, /* this member lost sight of a majority of its view: it stopped */
 	GRP_EEVICTED = -20,  /* the group removed this member (it was suspected): it stopped */
+	GRP_EIDTAKEN = -21,  /* a joiner's node id is a member of the view already */
+	GRP_ETRANSFER = -22, /* state transfer failed: its source failed or aborted */
 };
 
 /* A static, human-readable description of an error code (never NULL). */

@@ -120,8 +120,15 @@ typedef struct grp_callbacks {
 	size_t size; /* sizeof(grp_callbacks): lets this struct grow */
 	void (*deliver)(grp_t *g, const grp_delivery *msg, void *user);
 	void (*view)(grp_t *g, const grp_view *view, void *user);
-	/* Reserved for persistence and state transfer; must be NULL for now. */
+	/* Reserved for persistence; must be NULL for now. */
 	void (*persisted)(grp_t *g, uint64_t version, void *user);
+	/* State transfer (see "Joins" above); both may be NULL (an empty
+	 * state). state_save writes the application state with
+	 * grp_state_write, on a library thread ("grp-xfer"), while no deliver
+	 * or view callback runs here; state_load reads it with
+	 * grp_state_read, on the thread in grp_join, before any delivery of
+	 * the view that added this member. Return 0, or non-zero to fail the
+	 * transfer (the joiner's grp_join then fails with GRP_ETRANSFER). */
 	int (*state_save)(grp_t *g, void *user);
 	int (*state_load)(grp_t *g, void *user);
 } grp_callbacks;
@@ -143,6 +150,17 @@ typedef struct grp_callbacks {
  * the bootstrap port meanwhile), GRP_EPEER, GRP_ENOMEM. */
 GRP_API int grp_join(const grp_config *cfg, const grp_callbacks *callbacks, void *user,
 		     grp_t **out);
+
+/* Inside state_save only: appends len bytes to the state stream (copied;
+ * blocks while the joiners' receive rings are full). GRP_EPEER once every
+ * joiner failed (return from state_save then), GRP_ECLOSED when this
+ * member shuts down, GRP_ECALLBACK outside state_save. */
+GRP_API int grp_state_write(grp_t *g, const void *buf, size_t len);
+/* Inside state_load only: reads up to cap bytes of the state stream into
+ * buf; *got = 0 at its end. GRP_EPEER if the member serving it failed,
+ * GRP_ETRANSFER if its state_save failed, GRP_ECALLBACK outside
+ * state_load. */
+GRP_API int grp_state_read(grp_t *g, void *buf, size_t cap, size_t *got);
 
 /* Multicasts a copy of len bytes (buf is reusable on return) in total order.
  * Blocks while the send window is full (for a large message: also while

@@ -28,6 +28,8 @@ static const struct {
 } defaults[] = {
 	{ "group.name", "libgroup" },
 	{ "group.members", "" },
+	{ "group.contact", "" },
+	{ "member.listen", "" },
 	{ "member.rank", "0" },
 	{ "member.id", "-1" },
 	{ "member.listen_fd", "-1" },
@@ -102,6 +104,8 @@ static void test_defaults(void **state)
 	assert_int_equal(config_uint(cfg, "engine.sleep_ms"), 20);
 	const struct grp_hostport *members;
 	assert_int_equal(config_hostports(cfg, "group.members", &members), 0);
+	assert_int_equal(config_hostports(cfg, "group.contact", &members), 0);
+	assert_int_equal(config_hostports(cfg, "member.listen", &members), 0);
 }
 
 static void test_load_string_good(void **state)
@@ -226,6 +230,7 @@ static struct reject_case reject_cases[] = {
 	  { "bad.ini:2:", "group.members", "empty" } },
 	{ "trailing comma in members", "[group]\nmembers = a:1,\n",
 	  { "bad.ini:2:", "group.members", "empty" } },
+	{ "listen port 0", "[member]\nlisten = a:0\n", { "bad.ini:2:", "member.listen", "'a:0'" } },
 };
 
 static void test_load_rejects(void **state)
@@ -306,6 +311,8 @@ static void test_set_get_round_trip(void **state)
 		{ "group.members", " b:2 , [0::1]:7000,Host.example:1 ", "b:2,[::1]:7000,Host.example:1" },
 		{ "group.members", "", "" },
 		{ "group.members", "  ", "" },
+		{ "group.contact", "a:1,b:2", "a:1,b:2" },
+		{ "member.listen", "[0::1]:7000", "[::1]:7000" },
 		{ "member.rank", "007", "7" },
 		{ "member.rank", "1023", "1023" },
 		{ "member.listen_fd", "-0", "0" },
@@ -327,6 +334,16 @@ static void test_set_get_round_trip(void **state)
 	assert_int_equal(config_uint(cfg, "member.rank"), 1023);
 	assert_int_equal(config_int(cfg, "member.id"), 0);
 	assert_int_equal(config_uint(cfg, "member.leave_timeout_ms"), 3600000);
+	const struct grp_hostport *contact;
+	assert_int_equal(config_hostports(cfg, "group.contact", &contact), 2);
+	assert_string_equal(contact[0].host, "a");
+	assert_int_equal(contact[0].port, 1);
+	assert_string_equal(contact[1].host, "b");
+	assert_int_equal(contact[1].port, 2);
+
+	assert_int_equal(grp_config_set(cfg, "member.listen", "a:0"), GRP_ECONFIG);
+	assert_contains(grp_config_error(cfg), "member.listen");
+	assert_value(cfg, "member.listen", "[::1]:7000");
 
 	assert_int_equal(grp_config_set(cfg, "member.rank", "1024"), GRP_ECONFIG);
 	assert_contains(grp_config_error(cfg), "member.rank");
@@ -520,6 +537,8 @@ static void test_dump_round_trip(void **state)
 	} changes[] = {
 		{ "group.name", "#not-a-comment ;either" },
 		{ "group.members", "[fe80::1]:7100, 10.0.0.2:7100,node3:7100" },
+		{ "group.contact", "node1:7100,node2:7100" },
+		{ "member.listen", "node4:7100" },
 		{ "member.rank", "2" },
 		{ "member.id", "4095" },
 		{ "member.listen_fd", "17" },

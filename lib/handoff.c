@@ -1,0 +1,283 @@
+#include "handoff.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "group_internal.h"
+#include "log.h"
+
+static const char *MOD = "transfer";
+
+/* The group a thread serves or loads the state of: grp_state_write and
+ * grp_state_read are valid only there. */
+static _Thread_local grp_t *serving;
+static _Thread_local grp_t *loading;
+
+enum held_kind { HELD_DELIVERY, HELD_VIEW, HELD_SERVE };
+
+/* A copy of what the application would have been called with. */
+struct held_event {
+	struct held_event *next;
+	enum held_kind kind;
+	grp_delivery msg;
+	grp_view view;
+	unsigned n_ids;
+	unsigned *ids; /* a view's members, joined, departed; or those to serve */
+	enum grp_departure *reasons;
+	uint8_t *data;
+};
+
+static void push(struct handoff *h, struct held_event *ev)
+{
+	if (h->tail)
+		h->tail->next = ev;
+	else
+		h->head = ev;
+	h->tail = ev;
+}
+
+static void free_event(struct held_event *ev)
+{
+	free(ev->ids);
+	free(ev->reasons);
+	free(ev->data);
+	free(ev);
+}
+
+static bool holding(const struct handoff *h)
+{
+	return h->head || atomic_load_explicit(&h->busy, memory_order_acquire);
+}
+
+/* Held copies are what the application would have seen; without memory
+ * for one, the event is handed over now rather than lost. */
+void handoff_deliver(grp_t *g, const grp_delivery *msg)
+{
+	struct handoff *h = &g->handoff;
+	struct held_event *ev = holding(h) ? calloc(1, sizeof *ev) : NULL;
+	if (ev) {
+		ev->kind = HELD_DELIVERY;
+		ev->msg = *msg;
+		ev->data = malloc(msg->len ? msg->len : 1);
+		if (ev->data) {
+			memcpy(ev->data, msg->data, msg->len);
+			ev->msg.data = ev->data;
+			push(h, ev);
+			return;
+		}
+		free(ev);
+		log_error(MOD, "no memory to hold a delivery during a state transfer: delivered "
+			  "now");
+	}
+	g->cb.deliver(g, msg, g->user);
+}
+
+static void call_view(grp_t *g, const grp_view *v)
+{
+	if (g->cb.view)
+		g->cb.view(g, v, g->user);
+}
+
+static struct held_event *copy_view(const grp_view *v)
+{
+	struct held_event *ev = calloc(1, sizeof *ev);
+	unsigned n = v->n_members + v->n_joined + v->n_departed;
+	if (!ev)
+		return NULL;
+	ev->kind = HELD_VIEW;
+	ev->view = *v;
+	ev->ids = malloc((n ? n : 1) * sizeof *ev->ids);
+	ev->reasons = malloc((v->n_departed ? v->n_departed : 1) * sizeof *ev->reasons);
+	if (!ev->ids || !ev->reasons) {
+		free_event(ev);
+		return NULL;
+	}
+	memcpy(ev->ids, v->members, v->n_members * sizeof *ev->ids);
+	memcpy(ev->ids + v->n_members, v->joined, v->n_joined * sizeof *ev->ids);
+	memcpy(ev->ids + v->n_members + v->n_joined, v->departed, v->n_departed * sizeof *ev->ids);
+	memcpy(ev->reasons, v->departed_reason, v->n_departed * sizeof *ev->reasons);
+	ev->view.members = ev->ids;
+	ev->view.joined = v->n_joined ? ev->ids + v->n_members : NULL;
+	ev->view.departed = v->n_departed ? ev->ids + v->n_members + v->n_joined : NULL;
+	ev->view.departed_reason = v->n_departed ? ev->reasons : NULL;
+	return ev;
+}
+
+void handoff_view(grp_t *g, const grp_view *v)
+{
+	struct handoff *h = &g->handoff;
+	struct held_event *ev = holding(h) ? copy_view(v) : NULL;
+	if (ev) {
+		push(h, ev);
+		return;
+	}
+	if (holding(h))
+		log_error(MOD, "no memory to hold a view during a state transfer: reported now");
+	call_view(g, v);
+}
+
+static void *serve_main(void *arg)
+{
+	grp_t *g = arg;
+	struct handoff *h = &g->handoff;
+	pthread_setname_np(pthread_self(), "grp-xfer");
+	serving = g;
+	int rc = g->cb.state_save ? g->cb.state_save(g, g->user) : 0;
+	if (rc)
+		log_error(MOD, "state_save failed (%d): the joiners' grp_join fails", rc);
+	links_transfer_end(g->links, h->to, h->n_to, h->gone, rc != 0);
+	log_info(MOD, "state served to %u joiner(s)", h->n_to);
+	atomic_store_explicit(&h->busy, false, memory_order_release);
+	links_notify(g->links);
+	return NULL;
+}
+
+static void finish_serving(struct handoff *h)
+{
+	if (h->thread_started)
+		pthread_join(h->thread, NULL);
+	h->thread_started = false;
+	free(h->to);
+	free(h->gone);
+	h->to = NULL;
+	h->gone = NULL;
+	h->n_to = 0;
+}
+
+/* Starts serving the joiners an event names; on failure they are told
+ * (the stream ends aborted) and nothing is held. */
+static void start_serving(grp_t *g, struct held_event *ev)
+{
+	struct handoff *h = &g->handoff;
+	finish_serving(h);
+	h->to = ev->ids;
+	h->n_to = ev->n_ids;
+	h->gone = calloc(ev->n_ids ? ev->n_ids : 1, sizeof *h->gone);
+	ev->ids = NULL;
+	atomic_store_explicit(&h->busy, true, memory_order_relaxed);
+	int rc = h->gone ? pthread_create(&h->thread, NULL, serve_main, g) : ENOMEM;
+	h->thread_started = rc == 0;
+	if (!rc)
+		return;
+	log_error(MOD, "cannot start serving the state (error %d): the joiners' grp_join fails",
+		  rc);
+	if (h->gone)
+		links_transfer_end(g->links, h->to, h->n_to, h->gone, true);
+	atomic_store_explicit(&h->busy, false, memory_order_relaxed);
+}
+
+void handoff_serve(grp_t *g, const unsigned *joiners, unsigned n)
+{
+	struct held_event *ev = calloc(1, sizeof *ev);
+	if (ev)
+		ev->ids = malloc(n * sizeof *ev->ids);
+	if (!ev || !ev->ids) {
+		free(ev);
+		log_error(MOD, "no memory to serve the state to %u joiner(s)", n);
+		return;
+	}
+	ev->kind = HELD_SERVE;
+	ev->n_ids = n;
+	memcpy(ev->ids, joiners, n * sizeof *joiners);
+	push(&g->handoff, ev);
+	links_notify(g->links);
+}
+
+/* Hands held events over in order until a transfer holds them again. */
+static int pump(void *arg)
+{
+	grp_t *g = arg;
+	struct handoff *h = &g->handoff;
+	int work = 0;
+	while (h->head && !atomic_load_explicit(&h->busy, memory_order_acquire)) {
+		struct held_event *ev = h->head;
+		h->head = ev->next;
+		if (!h->head)
+			h->tail = NULL;
+		if (ev->kind == HELD_DELIVERY)
+			g->cb.deliver(g, &ev->msg, g->user);
+		else if (ev->kind == HELD_VIEW)
+			call_view(g, &ev->view);
+		else
+			start_serving(g, ev);
+		free_event(ev);
+		work++;
+	}
+	return work;
+}
+
+int handoff_start(grp_t *g)
+{
+	struct links_client c = { .run = pump, .arg = g };
+	int rc = links_client_add(g->links, &c, &g->handoff.client);
+	g->handoff.client_added = rc == 0;
+	return rc;
+}
+
+void handoff_hold(grp_t *g)
+{
+	atomic_store_explicit(&g->handoff.busy, true, memory_order_release);
+}
+
+int handoff_load(grp_t *g, unsigned from)
+{
+	struct handoff *h = &g->handoff;
+	h->from = from;
+	loading = g;
+	int rc = 0;
+	if (g->cb.state_load) {
+		rc = g->cb.state_load(g, g->user);
+	} else {
+		static _Thread_local uint8_t sink[65536];
+		size_t got;
+		do
+			rc = grp_state_read(g, sink, sizeof sink, &got);
+		while (!rc && got);
+	}
+	if (rc)
+		log_error(MOD, "loading the state from member %u failed: %s", from,
+			  grp_strerror(rc));
+	loading = NULL;
+	atomic_store_explicit(&h->busy, false, memory_order_release);
+	links_notify(g->links);
+	return rc ? (rc < 0 ? rc : GRP_ETRANSFER) : 0;
+}
+
+void handoff_stop(grp_t *g)
+{
+	struct handoff *h = &g->handoff;
+	if (h->thread_started)
+		links_transfer_cancel(g->links);
+	finish_serving(h);
+	while (h->head) {
+		struct held_event *ev = h->head;
+		h->head = ev->next;
+		free_event(ev);
+	}
+	h->tail = NULL;
+}
+
+GRP_API int grp_state_write(grp_t *g, const void *buf, size_t len)
+{
+	if (!g || (!buf && len))
+		return GRP_EINVAL;
+	struct handoff *h = &g->handoff;
+	if (serving != g)
+		return GRP_ECALLBACK;
+	return links_transfer_write(g->links, h->to, h->n_to, h->gone, buf, len);
+}
+
+GRP_API int grp_state_read(grp_t *g, void *buf, size_t cap, size_t *got)
+{
+	if (!g || !buf || !got)
+		return GRP_EINVAL;
+	struct handoff *h = &g->handoff;
+	if (loading != g)
+		return GRP_ECALLBACK;
+	long n = links_transfer_read(g->links, h->from, buf, cap);
+	if (n < 0)
+		return (int)n;
+	*got = (size_t)n;
+	return 0;
+}
