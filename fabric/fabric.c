@@ -35,6 +35,9 @@ enum peer_state { PEER_EXPECTED, PEER_CONNECTING, PEER_CONNECTED, PEER_FAILED, P
 
 struct fab_peer {
 	struct fab_domain *dom;
+	/* A record replaced by a new process under the same id: kept until
+	 * the domain closes, since completions already queued still name it. */
+	struct fab_peer *retired;
 	unsigned id;
 	struct fid_ep *ep;
 	/* What connection events name it by; NULL once closed, so that an event
@@ -307,13 +310,13 @@ void fab_domain_close(struct fab_domain *dom)
 	if (!dom)
 		return;
 	for (unsigned i = 0; i < FAB_MAX_PEERS; i++) {
-		struct fab_peer *p = peer_get(dom, i);
-		if (!p)
-			continue;
-		if (p->ep)
-			close_fid(&p->ep->fid, "endpoint");
-		pthread_mutex_destroy(&p->post_lock);
-		free(p);
+		for (struct fab_peer *p = peer_get(dom, i), *older; p; p = older) {
+			older = p->retired;
+			if (p->ep)
+				close_fid(&p->ep->fid, "endpoint");
+			pthread_mutex_destroy(&p->post_lock);
+			free(p);
+		}
 	}
 	fab_mr_close(dom->fence_mr);
 	free(dom->fence_buf);
@@ -446,10 +449,20 @@ int fab_peer_expect(struct fab_domain *dom, unsigned id)
 	pthread_mutex_lock(&dom->eq_lock);
 	struct fab_peer *p = peer_get(dom, id);
 	/* Expecting it again is how a member's retried introduction replaces
-	 * its stale one. */
-	int rc = p && atomic_load(&p->state) != PEER_EXPECTED ? GRP_EBUSY : 0;
-	if (!rc && !p && !peer_create(dom, id, PEER_EXPECTED))
+	 * its stale one; a closed one is a process gone, whose id a new
+	 * process may take. */
+	int state = p ? atomic_load(&p->state) : PEER_EXPECTED;
+	int rc = state == PEER_EXPECTED || state == PEER_CLOSED ? 0 : GRP_EBUSY;
+	if (!rc && p && state == PEER_CLOSED) {
+		struct fab_peer *fresh = peer_create(dom, id, PEER_EXPECTED);
+		if (fresh)
+			fresh->retired = p;
+		else
+			atomic_store_explicit(&dom->peers[id], p, memory_order_release);
+		rc = fresh ? 0 : GRP_ENOMEM;
+	} else if (!rc && !p && !peer_create(dom, id, PEER_EXPECTED)) {
 		rc = GRP_ENOMEM;
+	}
 	pthread_mutex_unlock(&dom->eq_lock);
 	return rc;
 }
@@ -531,6 +544,12 @@ bool fab_peer_failed(const struct fab_domain *dom, unsigned id)
 {
 	struct fab_peer *p = peer_get(dom, id);
 	return p && atomic_load_explicit(&p->state, memory_order_acquire) == PEER_FAILED;
+}
+
+bool fab_peer_closed(const struct fab_domain *dom, unsigned id)
+{
+	struct fab_peer *p = peer_get(dom, id);
+	return p && atomic_load_explicit(&p->state, memory_order_acquire) == PEER_CLOSED;
 }
 
 static void reject_request(struct fab_domain *dom, struct fi_info *info, const char *why)

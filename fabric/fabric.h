@@ -72,8 +72,9 @@ struct fab_remote_region fab_mr_remote(const struct fab_mr *mr);
 
 /* Allows peer `id` to connect to us; connection requests from peers not
  * expected are refused. Expecting a peer that is still only expected again
- * is not an error (a retried introduction). GRP_EBUSY if it is connecting,
- * connected, failed or closed. */
+ * is not an error (a retried introduction), and a closed one is replaced
+ * (a new process under the id). GRP_EBUSY if it is connecting, connected
+ * or failed (not closed yet). */
 int fab_peer_expect(struct fab_domain *dom, unsigned id);
 /* Starts connecting to peer `id` listening at `name`; completion is seen by
  * fab_peer_connected once fab_progress has processed it. */
@@ -84,6 +85,7 @@ bool fab_peer_connected(const struct fab_domain *dom, unsigned id);
  * thread; a post to it running concurrently finishes first. */
 void fab_peer_close(struct fab_domain *dom, unsigned id);
 bool fab_peer_failed(const struct fab_domain *dom, unsigned id);
+bool fab_peer_closed(const struct fab_domain *dom, unsigned id);
 
 /* Writes len bytes at local_off of `local` to remote_off of `remote` on peer
  * `id`, with remote CQ data `data`. The source bytes must stay unchanged

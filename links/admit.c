@@ -64,6 +64,9 @@ static const char *refusal(struct links *l, const struct hello *h, int *code)
 		return "a member of the view has its node id (member.id)";
 	if (fab_peer_connected(l->dom, h->id))
 		return "a member with its node id is connected already";
+	*code = GRP_EAGAIN;
+	if (fab_peer_failed(l->dom, h->id))
+		return "the process it replaces is still being removed";
 	*code = GRP_ENOMEM;
 	if (fab_peer_expect(l->dom, h->id) != 0)
 		return "cannot prepare a connection for it";

@@ -47,12 +47,21 @@ static int query(struct links *l, const char *host, uint16_t port, uint64_t dead
 	return 0;
 }
 
-static bool lists(const struct view_info *v, unsigned id)
+/* Whether v lists us: our id at our bootstrap address. Our id at another
+ * address is another process's: GRP_EIDTAKEN. */
+static int lists_us(struct links *l, const struct view_info *v)
 {
-	for (unsigned i = 0; i < v->n; i++)
-		if (v->members[i].id == id)
-			return true;
-	return false;
+	for (unsigned i = 0; i < v->n; i++) {
+		const struct view_member *m = &v->members[i];
+		if (m->id != links_my_id(l))
+			continue;
+		if (m->port == l->form.mine.boot_port && strcmp(m->host, l->form.mine.boot_host) == 0)
+			return 1;
+		log_error(MOD, "node id %u is a member of view %u (at %s:%u): choose another "
+			  "member.id", m->id, v->vid, m->host, m->port);
+		return GRP_EIDTAKEN;
+	}
+	return 0;
 }
 
 /* Introduces us to one member; on its answer, starts the fabric
@@ -184,8 +193,11 @@ int links_join(struct links *l, const struct links_join_params *p, struct view_i
 			break;
 		}
 		if (ask_view(l, p, asked ? v : NULL, turn++, deadline, added) == 0) {
-			if (lists(added, links_my_id(l)))
+			int in = lists_us(l, added);
+			if (in) {
+				rc = in < 0 ? in : 0;
 				break;
+			}
 			memcpy(v, added, sizeof *v);
 			int arc = ask_to_join(l, v, p->sender, deadline);
 			if (arc == GRP_EIDTAKEN || arc == GRP_ECONFIG || arc == GRP_EPROTO)

@@ -193,6 +193,11 @@ bool links_peer_failed(const struct links *l, unsigned id)
 	return !fab_peer_connected(l->dom, id);
 }
 
+bool links_peer_gone(const struct links *l, unsigned id)
+{
+	return fab_peer_failed(l->dom, id) || fab_peer_closed(l->dom, id);
+}
+
 static struct mailbox_entry *inbox(struct links *l, unsigned id)
 {
 	return &l->mailbox[id];

@@ -155,6 +155,9 @@ void links_unlisten(struct links *l, int handle);
 void links_close_peer(struct links *l, unsigned id);
 /* Not (or no longer) connected: failed, closed, or never connected. */
 bool links_peer_failed(const struct links *l, unsigned id);
+/* Was connected, and is no longer: failed or closed (a peer still
+ * connecting, as a joiner may be, is not gone). */
+bool links_peer_gone(const struct links *l, unsigned id);
 
 /* The exchange of registered regions for one epoch, through the mailbox:
  * each member posts its regions to every member of the epoch under a stamp

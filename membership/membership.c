@@ -125,7 +125,7 @@ static bool give_up_on_missing(struct membership *m, struct epoch *e)
 		if (m->absent[r] || epoch_keys_arrived(e, r))
 			continue;
 		unsigned id = epoch_member_id(e, r);
-		if (links_peer_failed(m->links, id) || silent_too_long) {
+		if (links_peer_gone(m->links, id) || silent_too_long) {
 			m->absent[r] = true;
 			m->carried[r] = gms_reason_gone(m->links, id);
 			changed = true;
