@@ -22,7 +22,7 @@
 #include "fabric.h"
 
 #define FRAME_MAGIC 0x42505247u /* "GRPB" read as little-endian bytes */
-#define FRAME_VERSION 2u
+#define FRAME_VERSION 3u /* 3: authenticated (auth.h), HELLO_REPLY carries a token */
 #define FRAME_HEADER_LEN 24u
 #define FRAME_MAX_PAYLOAD (64u * 1024u)
 
@@ -30,6 +30,10 @@ enum frame_type {
 	FRAME_HELLO = 1,       /* a member introduces itself: struct hello */
 	FRAME_HELLO_REPLY = 2, /* the answer to HELLO: struct hello */
 	FRAME_REJECT = 3,      /* a refusal: struct reject */
+	/* The handshake (auth.h), kept apart from the protocol's numbers. */
+	FRAME_CHALLENGE = 16,  /* server's nonce */
+	FRAME_AUTH = 17,       /* client's nonce and proof */
+	FRAME_AUTH_OK = 18,    /* server's proof */
 };
 
 struct frame_header {
@@ -62,6 +66,9 @@ struct hello {
 	uint8_t fabric_addr[FAB_ADDR_MAX];
 	uint8_t n_regions;
 	struct fab_remote_region regions[HELLO_MAX_REGIONS];
+	/* In a HELLO_REPLY: what the replier will accept, and only from us, in
+	 * our fabric connection request (fresh per reply); 0 in a HELLO. */
+	uint64_t token;
 };
 
 /* Encodes into buf (cap bytes); sets *len. GRP_EMSGSIZE if it does not fit,
