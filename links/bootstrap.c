@@ -222,6 +222,8 @@ static struct boot_conn *conn_slot(struct boot_conn *conns)
 		    (!silent(oldest) && older))
 			oldest = &conns[i];
 	}
+	if (!oldest->auth.done)
+		oldest->auth.refused = "evicted unauthenticated: every connection slot was busy";
 	conn_drop(oldest);
 	return oldest;
 }

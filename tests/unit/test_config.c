@@ -28,6 +28,7 @@ static const struct {
 } defaults[] = {
 	{ "group.name", "libgroup" },
 	{ "group.members", "" },
+	{ "group.secret_file", "" },
 	{ "member.rank", "0" },
 	{ "member.id", "-1" },
 	{ "member.listen_fd", "-1" },
