@@ -18,12 +18,16 @@
 
 #include "clock.h"
 #include "codec.h"
+#include "entropy.h"
 #include "log.h"
 
 #define FAB_API FI_VERSION(1, 17)
 #define CONN_MAGIC 0x50435247u /* "GRCP" */
-#define CONN_VERSION 1u
-#define CONN_PARAM_LEN 20u
+#define CONN_VERSION 2u /* 2: the token */
+#define CONN_PARAM_LEN 28u
+/* Attempts at a random memory-region key before giving up: a collision
+ * with a key in use is rare (64 random bits), a run of them is a bug. */
+#define MR_KEY_ATTEMPTS 8
 #define CQ_BATCH 32
 #define CQ_SIZE 8192u
 #define FENCE_BYTES 8u
@@ -44,6 +48,9 @@ struct fab_peer {
 	 * still queued for a closed endpoint matches no peer. */
 	struct fid *_Atomic ep_fid;
 	atomic_int state;
+	/* What its connection request must carry (fab_peer_expect), or what
+	 * ours carries; under eq_lock. */
+	uint64_t token;
 	/* Signaled writes posted, and their local completions. Posting is
 	 * serialised so that a count names a prefix of the send queue, whose
 	 * completions arrive in posting order on a reliable connection, and so
@@ -77,7 +84,6 @@ struct fab_domain {
 	size_t inject_size;
 	size_t rx_size;
 	uint64_t tx_size;
-	atomic_uint_fast64_t next_key;
 	uint8_t *fence_buf; /* where fence reads land; never looked at */
 	struct fab_mr *fence_mr;
 	/* Serialises connection-event handling and peer creation. */
@@ -110,7 +116,8 @@ static void peer_fail(struct fab_peer *p, int err, const char *why)
 		h->on_failure(h->arg, p->id, err, why);
 }
 
-static void encode_conn_param(const struct fab_domain *dom, uint8_t out[CONN_PARAM_LEN])
+static void encode_conn_param(const struct fab_domain *dom, uint64_t token,
+			      uint8_t out[CONN_PARAM_LEN])
 {
 	struct wcursor w = { .p = out, .cap = CONN_PARAM_LEN };
 	wc_u32(&w, CONN_MAGIC);
@@ -118,11 +125,13 @@ static void encode_conn_param(const struct fab_domain *dom, uint8_t out[CONN_PAR
 	wc_u16(&w, 0);
 	wc_u64(&w, dom->params.group_id);
 	wc_u32(&w, dom->params.my_id);
+	wc_u64(&w, token);
 }
 
-/* Returns the peer id a connection request names, or -1 with *why set. */
+/* Returns the peer id a connection request names and sets *token, or
+ * returns -1 with *why set. */
 static int decode_conn_param(const struct fab_domain *dom, const uint8_t *p, size_t len,
-			     const char **why)
+			     uint64_t *token, const char **why)
 {
 	struct rcursor r = { .p = p, .len = len };
 	uint32_t magic = rc_u32(&r);
@@ -130,6 +139,7 @@ static int decode_conn_param(const struct fab_domain *dom, const uint8_t *p, siz
 	uint16_t reserved = rc_u16(&r);
 	uint64_t group = rc_u64(&r);
 	uint32_t id = rc_u32(&r);
+	*token = rc_u64(&r);
 	if (r.bad || magic != CONN_MAGIC)
 		*why = "not a libgroup connection request";
 	else if (version != CONN_VERSION || reserved != 0)
@@ -143,7 +153,7 @@ static int decode_conn_param(const struct fab_domain *dom, const uint8_t *p, siz
 	return -1;
 }
 
-static struct fi_info *make_hints(const struct fab_params *params)
+static struct fi_info *make_hints(const struct fab_params *params, uint64_t mr_key_mode)
 {
 	struct fi_info *hints = fi_allocinfo();
 	if (!hints)
@@ -151,7 +161,7 @@ static struct fi_info *make_hints(const struct fab_params *params)
 	hints->caps = FI_RMA | FI_WRITE | FI_REMOTE_WRITE | FI_READ | FI_REMOTE_READ | FI_MSG;
 	hints->mode = FI_RX_CQ_DATA;
 	hints->ep_attr->type = FI_EP_MSG;
-	hints->domain_attr->mr_mode = FI_MR_LOCAL | FI_MR_VIRT_ADDR | FI_MR_ALLOCATED | FI_MR_PROV_KEY;
+	hints->domain_attr->mr_mode = FI_MR_LOCAL | FI_MR_VIRT_ADDR | FI_MR_ALLOCATED | (int)mr_key_mode;
 	hints->domain_attr->threading = FI_THREAD_SAFE;
 	hints->tx_attr->msg_order = FI_ORDER_WAW | FI_ORDER_SAW | FI_ORDER_RAW;
 	hints->fabric_attr->prov_name = strdup(params->provider);
@@ -183,13 +193,28 @@ static int check_info(const struct fi_info *info, const char *provider)
 	return 0;
 }
 
+/* Asks first for a domain where we choose the memory-region keys (random,
+ * so that a process that can reach a member cannot guess one), then for
+ * one that chooses them itself (verbs: its keys are what they are). */
+static int get_info(struct fab_domain *dom)
+{
+	static const uint64_t key_modes[] = { 0, FI_MR_PROV_KEY };
+	int rc = -FI_ENODATA;
+	for (size_t i = 0; i < 2 && rc == -FI_ENODATA; i++) {
+		struct fi_info *hints = make_hints(&dom->params, key_modes[i]);
+		if (!hints)
+			return -FI_ENOMEM;
+		rc = fi_getinfo(FAB_API, dom->address, "0", FI_SOURCE, hints, &dom->info);
+		fi_freeinfo(hints);
+	}
+	return rc;
+}
+
 static int open_info(struct fab_domain *dom)
 {
-	struct fi_info *hints = make_hints(&dom->params);
-	if (!hints)
+	int rc = get_info(dom);
+	if (rc == -FI_ENOMEM)
 		return GRP_ENOMEM;
-	int rc = fi_getinfo(FAB_API, dom->address, "0", FI_SOURCE, hints, &dom->info);
-	fi_freeinfo(hints);
 	if (rc) {
 		log_error(MOD, "no fabric provider '%s' on address %s offers one-sided RMA over "
 			  "connected endpoints: %s", dom->provider, dom->address, fi_strerror(-rc));
@@ -210,6 +235,7 @@ static int open_info(struct fab_domain *dom)
 		 dom->info->fabric_attr->prov_name, dom->info->domain_attr->name, dom->inject_size,
 		 dom->info->tx_attr->size, dom->rx_size, (unsigned long long)mr_mode,
 		 dom->rx_cq_data ? ", receives posted for CQ data" : "");
+	log_debug(MOD, "memory-region keys: %s", dom->prov_key ? "the provider's" : "random, ours");
 	return 0;
 }
 
@@ -277,7 +303,6 @@ int fab_domain_open(const struct fab_params *params, struct fab_domain **out)
 	strcpy(dom->address, params->address);
 	dom->params.provider = dom->provider;
 	dom->params.address = dom->address;
-	atomic_init(&dom->next_key, 1);
 	pthread_mutex_init(&dom->eq_lock, NULL);
 	int rc = open_info(dom);
 	if (!rc)
@@ -355,9 +380,13 @@ int fab_mr_reg(struct fab_domain *dom, void *buf, size_t len, struct fab_mr **ou
 	struct fab_mr *m = calloc(1, sizeof *m);
 	if (!m)
 		return GRP_ENOMEM;
-	uint64_t key = dom->prov_key ? 0 : atomic_fetch_add(&dom->next_key, 1);
-	int rc = fi_mr_reg(dom->domain, buf, len, FI_WRITE | FI_REMOTE_WRITE | FI_READ | FI_REMOTE_READ,
-			   0, key, 0, &m->mr, NULL);
+	int rc = -FI_ENOKEY;
+	for (int i = 0; i < MR_KEY_ATTEMPTS && rc == -FI_ENOKEY; i++) {
+		uint64_t key = dom->prov_key ? 0 : entropy_u64();
+		rc = fi_mr_reg(dom->domain, buf, len,
+			       FI_WRITE | FI_REMOTE_WRITE | FI_READ | FI_REMOTE_READ, 0, key, 0, &m->mr,
+			       NULL);
+	}
 	if (rc) {
 		log_error(MOD, "registering %zu bytes: %s", len, fi_strerror(-rc));
 		free(m);
@@ -442,15 +471,15 @@ static struct fab_peer *peer_create(struct fab_domain *dom, unsigned id, enum pe
 	return p;
 }
 
-int fab_peer_expect(struct fab_domain *dom, unsigned id)
+int fab_peer_expect(struct fab_domain *dom, unsigned id, uint64_t token)
 {
 	if (!dom || id >= FAB_MAX_PEERS || id == dom->params.my_id)
 		return GRP_EINVAL;
 	pthread_mutex_lock(&dom->eq_lock);
 	struct fab_peer *p = peer_get(dom, id);
 	/* Expecting it again is how a member's retried introduction replaces
-	 * its stale one; a closed one is a process gone, whose id a new
-	 * process may take. */
+	 * its stale one (its new token replaces the old); a closed one is a
+	 * process gone, whose id a new process may take. */
 	int state = p ? atomic_load(&p->state) : PEER_EXPECTED;
 	int rc = state == PEER_EXPECTED || state == PEER_CLOSED ? 0 : GRP_EBUSY;
 	if (!rc && p && state == PEER_CLOSED) {
@@ -459,15 +488,20 @@ int fab_peer_expect(struct fab_domain *dom, unsigned id)
 			fresh->retired = p;
 		else
 			atomic_store_explicit(&dom->peers[id], p, memory_order_release);
-		rc = fresh ? 0 : GRP_ENOMEM;
-	} else if (!rc && !p && !peer_create(dom, id, PEER_EXPECTED)) {
-		rc = GRP_ENOMEM;
+		p = fresh;
+	} else if (!rc && !p) {
+		p = peer_create(dom, id, PEER_EXPECTED);
 	}
+	if (!rc && !p)
+		rc = GRP_ENOMEM;
+	if (!rc)
+		p->token = token;
 	pthread_mutex_unlock(&dom->eq_lock);
 	return rc;
 }
 
-static int connect_locked(struct fab_domain *dom, unsigned id, const uint8_t *name, size_t len)
+static int connect_locked(struct fab_domain *dom, unsigned id, const uint8_t *name, size_t len,
+			  uint64_t token)
 {
 	if (peer_get(dom, id))
 		return GRP_EBUSY;
@@ -492,8 +526,9 @@ static int connect_locked(struct fab_domain *dom, unsigned id, const uint8_t *na
 	struct fab_peer *p = peer_create(dom, id, PEER_CONNECTING);
 	rc = p ? setup_endpoint(dom, p, info) : GRP_ENOMEM;
 	if (!rc) {
+		p->token = token;
 		uint8_t param[CONN_PARAM_LEN];
-		encode_conn_param(dom, param);
+		encode_conn_param(dom, token, param);
 		int frc = fi_connect(p->ep, info->dest_addr, param, sizeof param);
 		if (frc) {
 			log_error(MOD, "connecting to peer %u: %s", id, fi_strerror(-frc));
@@ -506,13 +541,14 @@ static int connect_locked(struct fab_domain *dom, unsigned id, const uint8_t *na
 	return rc;
 }
 
-int fab_peer_connect(struct fab_domain *dom, unsigned id, const uint8_t *name, size_t len)
+int fab_peer_connect(struct fab_domain *dom, unsigned id, const uint8_t *name, size_t len,
+		     uint64_t token)
 {
 	if (!dom || !name || !len || len > FAB_ADDR_MAX || id >= FAB_MAX_PEERS ||
 	    id == dom->params.my_id)
 		return GRP_EINVAL;
 	pthread_mutex_lock(&dom->eq_lock);
-	int rc = connect_locked(dom, id, name, len);
+	int rc = connect_locked(dom, id, name, len, token);
 	pthread_mutex_unlock(&dom->eq_lock);
 	return rc;
 }
@@ -561,10 +597,13 @@ static void reject_request(struct fab_domain *dom, struct fi_info *info, const c
 static void handle_connreq(struct fab_domain *dom, struct fi_eq_cm_entry *entry, size_t param_len)
 {
 	const char *why = NULL;
-	int id = decode_conn_param(dom, entry->data, param_len, &why);
+	uint64_t token = 0;
+	int id = decode_conn_param(dom, entry->data, param_len, &token, &why);
 	struct fab_peer *p = id >= 0 ? peer_get(dom, (unsigned)id) : NULL;
 	if (id >= 0 && (!p || atomic_load(&p->state) != PEER_EXPECTED))
 		why = "connection request from a member not expected to connect";
+	else if (id >= 0 && token != p->token)
+		why = "connection request without the token announced to that member";
 	if (why) {
 		reject_request(dom, entry->info, why);
 		return;
@@ -572,7 +611,7 @@ static void handle_connreq(struct fab_domain *dom, struct fi_eq_cm_entry *entry,
 	atomic_store(&p->state, PEER_CONNECTING);
 	int rc = setup_endpoint(dom, p, entry->info);
 	uint8_t param[CONN_PARAM_LEN];
-	encode_conn_param(dom, param);
+	encode_conn_param(dom, p->token, param);
 	if (!rc && fi_accept(p->ep, param, sizeof param) != 0)
 		rc = GRP_EFABRIC;
 	if (rc)

@@ -70,15 +70,19 @@ int fab_mr_reg(struct fab_domain *dom, void *buf, size_t len, struct fab_mr **ou
 void fab_mr_close(struct fab_mr *mr);
 struct fab_remote_region fab_mr_remote(const struct fab_mr *mr);
 
-/* Allows peer `id` to connect to us; connection requests from peers not
- * expected are refused. Expecting a peer that is still only expected again
- * is not an error (a retried introduction), and a closed one is replaced
+/* Allows peer `id` to connect to us with a request carrying `token` (one
+ * we announced to it over the authenticated bootstrap channel); requests
+ * from peers not expected, or with another token, are refused. Expecting a
+ * peer that is still only expected again is not an error (a retried
+ * introduction): its new token replaces the old; a closed one is replaced
  * (a new process under the id). GRP_EBUSY if it is connecting, connected
  * or failed (not closed yet). */
-int fab_peer_expect(struct fab_domain *dom, unsigned id);
-/* Starts connecting to peer `id` listening at `name`; completion is seen by
- * fab_peer_connected once fab_progress has processed it. */
-int fab_peer_connect(struct fab_domain *dom, unsigned id, const uint8_t *name, size_t len);
+int fab_peer_expect(struct fab_domain *dom, unsigned id, uint64_t token);
+/* Starts connecting to peer `id` listening at `name`, with the token it
+ * announced to us; completion is seen by fab_peer_connected once
+ * fab_progress has processed it. */
+int fab_peer_connect(struct fab_domain *dom, unsigned id, const uint8_t *name, size_t len,
+		     uint64_t token);
 bool fab_peer_connected(const struct fab_domain *dom, unsigned id);
 /* Closes peer `id`'s endpoint (it left): writes to it fail with GRP_EPEER
  * from now on, and errors its closing raises report no failure. Any

@@ -28,7 +28,8 @@ void frame_header_encode(uint8_t out[FRAME_HEADER_LEN], enum frame_type type, ui
 
 static bool frame_type_known(uint16_t type)
 {
-	return type >= FRAME_HELLO && type <= FRAME_VIEW_INFO;
+	return (type >= FRAME_HELLO && type <= FRAME_VIEW_INFO) ||
+	       (type >= FRAME_CHALLENGE && type <= FRAME_AUTH_OK);
 }
 
 int frame_header_decode(const uint8_t in[FRAME_HEADER_LEN], uint64_t group_id,
@@ -96,6 +97,7 @@ int hello_encode(const struct hello *h, uint8_t *buf, size_t cap, size_t *len)
 		wc_u64(&w, h->regions[i].addr);
 		wc_u64(&w, h->regions[i].len);
 	}
+	wc_u64(&w, h->token);
 	if (w.bad)
 		return GRP_EMSGSIZE;
 	*len = w.off;
@@ -132,6 +134,7 @@ int hello_decode(const uint8_t *buf, size_t len, struct hello *out)
 		h.regions[i].addr = rc_u64(&r);
 		h.regions[i].len = rc_u64(&r);
 	}
+	h.token = rc_u64(&r);
 	if (r.bad || rc_left(&r) != 0)
 		return GRP_EPROTO;
 	bool forming = h.flags == 0;

@@ -22,7 +22,7 @@
 #include "fabric.h"
 
 #define FRAME_MAGIC 0x42505247u /* "GRPB" read as little-endian bytes */
-#define FRAME_VERSION 3u
+#define FRAME_VERSION 3u /* 3: authenticated (auth.h), HELLO_REPLY carries a token, joins */
 #define FRAME_HEADER_LEN 24u
 #define FRAME_MAX_PAYLOAD (64u * 1024u)
 
@@ -32,6 +32,10 @@ enum frame_type {
 	FRAME_REJECT = 3,      /* a refusal: struct reject */
 	FRAME_VIEW_QUERY = 4,  /* asks a member for its view: no payload */
 	FRAME_VIEW_INFO = 5,   /* the answer: struct view_info */
+	/* The handshake (auth.h), kept apart from the protocol's numbers. */
+	FRAME_CHALLENGE = 16,  /* server's nonce */
+	FRAME_AUTH = 17,       /* client's nonce and proof */
+	FRAME_AUTH_OK = 18,    /* server's proof */
 };
 
 struct frame_header {
@@ -77,6 +81,9 @@ struct hello {
 	uint16_t boot_port;
 	uint8_t n_regions;
 	struct fab_remote_region regions[HELLO_MAX_REGIONS];
+	/* In a HELLO_REPLY: what the replier will accept, and only from us, in
+	 * our fabric connection request (fresh per reply); 0 in a HELLO. */
+	uint64_t token;
 };
 
 /* Encodes into buf (cap bytes); sets *len. GRP_EMSGSIZE if it does not fit,

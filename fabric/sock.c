@@ -119,7 +119,7 @@ int sock_accept(int listen_fd, int wait_ms, int *fd_out)
 	return 0;
 }
 
-static int send_all(int fd, const uint8_t *buf, size_t len, uint64_t deadline)
+int sock_send_all(int fd, const uint8_t *buf, size_t len, uint64_t deadline)
 {
 	while (len) {
 		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
@@ -137,7 +137,7 @@ static int send_all(int fd, const uint8_t *buf, size_t len, uint64_t deadline)
 	return 0;
 }
 
-static int recv_all(int fd, uint8_t *buf, size_t len, uint64_t deadline)
+int sock_recv_all(int fd, uint8_t *buf, size_t len, uint64_t deadline)
 {
 	while (len) {
 		ssize_t n = recv(fd, buf, len, 0);
@@ -164,18 +164,18 @@ int sock_send_frame(int fd, enum frame_type type, uint64_t group_id, const uint8
 		return GRP_EMSGSIZE;
 	uint8_t hdr[FRAME_HEADER_LEN];
 	frame_header_encode(hdr, type, (uint32_t)len, group_id);
-	int rc = send_all(fd, hdr, sizeof hdr, deadline);
-	return rc ? rc : send_all(fd, payload, len, deadline);
+	int rc = sock_send_all(fd, hdr, sizeof hdr, deadline);
+	return rc ? rc : sock_send_all(fd, payload, len, deadline);
 }
 
 int sock_recv_frame(int fd, uint64_t group_id, struct frame_header *hdr, uint8_t *payload,
 		    uint64_t deadline)
 {
 	uint8_t raw[FRAME_HEADER_LEN];
-	int rc = recv_all(fd, raw, sizeof raw, deadline);
+	int rc = sock_recv_all(fd, raw, sizeof raw, deadline);
 	if (!rc)
 		rc = frame_header_decode(raw, group_id, hdr);
 	if (!rc)
-		rc = recv_all(fd, payload, hdr->length, deadline);
+		rc = sock_recv_all(fd, payload, hdr->length, deadline);
 	return rc;
 }

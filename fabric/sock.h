@@ -18,6 +18,11 @@ int sock_connect(const char *host, uint16_t port, uint64_t deadline, int *fd_out
  * with *fd_out = -1 if none. */
 int sock_accept(int listen_fd, int wait_ms, int *fd_out);
 
+/* Sends or receives exactly len bytes. GRP_EPEER if the peer closed or
+ * broke the connection, GRP_ETIMEDOUT at the deadline. */
+int sock_send_all(int fd, const uint8_t *buf, size_t len, uint64_t deadline);
+int sock_recv_all(int fd, uint8_t *buf, size_t len, uint64_t deadline);
+
 /* Sends one frame (header + payload). */
 int sock_send_frame(int fd, enum frame_type type, uint64_t group_id, const uint8_t *payload,
 		    size_t len, uint64_t deadline);

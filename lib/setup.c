@@ -11,6 +11,7 @@
 #include "config.h"
 #include "frame.h"
 #include "log.h"
+#include "secret.h"
 
 static const char *MOD = "config";
 
@@ -139,6 +140,8 @@ int member_setup_read(const grp_config *cfg, struct member_setup *s)
 		rc = config_error("%s '%s' does not resolve to an address", address[0]
 					  ? "fabric.address" : "this member's group.members host",
 				  s->links.address);
+	if (!rc)
+		rc = secret_key_read(cfg, &s->links.key);
 	if (rc)
 		member_setup_free(s);
 	return rc;

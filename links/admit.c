@@ -13,13 +13,14 @@
 #include "clock.h"
 #include "links_internal.h"
 #include "log.h"
-#include "sock.h"
+#include "entropy.h"
+#include "session.h"
 
 static const char *MOD = "bootstrap";
 
 #define ANSWER_MS 2000u
 
-void admit_view_query(struct links *l, int fd)
+void admit_view_query(struct links *l, int fd, struct auth_session *s)
 {
 	static _Thread_local uint8_t buf[FRAME_MAX_PAYLOAD];
 	size_t len = 0;
@@ -28,23 +29,39 @@ void admit_view_query(struct links *l, int fd)
 	pthread_mutex_unlock(&l->form_lock);
 	if (rc) {
 		log_debug(MOD, "view query: %s", grp_strerror(rc));
-		links_send_reject(l, fd, GRP_EAGAIN, "this member is in no view yet");
+		links_send_reject(l, fd, s, GRP_EAGAIN, "this member is in no view yet");
 		return;
 	}
-	sock_send_frame(fd, FRAME_VIEW_INFO, l->params.group_id, buf, len,
-			clock_deadline_ms(ANSWER_MS));
+	session_send(fd, s, FRAME_VIEW_INFO, l->params.group_id, buf, len,
+		     clock_deadline_ms(ANSWER_MS));
 }
 
-static bool in_view(const struct view_info *v, unsigned id)
+/* Whether another process has h's id in v: a joiner the view already
+ * added (at its own address) introducing itself late is not one. */
+static bool id_taken(const struct view_info *v, const struct hello *h)
 {
 	for (unsigned i = 0; v && i < v->n; i++)
-		if (v->members[i].id == id)
-			return true;
+		if (v->members[i].id == h->id)
+			return v->members[i].port != 0 && (v->members[i].port != h->boot_port ||
+			       strcmp(v->members[i].host, h->boot_host) != 0);
 	return false;
 }
 
+/* A joiner the leader added before it introduced itself here: its address
+ * in the published view is known from now on. */
+static void fill_address(struct view_info *v, const struct hello *h)
+{
+	for (unsigned i = 0; v && i < v->n; i++) {
+		struct view_member *m = &v->members[i];
+		if (m->id == h->id && m->port == 0) {
+			m->port = h->boot_port;
+			snprintf(m->host, sizeof m->host, "%s", h->boot_host);
+		}
+	}
+}
+
 /* Why we refuse an introduction, or NULL; form_lock held. */
-static const char *refusal(struct links *l, const struct hello *h, int *code)
+static const char *refusal(struct links *l, const struct hello *h, uint64_t token, int *code)
 {
 	const struct hello *mine = &l->form.mine;
 	*code = GRP_EPROTO;
@@ -60,7 +77,7 @@ static const char *refusal(struct links *l, const struct hello *h, int *code)
 	if (joining && !l->view)
 		return "this member is in no view yet";
 	*code = GRP_EIDTAKEN;
-	if (h->id == mine->id || (joining && in_view(l->view, h->id)))
+	if (h->id == mine->id || (joining && id_taken(l->view, h)))
 		return "a member of the view has its node id (member.id)";
 	if (fab_peer_connected(l->dom, h->id))
 		return "a member with its node id is connected already";
@@ -68,21 +85,26 @@ static const char *refusal(struct links *l, const struct hello *h, int *code)
 	if (fab_peer_failed(l->dom, h->id))
 		return "the process it replaces is still being removed";
 	*code = GRP_ENOMEM;
-	if (fab_peer_expect(l->dom, h->id) != 0)
+	if (token == 0 || fab_peer_expect(l->dom, h->id, token) != 0)
 		return "cannot prepare a connection for it";
 	return NULL;
 }
 
-void admit_hello(struct links *l, int fd, const struct hello *h)
+void admit_hello(struct links *l, int fd, struct auth_session *s, const struct hello *h)
 {
+	/* Fresh for each answer: a connection request carrying it can only
+	 * come from the process we answer now. */
+	uint64_t token = entropy_u64();
 	pthread_mutex_lock(&l->form_lock);
 	int code;
-	const char *why = refusal(l, h, &code);
+	const char *why = refusal(l, h, token, &code);
 	struct hello reply = l->form.mine;
+	reply.token = token;
 	if (!why) {
 		/* Nothing an earlier process under this id posted may count. */
 		memset(&l->mailbox[h->id], 0, sizeof l->mailbox[h->id]);
 		links_record_peer(l, h);
+		fill_address(l->view, h);
 		if (h->flags & HELLO_JOIN) {
 			l->peers[h->id].join_flags = h->flags & (HELLO_JOIN | HELLO_SENDER);
 			atomic_store_explicit(&l->joins_asked, true, memory_order_release);
@@ -92,14 +114,15 @@ void admit_hello(struct links *l, int fd, const struct hello *h)
 	if (why) {
 		log_warn(MOD, "refusing %s %u (%s:%u): %s", h->flags & HELLO_JOIN ? "joiner" : "peer",
 			 h->id, h->boot_host, h->boot_port, why);
-		links_send_reject(l, fd, code, why);
+		links_send_reject(l, fd, s, code, why);
 		return;
 	}
 	log_info(MOD, "%s %u (%s:%u) introduced itself", h->flags & HELLO_JOIN ? "joiner" : "peer",
 		 h->id, h->boot_host, h->boot_port);
 	reply.flags = HELLO_PEER;
 	reply.rank = reply.n_members = 0;
-	int rc = links_send_hello(l, fd, FRAME_HELLO_REPLY, &reply, clock_deadline_ms(ANSWER_MS));
+	int rc = links_send_hello(l, fd, s, FRAME_HELLO_REPLY, &reply,
+				  clock_deadline_ms(ANSWER_MS));
 	if (rc)
 		log_warn(MOD, "answering %u: %s", h->id, grp_strerror(rc));
 }

@@ -10,7 +10,10 @@
  * address, mailbox) to every member i < j, which answers in kind and then
  * accepts j's fabric connection. A member whose introduction was answered
  * too late for it simply introduces itself again: the retry replaces the
- * stale one as long as the fabric connection is not up yet. */
+ * stale one as long as the fabric connection is not up yet.
+ *
+ * Every connection authenticates first (boot_auth.h, session.h); the
+ * frames that follow carry MACs. */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -24,9 +27,12 @@
 
 #include <group/error.h>
 
+#include "boot_auth.h"
 #include "clock.h"
+#include "entropy.h"
 #include "links_internal.h"
 #include "log.h"
+#include "session.h"
 #include "sock.h"
 
 static const char *MOD = "bootstrap";
@@ -45,34 +51,38 @@ struct boot_conn {
 	bool header_done;
 	uint8_t raw[FRAME_HEADER_LEN];
 	uint8_t *payload;
+	struct boot_auth auth;
 };
 
 static void conn_drop(struct boot_conn *c)
 {
-	if (c->fd >= 0)
+	if (c->fd >= 0) {
+		boot_auth_end(c->fd, &c->auth);
 		close(c->fd);
+	}
 	free(c->payload);
 	*c = (struct boot_conn){ .fd = -1 };
 }
 
-void links_send_reject(struct links *l, int fd, int code, const char *reason)
+void links_send_reject(struct links *l, int fd, struct auth_session *s, int code,
+		       const char *reason)
 {
 	struct reject rj = { .code = code };
 	snprintf(rj.reason, sizeof rj.reason, "%s", reason);
 	uint8_t buf[256];
 	size_t len;
 	if (reject_encode(&rj, buf, sizeof buf, &len) == 0)
-		sock_send_frame(fd, FRAME_REJECT, l->params.group_id, buf, len,
-				clock_deadline_ms(EXCHANGE_MS));
+		session_send(fd, s, FRAME_REJECT, l->params.group_id, buf, len,
+			     clock_deadline_ms(EXCHANGE_MS));
 }
 
-int links_send_hello(struct links *l, int fd, enum frame_type type, const struct hello *h,
-		     uint64_t deadline)
+int links_send_hello(struct links *l, int fd, struct auth_session *s, enum frame_type type,
+		     const struct hello *h, uint64_t deadline)
 {
 	uint8_t buf[FRAME_MAX_PAYLOAD];
 	size_t len;
 	int rc = hello_encode(h, buf, sizeof buf, &len);
-	return rc ? rc : sock_send_frame(fd, type, l->params.group_id, buf, len, deadline);
+	return rc ? rc : session_send(fd, s, type, l->params.group_id, buf, len, deadline);
 }
 
 /* Checks a peer's HELLO against our formation; returns a reason or NULL.
@@ -111,12 +121,16 @@ static void record_member(struct links *l, const struct hello *h)
 static void serve_member(struct links *l, struct boot_conn *c, const struct hello *hp)
 {
 	struct hello h = *hp;
+	struct auth_session *s = &c->auth.s;
+	/* Fresh for each answer: a connection request carrying it can only
+	 * come from the member we answer now. */
+	uint64_t token = entropy_u64();
 	pthread_mutex_lock(&l->form_lock);
 	if (l->form.n == 0) {
 		pthread_mutex_unlock(&l->form_lock);
 		log_warn(MOD, "refusing member %u (id %u): this member did not form a group from "
 			 "a member list", h.rank, h.id);
-		links_send_reject(l, c->fd, GRP_ECONFIG, "this member joined; it forms no group");
+		links_send_reject(l, c->fd, s, GRP_ECONFIG, "this member joined; it forms no group");
 		return;
 	}
 	int code;
@@ -125,17 +139,19 @@ static void serve_member(struct links *l, struct boot_conn *c, const struct hell
 		why = "lower ranks are contacted by higher ones, not the reverse";
 	if (!why && fab_peer_connected(l->dom, h.id))
 		why = "a member with its node id is connected already";
-	if (!why && fab_peer_expect(l->dom, h.id) != 0)
+	if (!why && (token == 0 || fab_peer_expect(l->dom, h.id, token) != 0))
 		why = "cannot prepare a connection for it";
 	if (!why)
 		record_member(l, &h);
 	pthread_mutex_unlock(&l->form_lock);
 	if (why) {
 		log_warn(MOD, "refusing member %u (id %u): %s", h.rank, h.id, why);
-		links_send_reject(l, c->fd, code, why);
+		links_send_reject(l, c->fd, s, code, why);
 		return;
 	}
-	int rc = links_send_hello(l, c->fd, FRAME_HELLO_REPLY, &l->form.mine,
+	struct hello reply = l->form.mine;
+	reply.token = token;
+	int rc = links_send_hello(l, c->fd, s, FRAME_HELLO_REPLY, &reply,
 				  clock_deadline_ms(EXCHANGE_MS));
 	if (rc)
 		log_warn(MOD, "answering member %u: %s", h.rank, grp_strerror(rc));
@@ -143,22 +159,23 @@ static void serve_member(struct links *l, struct boot_conn *c, const struct hell
 
 /* Answers a complete frame: a bad one costs its sender the connection,
  * never us our progress. */
-static void serve_frame(struct links *l, struct boot_conn *c)
+static void serve_frame(struct links *l, struct boot_conn *c, size_t len)
 {
-	if (c->hdr.type == FRAME_VIEW_QUERY && c->hdr.length == 0) {
-		admit_view_query(l, c->fd);
+	struct auth_session *s = &c->auth.s;
+	if (c->hdr.type == FRAME_VIEW_QUERY && len == 0) {
+		admit_view_query(l, c->fd, s);
 		return;
 	}
 	struct hello h;
-	if (c->hdr.type != FRAME_HELLO || hello_decode(c->payload, c->hdr.length, &h) != 0) {
+	if (c->hdr.type != FRAME_HELLO || hello_decode(c->payload, len, &h) != 0) {
 		log_warn(MOD, "dropping a bootstrap connection: malformed or unexpected frame");
-		links_send_reject(l, c->fd, GRP_EPROTO, "malformed or unexpected frame");
+		links_send_reject(l, c->fd, s, GRP_EPROTO, "malformed or unexpected frame");
 		return;
 	}
 	if (h.flags == 0)
 		serve_member(l, c, &h);
 	else
-		admit_hello(l, c->fd, &h);
+		admit_hello(l, c->fd, s, &h);
 }
 
 /* Reads what is there without blocking; returns true once the connection
@@ -181,19 +198,29 @@ static bool conn_read(struct links *l, struct boot_conn *c)
 		c->have += (size_t)n;
 		if (!c->header_done && c->have == FRAME_HEADER_LEN) {
 			int rc = frame_header_decode(c->raw, l->params.group_id, &c->hdr);
-			if (rc) {
-				log_warn(MOD, "dropping a bootstrap connection: %s", grp_strerror(rc));
-				links_send_reject(l, c->fd, rc, grp_strerror(rc));
+			if (rc)
+				c->auth.refused = grp_strerror(rc);
+			if (rc || !boot_auth_admits(&c->auth, &c->hdr))
 				return true;
-			}
 			c->header_done = true;
 			c->have = 0;
 			c->payload = malloc(c->hdr.length ? c->hdr.length : 1);
 			if (!c->payload)
 				return true;
 		}
+		if (c->header_done && c->have == c->hdr.length && !c->auth.done) {
+			if (!boot_auth_answer(l, c->fd, &c->auth, c->payload))
+				return true;
+			free(c->payload);
+			c->payload = NULL;
+			c->header_done = false;
+			c->have = 0;
+			continue;
+		}
 		if (c->header_done && c->have == c->hdr.length) {
-			serve_frame(l, c);
+			size_t len;
+			if (boot_auth_open(l, &c->auth, &c->hdr, c->payload, &len))
+				serve_frame(l, c, len);
 			return true;
 		}
 	}
@@ -218,6 +245,8 @@ static struct boot_conn *conn_slot(struct boot_conn *conns)
 		    (!silent(oldest) && older))
 			oldest = &conns[i];
 	}
+	if (!oldest->auth.done)
+		oldest->auth.refused = "evicted unauthenticated: every connection slot was busy";
 	conn_drop(oldest);
 	return oldest;
 }
@@ -230,7 +259,7 @@ static void accept_all(struct links *l, struct boot_conn *conns)
 			return;
 		struct boot_conn *c = conn_slot(conns);
 		*c = (struct boot_conn){ .fd = fd, .deadline = clock_deadline_ms(EXCHANGE_MS) };
-		if (conn_read(l, c))
+		if (!boot_auth_start(l, fd, &c->auth) || conn_read(l, c))
 			conn_drop(c);
 	}
 }
@@ -339,13 +368,19 @@ int links_ask(struct links *l, const char *host, uint16_t port, enum frame_type 
 		return GRP_EAGAIN;
 	if (rc)
 		return rc;
-	rc = sock_send_frame(fd, type, l->params.group_id, payload, len, deadline);
+	struct auth_session s;
+	rc = session_client_open(fd, &l->params.key, l->params.group_id, deadline, &s);
 	if (!rc)
-		rc = sock_recv_frame(fd, l->params.group_id, hdr, answer, deadline);
+		rc = session_send(fd, &s, type, l->params.group_id, payload, len, deadline);
+	if (!rc)
+		rc = session_recv(fd, &s, l->params.group_id, hdr, answer, deadline);
 	close(fd);
 	if (rc == GRP_EPEER || rc == GRP_ETIMEDOUT)
 		return GRP_EAGAIN;
-	if (rc)
+	if (rc == GRP_ESTRANGER)
+		log_error(MOD, "%s:%u and we do not share a key: another group.name or "
+			  "group.secret_file, or someone else at its address", host, port);
+	else if (rc)
 		log_error(MOD, "%s:%u answered with a bad frame: %s", host, port, grp_strerror(rc));
 	return rc;
 }
@@ -385,7 +420,7 @@ static int introduce_to(struct links *l, unsigned j, uint64_t form_deadline)
 		log_error(MOD, "member %u at %s:%u: %s", j, hp->host, hp->port, why);
 		return code;
 	}
-	return fab_peer_connect(l->dom, h.id, h.fabric_addr, h.fabric_addr_len);
+	return fab_peer_connect(l->dom, h.id, h.fabric_addr, h.fabric_addr_len, h.token);
 }
 
 /* Every other member known and connected; the first failed one in *failed. */

@@ -72,6 +72,7 @@ static int introduce(struct links *l, const struct view_member *m, uint32_t flag
 	static _Thread_local uint8_t buf[FRAME_MAX_PAYLOAD];
 	struct hello mine = l->form.mine;
 	mine.flags = flags;
+	mine.token = 0;
 	size_t len;
 	int rc = hello_encode(&mine, buf, sizeof buf, &len);
 	struct frame_header hdr;
@@ -97,7 +98,7 @@ static int introduce(struct links *l, const struct view_member *m, uint32_t flag
 	memset(&l->mailbox[h.id], 0, sizeof l->mailbox[h.id]);
 	links_record_peer(l, &h);
 	pthread_mutex_unlock(&l->form_lock);
-	return fab_peer_connect(l->dom, h.id, h.fabric_addr, h.fabric_addr_len);
+	return fab_peer_connect(l->dom, h.id, h.fabric_addr, h.fabric_addr_len, h.token);
 }
 
 /* Whether we started connecting to id (or it to us). */

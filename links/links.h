@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "auth.h"
 #include "fabric.h"
 #include "frame.h"
 
@@ -36,6 +37,8 @@ struct links_params {
 	const char *provider;  /* "tcp", "verbs" */
 	const char *address;   /* local address for fabric endpoints */
 	uint64_t group_id;     /* frames and connections of other groups are refused */
+	/* Every bootstrap connection proves this key, both ways (auth.h). */
+	struct auth_key key;
 	unsigned my_id;        /* node id, < FAB_MAX_PEERS */
 	unsigned stall_timeout_ms;
 	/* Bootstrap listener: an already-listening socket (taken over on every

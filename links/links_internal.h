@@ -139,13 +139,15 @@ int links_boot_start(struct links *l, unsigned n, unsigned my_rank);
 /* Serving what arrives outside formation (admit.c), on the bootstrap
  * thread: an introduction of a joiner or of a member of a newer view, and
  * view queries. */
-void admit_hello(struct links *l, int fd, const struct hello *h);
-void admit_view_query(struct links *l, int fd);
+struct auth_session;
+void admit_hello(struct links *l, int fd, struct auth_session *s, const struct hello *h);
+void admit_view_query(struct links *l, int fd, struct auth_session *s);
 /* Records what a peer told about itself; form_lock held. */
 void links_record_peer(struct links *l, const struct hello *h);
-void links_send_reject(struct links *l, int fd, int code, const char *reason);
-int links_send_hello(struct links *l, int fd, enum frame_type type, const struct hello *h,
-		     uint64_t deadline);
+void links_send_reject(struct links *l, int fd, struct auth_session *s, int code,
+		       const char *reason);
+int links_send_hello(struct links *l, int fd, struct auth_session *s, enum frame_type type,
+		     const struct hello *h, uint64_t deadline);
 /* One request/answer exchange over a fresh connection to host:port:
  * GRP_EAGAIN if it cannot be reached or does not answer in time. */
 int links_ask(struct links *l, const char *host, uint16_t port, enum frame_type type,

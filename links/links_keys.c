@@ -23,6 +23,16 @@ static const struct config_key keys[] = {
 			"the application state from a member; it needs member.id and member.listen.",
 	},
 	{
+		.section = "group", .name = "secret_file", .type = CONFIG_STRING,
+		.default_text = "", .non_empty = false,
+		.help = "File holding the group's secret: at least 32 random bytes as hex (groupctl "
+			"keygen FILE writes one), readable by its owner only. Every bootstrap "
+			"connection proves it both ways and every later bootstrap frame carries a "
+			"MAC; fabric connections are accepted only with a token announced that way. "
+			"Empty: the group is open, anyone who knows group.name can join (a warning "
+			"is logged). The RDMA traffic itself is neither encrypted nor authenticated.",
+	},
+	{
 		.section = "member", .name = "listen", .type = CONFIG_HOSTPORTS,
 		.default_text = "",
 		.help = "A joiner's own bootstrap address (host:port), which members and later "

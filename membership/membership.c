@@ -118,14 +118,19 @@ static void installed(struct membership *m, struct epoch *e)
 static bool give_up_on_missing(struct membership *m, struct epoch *e)
 {
 	uint64_t waited = clock_now_ns() - m->connect_since;
-	bool silent_too_long =
-		waited > (uint64_t)INSTALL_PATIENCE * m->gms_params.suspect_timeout_ms * 1000000u;
+	uint64_t timeout = (uint64_t)m->gms_params.suspect_timeout_ms * 1000000u;
+	bool silent_too_long = waited > INSTALL_PATIENCE * timeout;
 	bool changed = false;
 	for (unsigned r = 0; r < epoch_size(e); r++) {
 		if (m->absent[r] || epoch_keys_arrived(e, r))
 			continue;
+		/* A joiner that never connected here within half a suspicion
+		 * timeout did not come: the members already in the view would
+		 * take our own silence for a failure soon after. */
 		unsigned id = epoch_member_id(e, r);
-		if (links_peer_gone(m->links, id) || silent_too_long) {
+		bool never_came = !fab_peer_connected(links_domain(m->links), id) &&
+				  waited > timeout / 2;
+		if (links_peer_gone(m->links, id) || silent_too_long || never_came) {
 			m->absent[r] = true;
 			m->carried[r] = gms_reason_gone(m->links, id);
 			changed = true;

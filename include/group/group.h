@@ -63,6 +63,20 @@
  * waits for the first. Memory: every member registers 2 x rdmc.max_payload
  * per sender (set rdmc.max_payload <= max_smc_payload to have none).
  *
+ * Security: with group.secret_file (a secret of at least 32 random bytes;
+ * `groupctl keygen FILE` writes one), a process must hold the secret to
+ * take part: every bootstrap connection proves it both ways (HMAC-SHA256
+ * challenge-response with fresh nonces) and every later bootstrap frame
+ * carries a MAC, so a stranger, a wrong key, a replayed or altered frame
+ * is refused before anything of the group is told to it; fabric
+ * connections are accepted only from members announced over that channel,
+ * and memory-region keys are random where the provider lets us choose them
+ * (tcp; verbs chooses its own). What it does not protect: the RDMA traffic
+ * itself is neither encrypted nor authenticated, so anyone who can read
+ * the fabric's packets sees the messages and the region keys, and could
+ * then write into members' memory. Without a secret the group is open:
+ * anyone who knows group.name can join (grp_join logs a warning once).
+ *
  * Errors: every call returns 0 or a negative GRP_E* code (group/error.h);
  * a call that fails has no effect. */
 #ifndef GROUP_GROUP_H

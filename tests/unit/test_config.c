@@ -29,6 +29,7 @@ static const struct {
 	{ "group.name", "libgroup" },
 	{ "group.members", "" },
 	{ "group.contact", "" },
+	{ "group.secret_file", "" },
 	{ "member.listen", "" },
 	{ "member.rank", "0" },
 	{ "member.id", "-1" },

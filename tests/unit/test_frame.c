@@ -20,7 +20,7 @@ static struct hello sample_hello(void)
 {
 	struct hello h = { .rank = 2, .n_members = 4, .id = 4000, .provider = "tcp",
 			   .fabric_addr_len = 16, .boot_host = "node-4.example", .boot_port = 7004,
-			   .n_regions = 2 };
+			   .n_regions = 2, .token = 0x0123456789abcdefu };
 	for (unsigned i = 0; i < 16; i++)
 		h.fabric_addr[i] = (uint8_t)(0xa0 + i);
 	h.regions[0] = (struct fab_remote_region){ .key = 7, .addr = 0x7f0000001000, .len = 4096 };
