@@ -115,6 +115,11 @@ int sock_accept(int listen_fd, int wait_ms, int *fd_out)
 	int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (fd < 0)
 		return errno == EAGAIN || errno == ECONNABORTED || errno == EINTR ? 0 : GRP_EIO;
+	/* A frame is a header and a payload in two sends, answered at once:
+	 * Nagle's wait for the peer's delayed acknowledgement would add 40 ms
+	 * to every exchange. */
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	*fd_out = fd;
 	return 0;
 }

@@ -365,6 +365,8 @@ int links_ask(struct links *l, const char *host, uint16_t port, enum frame_type 
 	int fd;
 	int rc = sock_connect(host, port, deadline, &fd);
 	if (rc == GRP_EPEER || rc == GRP_ETIMEDOUT)
+		log_debug(MOD, "%s:%u unreachable: %s", host, port, grp_strerror(rc));
+	if (rc == GRP_EPEER || rc == GRP_ETIMEDOUT)
 		return GRP_EAGAIN;
 	if (rc)
 		return rc;
@@ -375,6 +377,8 @@ int links_ask(struct links *l, const char *host, uint16_t port, enum frame_type 
 	if (!rc)
 		rc = session_recv(fd, &s, l->params.group_id, hdr, answer, deadline);
 	close(fd);
+	if (rc == GRP_EPEER || rc == GRP_ETIMEDOUT)
+		log_debug(MOD, "%s:%u did not answer: %s", host, port, grp_strerror(rc));
 	if (rc == GRP_EPEER || rc == GRP_ETIMEDOUT)
 		return GRP_EAGAIN;
 	if (rc == GRP_ESTRANGER)

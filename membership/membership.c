@@ -447,6 +447,7 @@ int membership_start(struct links *links, const struct epoch_params *params,
 	m->snd = sender;
 	m->gms_params = *gms;
 	int rc = copy_params(m, params, joined);
+	m->connect_since = clock_now_ns();
 	if (!rc)
 		rc = create_epoch(m, &m->cur);
 	struct links_client client = { .run = membership_run, .arg = m };
