@@ -235,13 +235,17 @@ int handoff_load(grp_t *g, unsigned from)
 			rc = grp_state_read(g, sink, sizeof sink, &got);
 		while (!rc && got);
 	}
-	if (rc)
+	loading = NULL;
+	if (rc) {
+		/* grp_join fails: what this view delivered never reaches the
+		 * application, and goes with the group. */
 		log_error(MOD, "loading the state from member %u failed: %s", from,
 			  grp_strerror(rc));
-	loading = NULL;
+		return rc < 0 ? rc : GRP_ETRANSFER;
+	}
 	atomic_store_explicit(&h->busy, false, memory_order_release);
 	links_notify(g->links);
-	return rc ? (rc < 0 ? rc : GRP_ETRANSFER) : 0;
+	return 0;
 }
 
 void handoff_stop(grp_t *g)

@@ -63,6 +63,25 @@
  * waits for the first. Memory: every member registers 2 x rdmc.max_payload
  * per sender (set rdmc.max_payload <= max_smc_payload to have none).
  *
+ * Joins: a process with group.contact (bootstrap addresses of some members),
+ * member.listen (its own) and a member.id no member has joins a running
+ * group: it asks a member for the view, introduces itself to every member,
+ * and the leader adds every process waiting to join (up to 8 at a time,
+ * more at the next change) in one view change; joiners take the last
+ * ranks and send if their multicast.senders is "all". Before it delivers
+ * anything, the application state as of the end of the view before is
+ * copied to it from one member (the lowest-ranked one that was in the view
+ * before): state_save there writes it with grp_state_write, state_load
+ * here reads it with grp_state_read, as a stream, by one-sided writes
+ * into a ring of 8 MiB, so that a large state is never held twice; the
+ * others go on delivering meanwhile, and the serving member holds its own
+ * deliveries and view reports until its state_save returns. A node id is
+ * a process: a member removed (failed, evicted, left) may come back under
+ * its id as a new member once the group removed the old one; before that
+ * grp_join fails with GRP_EIDTAKEN. Starting one member with group.members
+ * listing itself alone and joining the others through it forms a group
+ * too.
+ *
  * Security: with group.secret_file (a secret of at least 32 random bytes;
  * `groupctl keygen FILE` writes one), a process must hold the secret to
  * take part: every bootstrap connection proves it both ways (HMAC-SHA256
@@ -148,12 +167,16 @@ typedef struct grp_callbacks {
 } grp_callbacks;
 
 /* Forms the group with every member listed in cfg and installs the first
- * view (vid 0). Reads group.*, member.*, fabric.*, engine.*, multicast.*,
+ * view (vid 0), or, with group.contact, joins the running group (see
+ * "Joins"). Reads group.*, member.*, fabric.*, engine.*, multicast.*,
  * rdmc.*, membership.* and log.level from cfg (see grp_config_dump).
  * A return of 0 means: every member has connected to every other and
  * registered the first view's memory, so every other member's grp_join
  * returns 0 too unless it fails itself; the view callback has run with
- * the first view. On error no callback has run.
+ * the first view (a joiner: the view that added it, then state_load).
+ * On error no deliver callback has run, and no view callback either,
+ * except for a joiner whose state transfer failed (GRP_ETRANSFER,
+ * GRP_EPEER: the member serving it failed; call grp_join again).
  * Errors: GRP_EINVAL (NULL, no deliver callback, reserved callbacks set),
  * GRP_ECONFIG (the log names the key and the reason: bad senders list,
  * window, payload, rdmc.max_payload above 4 GiB - 1, rank outside the
@@ -161,7 +184,10 @@ typedef struct grp_callbacks {
  * socket, two members with one node id), GRP_EPROVIDER, GRP_EFABRIC,
  * GRP_EPROTO (members disagree on provider, size or layout),
  * GRP_ETIMEDOUT (fabric.connect_timeout_ms passed, whatever arrived on
- * the bootstrap port meanwhile), GRP_EPEER, GRP_ENOMEM. */
+ * the bootstrap port meanwhile; for a joiner: no view added it),
+ * GRP_EIDTAKEN (a member of the view has this member.id), GRP_ETRANSFER,
+ * GRP_ESTRANGER (the members do not share our secret), GRP_EPEER,
+ * GRP_ENOMEM. */
 GRP_API int grp_join(const grp_config *cfg, const grp_callbacks *callbacks, void *user,
 		     grp_t **out);
 
