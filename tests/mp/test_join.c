@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +39,14 @@
 #define SUSPECT_MS 5000u
 #define MSG_BYTES 64u
 
-enum join_fault { NONE, KILL_JOINER, KILL_SOURCE, ID_TAKEN };
+enum join_fault {
+	NONE,
+	KILL_JOINER,  /* the joiner, killed while it loads the state */
+	KILL_SOURCE,  /* rank 0, killed while it serves the state */
+	ID_TAKEN,     /* the joiner asks under rank 0's id */
+	LEADER_DIES,  /* rank 0 dies once it proposed the join */
+	REJOIN,       /* rank 2 killed; a new process joins under its id */
+};
 
 struct scenario {
 	unsigned k;             /* members of the first view: ranks 0..k-1 */
@@ -47,6 +55,27 @@ struct scenario {
 	size_t pad;             /* bytes of state besides count and hash */
 	enum join_fault fault;
 };
+
+/* The first member that dies in the scenario, which sends nothing so that
+ * what the others deliver does not depend on when it died; or -1. */
+static int silent_rank(const struct scenario *sc)
+{
+	switch (sc->fault) {
+	case KILL_SOURCE:
+	case LEADER_DIES:
+		return 0;
+	case REJOIN:
+		return 2;
+	default:
+		return -1;
+	}
+}
+
+/* Joiners that end up members. */
+static unsigned joined_in_end(const struct scenario *sc)
+{
+	return sc->joiners - (sc->fault == KILL_JOINER || sc->fault == ID_TAKEN ? 1 : 0);
+}
 
 struct app {
 	const struct local_member *m;
@@ -191,7 +220,11 @@ static grp_config *config_for(const struct local_member *m, const struct scenari
 	bool joiner = m->rank >= sc->k;
 	int fd = joiner ? fresh_listener(self, sizeof self) : -1;
 	snprintf(fdtext, sizeof fdtext, "%d", fd);
-	unsigned node = sc->fault == ID_TAKEN && m->rank == sc->k ? 0 : m->rank;
+	unsigned node = m->rank;
+	if (m->rank == sc->k && (sc->fault == ID_TAKEN || sc->fault == REJOIN))
+		node = sc->fault == ID_TAKEN ? 0 : 2;
+	if (m->rank == 0 && sc->fault == LEADER_DIES)
+		setenv("GROUP_TEST_KILL_AT", "leader_proposed", 1);
 	snprintf(id, sizeof id, "%u", node);
 	snprintf(suspect, sizeof suspect, "%u", test_ms(SUSPECT_MS));
 	if (cfg && (grp_config_set(cfg, "membership.suspect_timeout_ms", suspect) ||
@@ -238,8 +271,10 @@ static int send_stream(const struct local_member *m, const struct scenario *sc, 
 		       grp_t *g)
 {
 	uint8_t msg[MSG_BYTES];
-	/* Every joiner comes in at least once (a killed one before it dies). */
-	unsigned expected = sc->k + (sc->fault == ID_TAKEN ? 0 : sc->joiners);
+	/* Every joiner comes in at least once (a killed one before it dies)
+	 * beside every first member, unless one of those is gone by then. */
+	bool all_meet = sc->fault == NONE || sc->fault == KILL_JOINER || sc->fault == KILL_SOURCE;
+	unsigned expected = sc->k + (all_meet ? sc->joiners : 0);
 	for (unsigned i = 0; i < sc->messages; i++) {
 		if (i == sc->messages / 2 &&
 		    delivery_count_await(&a->members, expected, test_ms(WAIT_MS)) != 0) {
@@ -266,8 +301,10 @@ static int join_until_in(const struct local_member *m, const struct scenario *sc
 		a->count = a->hash = a->loaded = 0;
 		int rc = join_group(m, sc, a, g);
 		if (sc->fault == ID_TAKEN && m->rank == sc->k) {
-			if (rc == GRP_EIDTAKEN)
+			if (rc == GRP_EIDTAKEN) {
+				local_member_report(m, "refused");
 				return 0;
+			}
 			fprintf(stderr, "joiner under a taken id: %s\n", grp_strerror(rc));
 			return 5;
 		}
@@ -292,6 +329,13 @@ static int member(const struct local_member *m, void *arg)
 	delivery_count_init(&a.members);
 	grp_t *g = NULL;
 	bool joiner = m->rank >= sc->k;
+	/* Under ID_TAKEN the members stay until the parent saw the joiner
+	 * refused (SIGUSR1): had member 0 left first, its id would be free.
+	 * Blocked before the library starts its threads, which inherit it. */
+	sigset_t go;
+	sigemptyset(&go);
+	sigaddset(&go, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &go, NULL);
 	int rc = joiner ? join_until_in(m, sc, &a, &g) : join_group(m, sc, &a, &g);
 	if (!g)
 		return rc ? rc : 0; /* the joiner refused by id */
@@ -301,20 +345,20 @@ static int member(const struct local_member *m, void *arg)
 	}
 	uint64_t base = a.loaded;
 	local_member_report(m, "in");
-	/* The member killed while serving sends nothing, so that what the
-	 * others deliver does not depend on when it died. A joiner, once in,
-	 * says so with one message: the others deliver it before they leave,
-	 * so that nobody leaves while a joiner still comes in. */
-	if (!joiner && !(sc->fault == KILL_SOURCE && m->rank == 0))
+	/* A joiner, once in, says so with one message: the others deliver it
+	 * before they leave, so that nobody leaves while a joiner comes in. */
+	if (!joiner && (int)m->rank != silent_rank(sc))
 		rc = send_stream(m, sc, &a, g);
 	if (joiner && grp_send(g, "joined", 6) != 0)
 		rc = 4;
-	unsigned senders = sc->k - (sc->fault == KILL_SOURCE ? 1 : 0);
-	unsigned joined = sc->joiners - (sc->fault == KILL_JOINER || sc->fault == ID_TAKEN ? 1 : 0);
+	unsigned senders = sc->k - (silent_rank(sc) >= 0 ? 1 : 0);
 	if (!rc)
-		rc = report_state(m, &a, base, (uint64_t)senders * sc->messages + joined);
+		rc = report_state(m, &a, base, (uint64_t)senders * sc->messages + joined_in_end(sc));
 	if (!rc && delivery_count_await(&a.members, 0, 0) == 0)
 		local_member_report(m, "done");
+	if (!rc && sc->fault == ID_TAKEN &&
+	    sigtimedwait(&go, NULL, &(struct timespec){ .tv_sec = test_ms(WAIT_MS) / 1000 }) < 0)
+		rc = 10;
 	/* How the group ends (everyone leaving at once) is not checked here. */
 	grp_leave(g);
 	grp_free(g);
@@ -350,23 +394,38 @@ static void run(const struct scenario *sc)
 	struct local_group *lg = local_group_start(n, member, (void *)sc);
 	assert_non_null(lg);
 	char line[128];
-	if (sc->fault == KILL_JOINER || sc->fault == KILL_SOURCE) {
-		unsigned victim = sc->fault == KILL_JOINER ? sc->k : 0;
-		const char *cue = sc->fault == KILL_JOINER ? "loading" : "serving";
+	static const struct { enum join_fault fault; int victim; const char *cue; } kills[] = {
+		{ KILL_JOINER, -1, "loading" }, /* -1: the joiner */
+		{ KILL_SOURCE, 0, "serving" },
+		{ REJOIN, 2, "in" },
+	};
+	for (size_t i = 0; i < sizeof kills / sizeof kills[0]; i++) {
+		if (kills[i].fault != sc->fault)
+			continue;
+		unsigned victim = kills[i].victim < 0 ? sc->k : (unsigned)kills[i].victim;
 		do
 			assert_int_equal(local_group_read_line(lg, victim, line, sizeof line,
 							       test_ms(WAIT_MS)), 0);
-		while (strcmp(line, cue) != 0);
+		while (strcmp(line, kills[i].cue) != 0);
 		local_group_kill(lg, victim, SIGKILL);
 		reports[victim] = false;
 	}
-	if (sc->fault == ID_TAKEN)
+	if (sc->fault == ID_TAKEN) {
 		reports[sc->k] = false;
+		do
+			assert_int_equal(local_group_read_line(lg, sc->k, line, sizeof line,
+							       test_ms(WAIT_MS)), 0);
+		while (strcmp(line, "refused") != 0);
+		for (unsigned r = 0; r < sc->k; r++)
+			local_group_kill(lg, r, SIGUSR1);
+	}
+	if (sc->fault == LEADER_DIES)
+		reports[0] = false; /* it kills itself at the fault point */
 	expect_same_state(lg, sc, reports);
 	int status[MAX_MEMBERS];
 	int rc = local_group_finish(lg, test_ms(WAIT_MS), status);
 	for (unsigned r = 0; r < n; r++)
-		if (reports[r] || sc->fault == ID_TAKEN)
+		if (reports[r] || (sc->fault == ID_TAKEN && r == sc->k))
 			assert_int_equal(status[r], 0);
 	(void)rc;
 }
@@ -417,6 +476,20 @@ static void test_joiner_id_taken(void **state)
 	run(&(struct scenario){ .k = 3, .joiners = 1, .messages = 200, .fault = ID_TAKEN });
 }
 
+static void test_leader_dies_with_join_pending(void **state)
+{
+	(void)state;
+	run(&(struct scenario){ .k = 3, .joiners = 1, .messages = 1000, .pad = 1u << 20,
+				.fault = LEADER_DIES });
+}
+
+static void test_removed_member_rejoins_under_its_id(void **state)
+{
+	(void)state;
+	run(&(struct scenario){ .k = 3, .joiners = 1, .messages = 1000, .pad = 1u << 20,
+				.fault = REJOIN });
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest cases[] = {
@@ -427,6 +500,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_joiner_killed_mid_transfer),
 		cmocka_unit_test(test_source_killed_mid_transfer),
 		cmocka_unit_test(test_joiner_id_taken),
+		cmocka_unit_test(test_leader_dies_with_join_pending),
+		cmocka_unit_test(test_removed_member_rejoins_under_its_id),
 	};
 	return RUN_CASES(argc, argv, cases);
 }
