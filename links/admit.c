@@ -84,6 +84,9 @@ static const char *refusal(struct links *l, const struct hello *h, uint64_t toke
 	*code = GRP_EAGAIN;
 	if (fab_peer_failed(l->dom, h->id))
 		return "the process it replaces is still being removed";
+	*code = GRP_EAGAIN;
+	if (joining && atomic_load(&l->n_asking) == LINKS_MAX_ASKING)
+		return "too many processes are waiting to join; try again";
 	*code = GRP_ENOMEM;
 	if (token == 0 || fab_peer_expect(l->dom, h->id, token) != 0)
 		return "cannot prepare a connection for it";
@@ -106,8 +109,12 @@ void admit_hello(struct links *l, int fd, struct auth_session *s, const struct h
 		links_record_peer(l, h);
 		fill_address(l->view, h);
 		if (h->flags & HELLO_JOIN) {
-			l->peers[h->id].join_flags = h->flags & (HELLO_JOIN | HELLO_SENDER);
-			atomic_store_explicit(&l->joins_asked, true, memory_order_release);
+			unsigned k = 0, n = atomic_load(&l->n_asking);
+			while (k < n && l->asking[k].id != h->id)
+				k++;
+			l->asking[k].id = h->id;
+			l->asking[k].flags = h->flags & (HELLO_JOIN | HELLO_SENDER);
+			atomic_store_explicit(&l->n_asking, k == n ? n + 1 : n, memory_order_release);
 		}
 	}
 	pthread_mutex_unlock(&l->form_lock);

@@ -119,7 +119,7 @@ static int ask_to_join(struct links *l, const struct view_info *v, bool sender, 
 		if (known(l, v->members[i].id))
 			continue;
 		int rc = introduce(l, &v->members[i], flags, deadline);
-		if (rc == GRP_EIDTAKEN || rc == GRP_ECONFIG)
+		if (rc == GRP_EIDTAKEN || rc == GRP_ECONFIG || rc == GRP_ESTRANGER)
 			return rc;
 		if (rc == 0)
 			taken++;
@@ -134,16 +134,21 @@ static int ask_view(struct links *l, const struct links_join_params *p, const st
 		    unsigned turn, uint64_t deadline, struct view_info *out)
 {
 	unsigned n = last ? last->n : p->n_contacts;
+	int result = GRP_EAGAIN;
 	for (unsigned k = 0; k < n; k++) {
 		unsigned i = (turn + k) % n;
 		if (last && last->members[i].id == links_my_id(l))
 			continue;
 		const char *host = last ? last->members[i].host : p->contacts[i].host;
 		uint16_t port = last ? last->members[i].port : p->contacts[i].port;
-		if (query(l, host, port, deadline, out) == 0)
+		int rc = query(l, host, port, deadline, out);
+		if (rc == 0)
 			return 0;
+		/* A member that does not share our key will never let us in. */
+		if (rc == GRP_ESTRANGER)
+			result = rc;
 	}
-	return GRP_EAGAIN;
+	return result;
 }
 
 /* Connects to the members of our first view we do not know yet (those that
@@ -193,7 +198,12 @@ int links_join(struct links *l, const struct links_join_params *p, struct view_i
 			rc = GRP_ETIMEDOUT;
 			break;
 		}
-		if (ask_view(l, p, asked ? v : NULL, turn++, deadline, added) == 0) {
+		int qrc = ask_view(l, p, asked ? v : NULL, turn++, deadline, added);
+		if (qrc == GRP_ESTRANGER) {
+			rc = qrc;
+			break;
+		}
+		if (qrc == 0) {
 			int in = lists_us(l, added);
 			if (in) {
 				rc = in < 0 ? in : 0;
@@ -201,7 +211,8 @@ int links_join(struct links *l, const struct links_join_params *p, struct view_i
 			}
 			memcpy(v, added, sizeof *v);
 			int arc = ask_to_join(l, v, p->sender, deadline);
-			if (arc == GRP_EIDTAKEN || arc == GRP_ECONFIG || arc == GRP_EPROTO)
+			if (arc == GRP_EIDTAKEN || arc == GRP_ECONFIG || arc == GRP_EPROTO ||
+			    arc == GRP_ESTRANGER)
 				rc = arc;
 			asked |= arc == 0;
 		}

@@ -324,6 +324,21 @@ int links_exchange_collect(struct links *l, uint64_t stamp, const unsigned *ids,
 	return result;
 }
 
+/* Drops askers a view lists or whose link is gone; form_lock held. */
+static void prune_asking(struct links *l)
+{
+	unsigned k = 0, n = atomic_load(&l->n_asking);
+	for (unsigned i = 0; i < n; i++) {
+		unsigned id = l->asking[i].id;
+		bool listed = false;
+		for (unsigned r = 0; l->view && r < l->view->n && !listed; r++)
+			listed = l->view->members[r].id == id;
+		if (!listed && !links_peer_gone(l, id))
+			l->asking[k++] = l->asking[i];
+	}
+	atomic_store_explicit(&l->n_asking, k, memory_order_release);
+}
+
 int links_publish_view(struct links *l, const struct links_view *v)
 {
 	if (v->n == 0 || v->n > VIEW_INFO_MAX_MEMBERS || v->n_senders > v->n)
@@ -344,10 +359,9 @@ int links_publish_view(struct links *l, const struct links_view *v)
 			m->port = v->ids[i] == l->params.my_id ? l->form.mine.boot_port : p->port;
 			snprintf(m->host, sizeof m->host, "%s", v->ids[i] == l->params.my_id
 				 ? l->form.mine.boot_host : p->host);
-			if (v->ids[i] < FAB_MAX_PEERS)
-				l->peers[v->ids[i]].join_flags = 0;
 		}
 		memcpy(info->senders, v->senders, v->n_senders * sizeof *info->senders);
+		prune_asking(l);
 	}
 	pthread_mutex_unlock(&l->form_lock);
 	return info ? 0 : GRP_ENOMEM;
@@ -355,21 +369,18 @@ int links_publish_view(struct links *l, const struct links_view *v)
 
 unsigned links_pending_joins(struct links *l, unsigned *ids, bool *sender, unsigned max)
 {
-	if (!atomic_load_explicit(&l->joins_asked, memory_order_acquire))
+	if (atomic_load_explicit(&l->n_asking, memory_order_acquire) == 0)
 		return 0;
 	unsigned k = 0;
-	bool asked = false;
 	pthread_mutex_lock(&l->form_lock);
-	for (unsigned id = 0; id < FAB_MAX_PEERS; id++) {
-		uint32_t flags = l->peers[id].join_flags;
-		asked |= flags != 0;
-		if (!(flags & HELLO_JOIN) || !fab_peer_connected(l->dom, id) || k == max)
+	prune_asking(l);
+	unsigned n = atomic_load(&l->n_asking);
+	for (unsigned i = 0; i < n && k < max; i++) {
+		if (!fab_peer_connected(l->dom, l->asking[i].id))
 			continue;
-		ids[k] = id;
-		sender[k++] = flags & HELLO_SENDER;
+		ids[k] = l->asking[i].id;
+		sender[k++] = l->asking[i].flags & HELLO_SENDER;
 	}
-	if (!asked)
-		atomic_store_explicit(&l->joins_asked, false, memory_order_relaxed);
 	pthread_mutex_unlock(&l->form_lock);
 	return k;
 }

@@ -49,14 +49,15 @@ struct transfer_cell {
 #define TRANSFER_ABORT (1ull << 62)
 #define TRANSFER_COUNT_MASK (TRANSFER_ABORT - 1)
 
+/* Joiners waiting at once; more are told to try again. */
+#define LINKS_MAX_ASKING 64u
+
 /* What a peer told us about itself, by id. */
 struct peer_info {
 	char host[FRAME_HOST_MAX + 1]; /* bootstrap address; port 0 while unknown */
 	uint16_t port;
 	struct fab_remote_region transfer; /* its transfer cells */
 	struct fab_remote_region ring;     /* a joiner's receive ring */
-	/* HELLO_JOIN | HELLO_SENDER while it asks to join; under form_lock */
-	uint32_t join_flags;
 };
 
 /* The group being formed, as the bootstrap thread serves it. */
@@ -97,8 +98,11 @@ struct links {
 
 	/* The view published for joiners (links_publish_view); under form_lock. */
 	struct view_info *view;
-	/* Some peer's join_flags may be set: lets the engine skip the scan. */
-	atomic_bool joins_asked;
+	/* Processes asking to join (HELLO_JOIN | HELLO_SENDER in flags), until
+	 * a published view lists them or their link is gone; under form_lock,
+	 * n_asking also read without it to let the engine skip the lock. */
+	struct { unsigned id; uint32_t flags; } asking[LINKS_MAX_ASKING];
+	atomic_uint n_asking;
 
 	pthread_rwlock_t listeners_lock;
 	struct links_listener listeners[LINKS_MAX_LISTENERS];

@@ -24,6 +24,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -34,7 +35,7 @@
 #include "localgroup.h"
 #include "test_time.h"
 
-#define MAX_MEMBERS 16u
+#define MAX_MEMBERS 64u
 #define WAIT_MS 60000u
 #define SUSPECT_MS 5000u
 #define MSG_BYTES 64u
@@ -44,6 +45,7 @@ enum join_fault {
 	KILL_JOINER,  /* the joiner, killed while it loads the state */
 	KILL_SOURCE,  /* rank 0, killed while it serves the state */
 	ID_TAKEN,     /* the joiner asks under rank 0's id */
+	WRONG_KEY,    /* the joiner holds another group.secret_file */
 	LEADER_DIES,  /* rank 0 dies once it proposed the join */
 	REJOIN,       /* rank 2 killed; a new process joins under its id */
 };
@@ -54,7 +56,16 @@ struct scenario {
 	unsigned messages;      /* per first member */
 	size_t pad;             /* bytes of state besides count and hash */
 	enum join_fault fault;
+	unsigned churn;         /* cycles of kill one, add one (run_churn) */
+	bool closed;            /* every process has a group.secret_file */
+	char keys[64];          /* a directory with the group's key and another */
 };
+
+/* The joiner is turned away, by this error. */
+static int refusal_expected(const struct scenario *sc)
+{
+	return sc->fault == ID_TAKEN ? GRP_EIDTAKEN : sc->fault == WRONG_KEY ? GRP_ESTRANGER : 0;
+}
 
 /* The first member that dies in the scenario, which sends nothing so that
  * what the others deliver does not depend on when it died; or -1. */
@@ -74,7 +85,7 @@ static int silent_rank(const struct scenario *sc)
 /* Joiners that end up members. */
 static unsigned joined_in_end(const struct scenario *sc)
 {
-	return sc->joiners - (sc->fault == KILL_JOINER || sc->fault == ID_TAKEN ? 1 : 0);
+	return sc->joiners - (sc->fault == KILL_JOINER || refusal_expected(sc) ? 1 : 0);
 }
 
 struct app {
@@ -85,7 +96,34 @@ struct app {
 	struct delivery_count delivered;
 	struct delivery_count members; /* size of the last view */
 	bool pad_ok;
+	/* Churn's end: the view's members, which of them said "fin", and the
+	 * state when the last of them did (the same point of the order at
+	 * every member). Engine thread, then read after `finished`. */
+	unsigned view_ids[MAX_MEMBERS], view_n;
+	bool fin_from[MAX_MEMBERS];
+	uint64_t end_count, end_hash;
+	struct delivery_count finished;
 };
+
+static bool is_fin(const grp_delivery *msg)
+{
+	return msg->len == 3 && memcmp(msg->data, "fin", 3) == 0;
+}
+
+/* Records a "fin"; once every member of the view said it, the state. */
+static void note_fin(struct app *a, const grp_delivery *msg)
+{
+	if (msg->sender < MAX_MEMBERS)
+		a->fin_from[msg->sender] = true;
+	for (unsigned i = 0; i < a->view_n; i++)
+		if (!a->fin_from[a->view_ids[i]])
+			return;
+	if (delivery_count_get(&a->finished))
+		return;
+	a->end_count = a->count;
+	a->end_hash = a->hash;
+	delivery_count_add(&a->finished);
+}
 
 static uint64_t mix(uint64_t h, const void *data, size_t len)
 {
@@ -104,6 +142,8 @@ static void on_deliver(grp_t *g, const grp_delivery *msg, void *user)
 	a->hash = mix(a->hash, &msg->sender, sizeof msg->sender);
 	a->hash = mix(a->hash, msg->data, msg->len);
 	a->count++;
+	if (is_fin(msg))
+		note_fin(a, msg);
 	delivery_count_add(&a->delivered);
 }
 
@@ -111,6 +151,8 @@ static void on_view(grp_t *g, const grp_view *v, void *user)
 {
 	(void)g;
 	struct app *a = user;
+	a->view_n = v->n_members < MAX_MEMBERS ? v->n_members : MAX_MEMBERS;
+	memcpy(a->view_ids, v->members, a->view_n * sizeof *a->view_ids);
 	/* The count only grows here: it is the largest view so far. */
 	while (delivery_count_get(&a->members) < v->n_members)
 		delivery_count_add(&a->members);
@@ -195,7 +237,16 @@ static void first_members(const struct local_member *m, unsigned k, char *out, s
 		*p = '\0';
 }
 
-/* A fresh listening socket on 127.0.0.1 for each attempt to join (an
+/* This member's own entry of the member list. */
+static void own_entry(const struct local_member *m, char *out, size_t cap)
+{
+	const char *p = m->members;
+	for (unsigned i = 0; i < m->rank; i++)
+		p = strchr(p, ',') + 1;
+	snprintf(out, cap, "%.*s", (int)strcspn(p, ","), p);
+}
+
+/* A fresh listening socket on 127.0.0.1 for another attempt to join (an
  * attempt takes its socket over), and the address it tells. */
 static int fresh_listener(char *addr, size_t cap)
 {
@@ -212,14 +263,27 @@ static int fresh_listener(char *addr, size_t cap)
 	return fd;
 }
 
-static grp_config *config_for(const struct local_member *m, const struct scenario *sc)
+/* attempt: a joiner's first uses the socket the harness bound (whose
+ * address the list gives, so that later joiners find it there), later
+ * ones a fresh one. */
+static grp_config *config_for(const struct local_member *m, const struct scenario *sc,
+			      unsigned attempt)
 {
 	grp_config *cfg = local_member_config(m);
-	char first[1024], self[128], id[16], suspect[16], fdtext[16];
-	first_members(m, sc->k, first, sizeof first);
+	char first[4096], self[128], id[16], suspect[16], fdtext[16];
+	/* Under churn the first members may all be gone: every process
+	 * started before this one is a contact (the dead refuse at once). */
+	first_members(m, sc->churn && m->rank >= sc->k ? m->rank : sc->k, first, sizeof first);
 	bool joiner = m->rank >= sc->k;
-	int fd = joiner ? fresh_listener(self, sizeof self) : -1;
+	int fd = m->listen_fd;
+	if (joiner && attempt == 0)
+		own_entry(m, self, sizeof self);
+	else if (joiner)
+		fd = fresh_listener(self, sizeof self);
 	snprintf(fdtext, sizeof fdtext, "%d", fd);
+	char key[128];
+	bool other = joiner && sc->fault == WRONG_KEY;
+	snprintf(key, sizeof key, "%s/%s.key", sc->keys, other ? "other" : "group");
 	unsigned node = m->rank;
 	if (m->rank == sc->k && (sc->fault == ID_TAKEN || sc->fault == REJOIN))
 		node = sc->fault == ID_TAKEN ? 0 : 2;
@@ -232,7 +296,8 @@ static grp_config *config_for(const struct local_member *m, const struct scenari
 		    grp_config_set(cfg, "multicast.senders", "all") ||
 		    grp_config_set(cfg, joiner ? "group.contact" : "group.members", first) ||
 		    (joiner && grp_config_set(cfg, "member.listen", self)) ||
-		    grp_config_set(cfg, "member.id", id))) {
+		    grp_config_set(cfg, "member.id", id) ||
+		    (sc->closed && grp_config_set(cfg, "group.secret_file", key)))) {
 		grp_config_free(cfg);
 		return NULL;
 	}
@@ -240,9 +305,9 @@ static grp_config *config_for(const struct local_member *m, const struct scenari
 }
 
 static int join_group(const struct local_member *m, const struct scenario *sc, struct app *a,
-		      grp_t **g)
+		      unsigned attempt, grp_t **g)
 {
-	grp_config *cfg = config_for(m, sc);
+	grp_config *cfg = config_for(m, sc, attempt);
 	grp_callbacks cb = { .size = sizeof cb, .deliver = on_deliver, .view = on_view,
 			     .state_save = state_save, .state_load = state_load };
 	int rc = cfg ? grp_join(cfg, &cb, a, g) : GRP_ECONFIG;
@@ -274,6 +339,7 @@ static int send_stream(const struct local_member *m, const struct scenario *sc, 
 	/* Every joiner comes in at least once (a killed one before it dies)
 	 * beside every first member, unless one of those is gone by then. */
 	bool all_meet = sc->fault == NONE || sc->fault == KILL_JOINER || sc->fault == KILL_SOURCE;
+	all_meet &= !refusal_expected(sc);
 	unsigned expected = sc->k + (all_meet ? sc->joiners : 0);
 	for (unsigned i = 0; i < sc->messages; i++) {
 		if (i == sc->messages / 2 &&
@@ -299,9 +365,9 @@ static int join_until_in(const struct local_member *m, const struct scenario *sc
 {
 	for (unsigned attempt = 0; attempt < 5; attempt++) {
 		a->count = a->hash = a->loaded = 0;
-		int rc = join_group(m, sc, a, g);
-		if (sc->fault == ID_TAKEN && m->rank == sc->k) {
-			if (rc == GRP_EIDTAKEN) {
+		int rc = join_group(m, sc, a, attempt, g);
+		if (refusal_expected(sc) && m->rank == sc->k) {
+			if (rc == refusal_expected(sc)) {
 				local_member_report(m, "refused");
 				return 0;
 			}
@@ -329,14 +395,14 @@ static int member(const struct local_member *m, void *arg)
 	delivery_count_init(&a.members);
 	grp_t *g = NULL;
 	bool joiner = m->rank >= sc->k;
-	/* Under ID_TAKEN the members stay until the parent saw the joiner
+	/* With a refused joiner the members stay until the parent saw it
 	 * refused (SIGUSR1): had member 0 left first, its id would be free.
 	 * Blocked before the library starts its threads, which inherit it. */
 	sigset_t go;
 	sigemptyset(&go);
 	sigaddset(&go, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &go, NULL);
-	int rc = joiner ? join_until_in(m, sc, &a, &g) : join_group(m, sc, &a, &g);
+	int rc = joiner ? join_until_in(m, sc, &a, &g) : join_group(m, sc, &a, 0, &g);
 	if (!g)
 		return rc ? rc : 0; /* the joiner refused by id */
 	if (rc) {
@@ -356,7 +422,7 @@ static int member(const struct local_member *m, void *arg)
 		rc = report_state(m, &a, base, (uint64_t)senders * sc->messages + joined_in_end(sc));
 	if (!rc && delivery_count_await(&a.members, 0, 0) == 0)
 		local_member_report(m, "done");
-	if (!rc && sc->fault == ID_TAKEN &&
+	if (!rc && refusal_expected(sc) &&
 	    sigtimedwait(&go, NULL, &(struct timespec){ .tv_sec = test_ms(WAIT_MS) / 1000 }) < 0)
 		rc = 10;
 	/* How the group ends (everyone leaving at once) is not checked here. */
@@ -385,8 +451,44 @@ static void expect_same_state(struct local_group *lg, const struct scenario *sc,
 	}
 }
 
-static void run(const struct scenario *sc)
+/* 32 random bytes as hex, readable by its owner only. */
+static void write_key(const char *dir, const char *name)
 {
+	char path[128];
+	snprintf(path, sizeof path, "%s/%s.key", dir, name);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	unsigned seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)name;
+	for (int i = 0; i < 64; i++)
+		fputc("0123456789abcdef"[rand_r(&seed) % 16], f);
+	fputc('\n', f);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(path, 0600), 0);
+}
+
+static void make_keys(struct scenario *sc)
+{
+	snprintf(sc->keys, sizeof sc->keys, "/tmp/grp-join-keys-XXXXXX");
+	assert_non_null(mkdtemp(sc->keys));
+	write_key(sc->keys, "group");
+	write_key(sc->keys, "other");
+}
+
+static void remove_keys(const struct scenario *sc)
+{
+	char path[128];
+	for (const char *const *name = (const char *const[]){ "group", "other", NULL }; *name; name++) {
+		snprintf(path, sizeof path, "%s/%s.key", sc->keys, *name);
+		unlink(path);
+	}
+	rmdir(sc->keys);
+}
+
+static void run(const struct scenario *given)
+{
+	struct scenario copy = *given, *sc = &copy;
+	if (sc->closed)
+		make_keys(sc);
 	unsigned n = sc->k + sc->joiners;
 	bool reports[MAX_MEMBERS];
 	for (unsigned r = 0; r < n; r++)
@@ -410,7 +512,7 @@ static void run(const struct scenario *sc)
 		local_group_kill(lg, victim, SIGKILL);
 		reports[victim] = false;
 	}
-	if (sc->fault == ID_TAKEN) {
+	if (refusal_expected(sc)) {
 		reports[sc->k] = false;
 		do
 			assert_int_equal(local_group_read_line(lg, sc->k, line, sizeof line,
@@ -424,10 +526,101 @@ static void run(const struct scenario *sc)
 	expect_same_state(lg, sc, reports);
 	int status[MAX_MEMBERS];
 	int rc = local_group_finish(lg, test_ms(WAIT_MS), status);
+	if (sc->closed)
+		remove_keys(sc);
 	for (unsigned r = 0; r < n; r++)
-		if (reports[r] || (sc->fault == ID_TAKEN && r == sc->k))
+		if (reports[r] || (refusal_expected(sc) && r == sc->k))
 			assert_int_equal(status[r], 0);
 	(void)rc;
+}
+
+/* Churn: the first k members, and every joiner once it is in, multicast
+ * flat out until SIGUSR2; a joiner waits for SIGUSR1 before it joins.
+ * Both signals are blocked in every thread and taken synchronously. */
+static int churn_member(const struct local_member *m, void *arg)
+{
+	const struct scenario *sc = arg;
+	struct app a = { .m = m, .sc = sc };
+	delivery_count_init(&a.delivered);
+	delivery_count_init(&a.members);
+	delivery_count_init(&a.finished);
+	sigset_t go, stop;
+	sigemptyset(&go);
+	sigaddset(&go, SIGUSR1);
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGUSR2);
+	sigset_t both = go;
+	sigaddset(&both, SIGUSR2);
+	pthread_sigmask(SIG_BLOCK, &both, NULL);
+	struct timespec wait = { .tv_sec = test_ms(4 * WAIT_MS) / 1000 }, now = { 0 };
+	bool joiner = m->rank >= sc->k;
+	if (joiner && sigtimedwait(&go, NULL, &wait) < 0)
+		return 0; /* never called in: the run ended first */
+	grp_t *g = NULL;
+	int rc = joiner ? join_until_in(m, sc, &a, &g) : join_group(m, sc, &a, 0, &g);
+	if (rc || !g)
+		return rc ? rc : 11;
+	local_member_report(m, "in");
+	uint8_t msg[MSG_BYTES] = { (uint8_t)m->rank };
+	for (uint32_t i = 0; !rc && sigtimedwait(&stop, NULL, &now) < 0; i++) {
+		memcpy(msg + 1, &i, sizeof i);
+		rc = grp_send(g, msg, sizeof msg);
+	}
+	if (!rc)
+		rc = grp_send(g, "fin", 3);
+	if (rc)
+		fprintf(stderr, "member %u: grp_send: %s\n", m->rank, grp_strerror(rc));
+	else if (delivery_count_await(&a.finished, 1, test_ms(WAIT_MS)) != 0)
+		rc = 12;
+	else
+		local_member_report(m, "state %" PRIu64 " %016" PRIx64, a.end_count, a.end_hash);
+	grp_leave(g);
+	grp_free(g);
+	return rc;
+}
+
+static void await_line(struct local_group *lg, unsigned rank, const char *want)
+{
+	char line[128];
+	do
+		assert_int_equal(local_group_read_line(lg, rank, line, sizeof line,
+						       test_ms(WAIT_MS)), 0);
+	while (strcmp(line, want) != 0);
+}
+
+/* Kills a random member and calls a new process in, sc->churn times, while
+ * all multicast; then every member must end with the same state, and
+ * every joiner loaded a state it could check. */
+static void run_churn(const struct scenario *sc)
+{
+	unsigned n = sc->k + sc->churn, live[MAX_MEMBERS], n_live = sc->k;
+	assert_true(n <= MAX_MEMBERS);
+	struct local_group *lg = local_group_start(n, churn_member, (void *)sc);
+	assert_non_null(lg);
+	for (unsigned r = 0; r < sc->k; r++) {
+		live[r] = r;
+		await_line(lg, r, "in");
+	}
+	unsigned seed = 11;
+	for (unsigned c = 0; c < sc->churn; c++) {
+		unsigned pick = (unsigned)rand_r(&seed) % n_live;
+		local_group_kill(lg, live[pick], SIGKILL);
+		live[pick] = sc->k + c;
+		local_group_kill(lg, sc->k + c, SIGUSR1);
+		await_line(lg, sc->k + c, "in");
+	}
+	bool reports[MAX_MEMBERS] = { false };
+	for (unsigned i = 0; i < n_live; i++) {
+		reports[live[i]] = true;
+		local_group_kill(lg, live[i], SIGUSR2);
+	}
+	struct scenario all = *sc;
+	all.joiners = sc->churn;
+	expect_same_state(lg, &all, reports);
+	int status[MAX_MEMBERS];
+	local_group_finish(lg, test_ms(WAIT_MS), status);
+	for (unsigned i = 0; i < n_live; i++)
+		assert_int_equal(status[live[i]], 0);
 }
 
 #define PAD (20u << 20) /* the ring is 8 MiB: crossed twice and a half */
@@ -476,6 +669,20 @@ static void test_joiner_id_taken(void **state)
 	run(&(struct scenario){ .k = 3, .joiners = 1, .messages = 200, .fault = ID_TAKEN });
 }
 
+static void test_join_closed_group(void **state)
+{
+	(void)state;
+	run(&(struct scenario){ .k = 3, .joiners = 1, .messages = 1000, .pad = 1u << 20,
+				.closed = true });
+}
+
+static void test_joiner_with_wrong_key_refused(void **state)
+{
+	(void)state;
+	run(&(struct scenario){ .k = 3, .joiners = 1, .messages = 200, .fault = WRONG_KEY,
+				.closed = true });
+}
+
 static void test_leader_dies_with_join_pending(void **state)
 {
 	(void)state;
@@ -490,6 +697,12 @@ static void test_removed_member_rejoins_under_its_id(void **state)
 				.fault = REJOIN });
 }
 
+static void test_churn_50_cycles(void **state)
+{
+	(void)state;
+	run_churn(&(struct scenario){ .k = 5, .churn = 50, .pad = 1u << 20 });
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest cases[] = {
@@ -500,8 +713,11 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_joiner_killed_mid_transfer),
 		cmocka_unit_test(test_source_killed_mid_transfer),
 		cmocka_unit_test(test_joiner_id_taken),
+		cmocka_unit_test(test_join_closed_group),
+		cmocka_unit_test(test_joiner_with_wrong_key_refused),
 		cmocka_unit_test(test_leader_dies_with_join_pending),
 		cmocka_unit_test(test_removed_member_rejoins_under_its_id),
+		cmocka_unit_test(test_churn_50_cycles),
 	};
 	return RUN_CASES(argc, argv, cases);
 }
