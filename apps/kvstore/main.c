@@ -16,9 +16,10 @@
  *	either of them sent and the same prefix of member 2's, and must agree.
  *
  *   kvstore --local 3 --ops 3000 --add 1
- *	the same, and one more process joins the running store a quarter
- *	into the load: it loads the map from a member, applies what is
- *	delivered after, and must end with the same map as the others.
+ *	the same, and one more process joins the running store during the
+ *	load (the senders pause a quarter into it until it is in): it loads
+ *	the map from a member, applies what is delivered after, and must end
+ *	with the same map as the others.
  *
  *   kvstore -c member0.ini --ops 3000 [--add 1]
  *	one member of a real deployment: group.members, member.rank and

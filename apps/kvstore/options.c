@@ -33,8 +33,8 @@ void options_usage(FILE *out)
 		"              quarter of its operations; the others must go on without it,\n"
 		"              apply every operation a survivor sent, and agree\n"
 		"  --add J     with --local: start J more members (N+J at most %d) that join\n"
-		"              the running store a quarter into the load; with -c: wait for\n"
-		"              J joiners. Senders pause a quarter into their load, and nobody\n"
+		"              the running store during the load; with -c: wait for J\n"
+		"              joiners. Senders pause a quarter into their load, and nobody\n"
 		"              leaves, until the view has grown by J\n"
 		"  --join HOST:PORT[,HOST:PORT...]\n"
 		"              add a replica to a running store through the bootstrap\n"
@@ -48,7 +48,7 @@ void options_usage(FILE *out)
 		"              with --join: its own bootstrap address, which members reach\n"
 		"              it at (default: member.listen of FILE)\n"
 		"  --help      print this and exit\n",
-		LOCAL_MAX, LOCAL_MAX, NODE_ID_MAX);
+		LOCAL_MAX, LOCAL_MAX, TALLY_IDS - 1);
 }
 
 static bool parse_number(const char *name, const char *text, uint64_t min, uint64_t max,
@@ -91,7 +91,7 @@ static bool join_options_valid(const struct options *o, bool id_given, bool memb
 	}
 	if (!id_given) {
 		fprintf(stderr, "kvstore: --join needs --id N, a node id no member has (0 to %d)\n",
-			NODE_ID_MAX);
+			TALLY_IDS - 1);
 		return false;
 	}
 	return true;
@@ -142,7 +142,7 @@ bool options_parse(int argc, char **argv, struct options *o, bool *help)
 		case OPT_ADD: ok = parse_number("--add", optarg, 1, LOCAL_MAX - 1, &add); break;
 		case OPT_JOIN: o->join = optarg; break;
 		case OPT_ID:
-			ok = parse_number("--id", optarg, 0, NODE_ID_MAX, &id);
+			ok = parse_number("--id", optarg, 0, TALLY_IDS - 1, &id);
 			id_given = true;
 			break;
 		case OPT_LISTEN: o->listen = optarg; break;

@@ -6,13 +6,11 @@
 #include <stdio.h>
 
 #include "load.h"
+#include "tally.h" /* TALLY_IDS: the node ids --id may name */
 
 #define LOCAL_MAX 64
 
 enum senders_choice { SENDERS_ALL, SENDERS_HALF, SENDERS_ONE };
-
-/* Node ids are 0..4095 (member.id). */
-#define NODE_ID_MAX 4095
 
 struct options {
 	unsigned local_n; /* 0 when run from a configuration file or joining */
