@@ -12,6 +12,7 @@
 #include "test_time.h"
 
 #define LOCAL_SENDERS_LEN 256 /* "0,1,...,31": half of the largest local group */
+#define LOCAL_ADDRS_LEN 2048  /* "127.0.0.1:65535," for every local member */
 
 /* Members report only once they have applied everything (MEMBER_WAIT_MS
  * at most) and left; the margin covers joining and leaving. */
@@ -56,20 +57,52 @@ static void report_loading(void *arg)
 	local_member_report(arg, KILL_ME);
 }
 
+/* Entries [from, to) of a comma-separated list. */
+static void list_slice(const char *list, unsigned from, unsigned to, char *out, size_t cap)
+{
+	unsigned index = 0;
+	const char *start = list;
+	size_t len = 0;
+	for (const char *p = list;; p++) {
+		if (index == from && (p == list || p[-1] == ','))
+			start = p;
+		if (*p == '\0' || (*p == ',' && ++index == to)) {
+			len = (size_t)(p - start);
+			break;
+		}
+	}
+	snprintf(out, cap, "%.*s", (int)len, start);
+}
+
+/* Ranks below o->local_n found the group from their list; the others join
+ * it through theirs, on the sockets the launcher bound for them. */
+static int place_member(grp_config *cfg, const struct local_member *m, const struct options *o)
+{
+	char founders[LOCAL_ADDRS_LEN], senders[LOCAL_SENDERS_LEN], self[LOCAL_ADDRS_LEN];
+	list_slice(m->members, 0, o->local_n, founders, sizeof founders);
+	if (m->rank >= o->local_n) {
+		list_slice(m->members, m->rank, m->rank + 1, self, sizeof self);
+		return member_config_joiner(cfg, founders, m->rank, self);
+	}
+	senders_text(o->senders, o->local_n, senders, sizeof senders);
+	int rc = grp_config_set(cfg, "group.members", founders);
+	return rc ? rc : grp_config_set(cfg, "multicast.senders", senders);
+}
+
 static int local_member(const struct local_member *m, void *arg)
 {
 	const struct options *o = arg;
-	struct load load = o->load;
+	struct member_plan plan = { .load = o->load, .wait_ms = test_ms(MEMBER_WAIT_MS),
+				    .joins = m->rank < o->local_n ? o->add : 0 };
 	if (o->kill == (int)m->rank) {
-		load.quarter_sent = report_loading;
-		load.quarter_arg = (void *)m;
+		plan.load.quarter_sent = report_loading;
+		plan.load.quarter_arg = (void *)m;
 	}
-	char senders[LOCAL_SENDERS_LEN], line[RESULT_LEN];
+	char line[RESULT_LEN];
 	grp_config *cfg = local_member_config(m);
 	if (!cfg)
 		return 1;
-	senders_text(o->senders, m->n, senders, sizeof senders);
-	int status = grp_config_set(cfg, "multicast.senders", senders) ? 1 : 0;
+	int status = place_member(cfg, m, o) ? 1 : 0;
 	/* Operations fit a send-window slot: no RDMC buffers (2 x 16 MiB per
 	 * sender by default, allocated again at every view change), unless
 	 * the environment asks for them. */
@@ -80,16 +113,16 @@ static int local_member(const struct local_member *m, void *arg)
 	if (status)
 		fprintf(stderr, "kvstore: member %u: %s\n", m->rank, grp_config_error(cfg));
 	else
-		status = member_run(cfg, &load, test_ms(MEMBER_WAIT_MS), line, sizeof line);
+		status = member_run(cfg, &plan, line, sizeof line);
 	grp_config_free(cfg);
 	if (!status)
 		local_member_report(m, "%s", line);
 	return status;
 }
 
-/* Prints the result of each member but `killed` (-1: nobody was), then
- * whether they all agree. */
-static bool report_agreement(struct local_group *lg, unsigned n, int killed)
+/* Prints the result of each of the n members but `killed` (-1: nobody
+ * was), joiners included, then whether they all agree. */
+static bool report_agreement(struct local_group *lg, unsigned n, unsigned joiners, int killed)
 {
 	struct result results[LOCAL_MAX];
 	bool reported[LOCAL_MAX];
@@ -119,12 +152,13 @@ static bool report_agreement(struct local_group *lg, unsigned n, int killed)
 			agree = false;
 		}
 	}
-	if (agree && killed >= 0)
-		printf("kvstore: all %u survivors agree (hash 0x%016" PRIx64 ")\n", n - 1,
-		       results[first].hash);
-	else if (agree)
-		printf("kvstore: all %u members agree (hash 0x%016" PRIx64 ")\n", n, results[first].hash);
-	return agree;
+	if (!agree)
+		return false;
+	printf("kvstore: all %u %s agree", n - (killed >= 0), killed >= 0 ? "survivors" : "members");
+	if (joiners)
+		printf(", %u of them joined mid-load", joiners);
+	printf(" (hash 0x%016" PRIx64 ")\n", results[first].hash);
+	return true;
 }
 
 /* Kills the member --kill names once it has sent a quarter of its load. */
@@ -147,15 +181,16 @@ int local_run(const struct options *o)
 		fprintf(stderr, "kvstore: --kill %d: not a sender\n", o->kill);
 		return 1;
 	}
-	struct local_group *lg = local_group_start(o->local_n, local_member, (void *)o);
+	unsigned n = o->local_n + o->add;
+	struct local_group *lg = local_group_start(n, local_member, (void *)o);
 	if (!lg)
 		return 1;
 	bool killed = o->kill < 0 || kill_mid_load(lg, (unsigned)o->kill);
-	bool agree = killed && report_agreement(lg, o->local_n, o->kill);
+	bool agree = killed && report_agreement(lg, n, o->add, o->kill);
 	int status[LOCAL_MAX];
 	local_group_finish(lg, test_ms(PARENT_WAIT_MS), status);
 	bool exited_ok = true;
-	for (unsigned i = 0; i < o->local_n; i++) {
+	for (unsigned i = 0; i < n; i++) {
 		int want = (int)i == o->kill ? 128 + SIGKILL : 0;
 		if (status[i] != want) {
 			fprintf(stderr, "kvstore: member %u failed (exit status %d, expected %d)\n", i,

@@ -15,13 +15,24 @@
  *	the two others go on in the view without it, apply every operation
  *	either of them sent and the same prefix of member 2's, and must agree.
  *
- *   kvstore -c member0.ini --ops 3000
+ *   kvstore --local 3 --ops 3000 --add 1
+ *	the same, and one more process joins the running store during the
+ *	load (the senders pause a quarter into it until it is in): it loads
+ *	the map from a member, applies what is delivered after, and must end
+ *	with the same map as the others.
+ *
+ *   kvstore -c member0.ini --ops 3000 [--add 1]
  *	one member of a real deployment: group.members, member.rank and
  *	multicast.senders come from the INI file (GROUP_* variables override
- *	it, see group/config.h); it prints its own result line.
+ *	it, see group/config.h); it prints its own result line. With --add,
+ *	it waits for that many joiners before it leaves.
+ *
+ *   kvstore --join host0:7000,host1:7000 --id 9 --listen host9:7000 [-c FILE]
+ *	adds a replica to that running store; it prints the same result line.
  *
  * The map is map.c, the operations' wire format op.c, a member's replica
- * replica.c, its run member.c, the random load load.c, --local local.c. */
+ * replica.c, the state a joiner loads snapshot.c, its run member.c, the
+ * random load load.c, --local local.c. */
 #include <stdio.h>
 
 #include <group/config.h>
@@ -31,7 +42,7 @@
 #include "options.h"
 #include "result.h"
 
-/* -c: one member of a deployment. */
+/* -c: one member of a deployment; --join: a replica added to one. */
 static int run_configured(const struct options *o)
 {
 	grp_config *cfg;
@@ -39,20 +50,25 @@ static int run_configured(const struct options *o)
 		fprintf(stderr, "kvstore: out of memory\n");
 		return 1;
 	}
-	int rc = grp_config_load_file(cfg, o->config_path);
+	int rc = o->config_path ? grp_config_load_file(cfg, o->config_path) : 0;
 	if (!rc)
 		rc = grp_config_apply_env(cfg);
+	if (!rc && o->join)
+		rc = member_config_joiner(cfg, o->join, o->id, o->listen);
 	if (rc) {
 		const char *why = grp_config_error(cfg);
 		if (*why) /* it names the file, line and key itself */
 			fprintf(stderr, "kvstore: %s\n", why);
 		else
-			fprintf(stderr, "kvstore: %s: %s\n", o->config_path, grp_strerror(rc));
+			fprintf(stderr, "kvstore: %s: %s\n", o->config_path ? o->config_path : "--join",
+				grp_strerror(rc));
 		grp_config_free(cfg);
 		return 1;
 	}
 	char line[RESULT_LEN];
-	int status = member_run(cfg, &o->load, MEMBER_WAIT_MS, line, sizeof line);
+	const struct member_plan plan = { .load = o->load, .wait_ms = MEMBER_WAIT_MS,
+					  .joins = o->add };
+	int status = member_run(cfg, &plan, line, sizeof line);
 	grp_config_free(cfg);
 	if (!status)
 		printf("%s\n", line);

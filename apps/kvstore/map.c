@@ -104,6 +104,17 @@ void map_delete(struct kv_map *map, const char *key, uint16_t key_len)
 	map->count--;
 }
 
+int map_each(const struct kv_map *map, map_pair_fn fn, void *arg)
+{
+	for (size_t b = 0; b < map->n_buckets; b++)
+		for (const struct kv_entry *e = map->buckets[b]; e; e = e->next) {
+			int rc = fn(arg, e->bytes, e->key_len, e->bytes + e->key_len, e->value_len);
+			if (rc)
+				return rc;
+		}
+	return 0;
+}
+
 /* FNV-1a over the two lengths, then the key and value bytes: the lengths
  * keep ("ab", "c") and ("a", "bc") apart, and are little-endian so that
  * members on hosts of either byte order agree. Finalised by mix64 so that

@@ -26,6 +26,12 @@ int map_put(struct kv_map *map, const char *key, uint16_t key_len, const char *v
 /* Removes key, if the map holds it. */
 void map_delete(struct kv_map *map, const char *key, uint16_t key_len);
 
+/* Calls fn on every pair, in no particular order, until it returns
+ * non-zero: returns that, or 0. fn must not change the map. */
+typedef int (*map_pair_fn)(void *arg, const char *key, uint16_t key_len, const char *value,
+			   uint16_t value_len);
+int map_each(const struct kv_map *map, map_pair_fn fn, void *arg);
+
 /* A hash of the pairs alone: equal maps have equal hashes, whatever order
  * their pairs were put in and wherever the table keeps them. */
 uint64_t map_hash(const struct kv_map *map);

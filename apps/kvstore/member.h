@@ -1,4 +1,5 @@
-/* One member's whole run, in --local mode or configured by a file. */
+/* One member's whole run, in --local mode, configured by a file, or
+ * joining a running store. */
 #ifndef KV_MEMBER_H
 #define KV_MEMBER_H
 
@@ -12,11 +13,27 @@
  * machine. */
 #define MEMBER_WAIT_MS 120000u
 
-/* Joins the group cfg describes, sends this member's share of the load if
- * multicast.senders names it, waits at most wait_ms until every sender's
- * operations are applied, and leaves: 0 with the result line in line, or 1
- * having said why on stderr. */
-int member_run(const grp_config *cfg, const struct load *load, unsigned wait_ms, char *line,
-	       size_t len);
+struct member_plan {
+	struct load load; /* what a sending founder sends */
+	unsigned wait_ms; /* for the joiners, then for every sender's operations */
+	/* Founders: joiners to wait for. Senders pause a quarter into their
+	 * load until the view has grown by this many (so that they join
+	 * mid-load), and nobody leaves before. */
+	unsigned joins;
+};
+
+/* Makes cfg a joiner's: group.contact, member.id and, unless NULL,
+ * member.listen. A replica added to a running store applies the others'
+ * operations and sends none, so its multicast.senders is not "all" (a
+ * joiner sends only then). 0, or the error of grp_config_set, with
+ * grp_config_error(cfg) naming the key. */
+int member_config_joiner(grp_config *cfg, const char *contact, unsigned id, const char *listen);
+
+/* Joins the group cfg describes (founding it, or, with group.contact,
+ * joining it running), sends this member's share of the load if it is a
+ * founder that multicast.senders names, waits until every sender's
+ * operations are applied, and leaves: 0 with the result line in line, or
+ * 1 having said why on stderr. */
+int member_run(const grp_config *cfg, const struct member_plan *plan, char *line, size_t len);
 
 #endif

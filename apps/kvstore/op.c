@@ -2,25 +2,16 @@
 
 #include <string.h>
 
+#include "le.h"
+
 #define WIRE_VERSION 1
-
-static void put_u16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static uint16_t get_u16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
 
 size_t op_encode(uint8_t *buf, const struct kv_op *op)
 {
 	buf[0] = WIRE_VERSION;
 	buf[1] = op->code;
-	put_u16(buf + 2, op->key_len);
-	put_u16(buf + 4, op->value_len);
+	put_le(buf + 2, op->key_len, 2);
+	put_le(buf + 4, op->value_len, 2);
 	memcpy(buf + OP_HEADER_LEN, op->key, op->key_len);
 	memcpy(buf + OP_HEADER_LEN + op->key_len, op->value, op->value_len);
 	return OP_HEADER_LEN + (size_t)op->key_len + op->value_len;
@@ -34,8 +25,8 @@ const char *op_decode(const void *data, size_t len, struct kv_op *op)
 	if (p[0] != WIRE_VERSION)
 		return "unknown format version";
 	op->code = p[1];
-	op->key_len = get_u16(p + 2);
-	op->value_len = get_u16(p + 4);
+	op->key_len = (uint16_t)get_le(p + 2, 2);
+	op->value_len = (uint16_t)get_le(p + 4, 2);
 	if (op->code != OP_PUT && op->code != OP_DELETE)
 		return "unknown operation";
 	if (op->key_len == 0 || op->key_len > KEY_MAX)

@@ -6,14 +6,19 @@
 #include <stdio.h>
 
 #include "load.h"
+#include "tally.h" /* TALLY_IDS: the node ids --id may name */
 
 #define LOCAL_MAX 64
 
 enum senders_choice { SENDERS_ALL, SENDERS_HALF, SENDERS_ONE };
 
 struct options {
-	unsigned local_n; /* 0 when run from a configuration file */
-	const char *config_path;
+	unsigned local_n; /* 0 when run from a configuration file or joining */
+	const char *config_path; /* or NULL */
+	const char *join;   /* --join: the contacts of a running store, or NULL */
+	unsigned id;        /* --join: our node id */
+	const char *listen; /* --join: our bootstrap address, or NULL (the file's) */
+	unsigned add;       /* joiners to start (--local) or wait for (-c) */
 	struct load load;
 	enum senders_choice senders;
 	bool senders_given;

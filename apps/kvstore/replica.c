@@ -7,12 +7,17 @@
 
 #include "clock.h"
 #include "op.h"
+#include "snapshot.h"
 
-int replica_init(struct replica *r)
+int replica_init(struct replica *r, uint64_t per_sender, const bool *sends)
 {
 	memset(r, 0, sizeof *r);
 	if (map_init(&r->map) != 0)
 		return -1;
+	r->tally.per_sender = per_sender;
+	r->founder = sends != NULL;
+	if (sends)
+		memcpy(r->sends_by_rank, sends, sizeof r->sends_by_rank);
 	clock_cond_init_monotonic(&r->changed);
 	pthread_mutex_init(&r->lock, NULL);
 	return 0;
@@ -25,24 +30,13 @@ void replica_destroy(struct replica *r)
 	pthread_mutex_destroy(&r->lock);
 }
 
-/* A node id's rank in the first view, or n_first if it was not there. */
-static unsigned first_rank(const struct replica *r, unsigned id)
-{
-	if (id < r->n_first && r->first[id] == id) /* node ids by default */
-		return id;
-	for (unsigned i = 0; i < r->n_first; i++)
-		if (r->first[i] == id)
-			return i;
-	return r->n_first;
-}
-
 static void apply(struct replica *r, const struct kv_op *op)
 {
 	if (op->code == OP_DELETE) {
 		map_delete(&r->map, op->key, op->key_len);
-		r->deletes++;
+		r->tally.deletes++;
 	} else if (map_put(&r->map, op->key, op->key_len, op->value, op->value_len) == 0) {
-		r->puts++;
+		r->tally.puts++;
 	} else {
 		r->out_of_memory = true;
 	}
@@ -51,7 +45,7 @@ static void apply(struct replica *r, const struct kv_op *op)
 /* One warning is enough to point at a bad sender; the count shows the rest. */
 static void reject(struct replica *r, unsigned rank, const grp_delivery *msg, const char *why)
 {
-	if (r->rejected++ == 0)
+	if (r->tally.rejected++ == 0)
 		fprintf(stderr,
 			"kvstore: member %u: rejected operation %" PRIu64 " of member %u (%zu bytes): "
 			"%s; further rejections are only counted\n",
@@ -68,11 +62,10 @@ static void on_deliver(grp_t *g, const grp_delivery *msg, void *user)
 		reject(r, grp_rank(g), msg, invalid);
 	else
 		apply(r, &op);
-	unsigned sender = first_rank(r, msg->sender);
-	if (sender < r->n_first)
-		r->from[sender]++;
+	if (msg->sender < TALLY_IDS && r->tally.sends[msg->sender])
+		r->tally.from[msg->sender]++;
 	else
-		r->strangers++;
+		r->tally.strangers++;
 	r->delivered++;
 	pthread_cond_broadcast(&r->changed);
 	pthread_mutex_unlock(&r->lock);
@@ -82,6 +75,15 @@ static bool names_us_departed(const grp_view *v)
 {
 	return v->n_departed == 1 && v->my_rank < v->n_members &&
 	       v->departed[0] == v->members[v->my_rank];
+}
+
+/* Under lock: a founder's first view names its senders by node id. */
+static void first_view(struct replica *r)
+{
+	r->n_first = r->n_members;
+	for (unsigned i = 0; r->founder && i < r->n_members; i++)
+		if (r->members[i] < TALLY_IDS)
+			r->tally.sends[r->members[i]] = r->sends_by_rank[i];
 }
 
 static void on_view(grp_t *g, const grp_view *view, void *user)
@@ -94,99 +96,157 @@ static void on_view(grp_t *g, const grp_view *view, void *user)
 		/* Our last call: we stopped, in the view we were in. */
 		r->stopped = (int)view->departed_reason[0];
 	} else {
-		if (r->n_first == 0) {
-			r->n_first = n;
-			memcpy(r->first, view->members, n * sizeof *r->first);
-		}
 		r->n_members = n;
 		memcpy(r->members, view->members, n * sizeof *r->members);
+		if (r->n_first == 0)
+			first_view(r);
+		if (n > r->largest)
+			r->largest = n;
 	}
 	pthread_cond_broadcast(&r->changed);
 	pthread_mutex_unlock(&r->lock);
 }
 
-const grp_callbacks replica_callbacks = {
-	.size = sizeof replica_callbacks, .deliver = on_deliver, .view = on_view,
-};
-
-unsigned replica_members(struct replica *r)
+static int write_state(void *arg, const void *buf, size_t len)
 {
-	pthread_mutex_lock(&r->lock);
-	unsigned n = r->n_first;
-	pthread_mutex_unlock(&r->lock);
-	return n;
+	return grp_state_write(arg, buf, len);
 }
 
-void replica_expect(struct replica *r, uint64_t operations, const bool *sends)
+static int read_state(void *arg, void *buf, size_t cap, size_t *got)
 {
+	return grp_state_read(arg, buf, cap, got);
+}
+
+/* No deliver or view callback runs while this does, so the map and tally
+ * hold still without the lock, and the member's thread, which only reads
+ * them, is not held up for the length of the transfer. */
+static int on_state_save(grp_t *g, void *user)
+{
+	struct replica *r = user;
+	if (r->out_of_memory) {
+		fprintf(stderr, "kvstore: member %u: its map is wrong (out of memory): not serving "
+			"a joiner\n", grp_rank(g));
+		return 1;
+	}
+	return snapshot_save(&r->tally, &r->map, write_state, g);
+}
+
+static int on_state_load(grp_t *g, void *user)
+{
+	struct replica *r = user;
 	pthread_mutex_lock(&r->lock);
-	r->per_sender = operations;
-	memcpy(r->sends, sends, r->n_first * sizeof *r->sends);
-	r->expecting = true;
+	const char *why = snapshot_load(&r->tally, &r->map, read_state, g);
 	pthread_mutex_unlock(&r->lock);
+	if (why)
+		fprintf(stderr, "kvstore: member %u: the state: %s\n", grp_rank(g), why);
+	return why ? 1 : 0;
+}
+
+const grp_callbacks replica_callbacks = {
+	.size = sizeof replica_callbacks, .deliver = on_deliver, .view = on_view,
+	.state_save = on_state_save, .state_load = on_state_load,
+};
+
+bool replica_sends(struct replica *r, unsigned rank)
+{
+	return r->founder && rank < REPLICA_MAX_MEMBERS && r->sends_by_rank[rank];
+}
+
+/* Under lock: the view has grown by `joins` members. */
+static bool joined(const struct replica *r, unsigned joins)
+{
+	return r->largest >= r->n_first + joins;
 }
 
 /* Under lock: every sender of the current view has had all its operations
  * applied. */
-static bool all_applied(const struct replica *r)
+static bool all_applied(const struct replica *r, unsigned unused)
 {
-	if (!r->expecting)
-		return false;
+	(void)unused;
 	for (unsigned i = 0; i < r->n_members; i++) {
-		unsigned s = first_rank(r, r->members[i]);
-		if (s < r->n_first && r->sends[s] && r->from[s] < r->per_sender)
+		unsigned id = r->members[i];
+		if (id < TALLY_IDS && r->tally.sends[id] && r->tally.from[id] < r->tally.per_sender)
 			return false;
 	}
 	return true;
 }
 
-int replica_await_all(struct replica *r, unsigned rank, unsigned timeout_ms)
+/* Waits until done(r, arg), at most timeout_ms, unless we stop first:
+ * whether it is done, and *stopped. */
+static bool await(struct replica *r, bool (*done)(const struct replica *, unsigned), unsigned arg,
+		  unsigned timeout_ms, int *stopped)
 {
 	struct timespec until = clock_monotonic_in_ms(timeout_ms);
 	int rc = 0;
 	pthread_mutex_lock(&r->lock);
-	while (!all_applied(r) && !r->stopped && rc == 0)
+	while (!done(r, arg) && !r->stopped && rc == 0)
 		rc = pthread_cond_timedwait(&r->changed, &r->lock, &until);
-	bool done = all_applied(r) && !r->stopped;
-	int stopped = r->stopped;
-	uint64_t delivered = r->delivered;
-	unsigned n = r->n_members;
+	*stopped = r->stopped;
+	bool ok = done(r, arg) && !r->stopped;
 	pthread_mutex_unlock(&r->lock);
-	if (done)
+	return ok;
+}
+
+static void say_stopped(struct replica *r, unsigned rank, int stopped)
+{
+	fprintf(stderr, "kvstore: member %u: stopped (%s) after %" PRIu64 " operations\n", rank,
+		stopped == GRP_DEPARTED_MINORITY ? "in a minority" : "evicted", r->delivered);
+}
+
+int replica_await_joins(struct replica *r, unsigned joins, unsigned rank, unsigned timeout_ms)
+{
+	int stopped;
+	if (await(r, joined, joins, timeout_ms, &stopped))
 		return 0;
+	pthread_mutex_lock(&r->lock);
 	if (stopped)
-		fprintf(stderr, "kvstore: member %u: stopped (%s) after %" PRIu64 " operations\n",
-			rank, stopped == GRP_DEPARTED_MINORITY ? "in a minority" : "evicted",
-			delivered);
+		say_stopped(r, rank, stopped);
+	else
+		fprintf(stderr, "kvstore: member %u: %u joiners awaited, the largest view had %u "
+			"members, the first %u, in %u ms\n", rank, joins, r->largest, r->n_first,
+			timeout_ms);
+	pthread_mutex_unlock(&r->lock);
+	return 1;
+}
+
+int replica_await_all(struct replica *r, unsigned rank, unsigned timeout_ms)
+{
+	int stopped;
+	if (await(r, all_applied, 0, timeout_ms, &stopped))
+		return 0;
+	pthread_mutex_lock(&r->lock);
+	if (stopped)
+		say_stopped(r, rank, stopped);
 	else
 		fprintf(stderr, "kvstore: member %u: the senders of its view of %u members have not "
-			"all had their operations applied in %u ms (%" PRIu64 " applied)\n", rank, n,
-			timeout_ms, delivered);
+			"all had their operations applied in %u ms (%" PRIu64 " applied)\n", rank,
+			r->n_members, timeout_ms, r->delivered);
+	pthread_mutex_unlock(&r->lock);
 	return 1;
 }
 
 int replica_result(struct replica *r, unsigned rank, struct result *res)
 {
 	pthread_mutex_lock(&r->lock);
+	const struct kv_tally *t = &r->tally;
 	bool out_of_memory = r->out_of_memory;
-	unsigned too_many = r->n_first;
-	for (unsigned s = 0; s < r->n_first; s++)
-		if (r->from[s] > (r->sends[s] ? r->per_sender : 0))
-			too_many = s;
-	bool excess = too_many < r->n_first;
-	uint64_t strangers = r->strangers;
+	unsigned too_many = TALLY_IDS;
+	for (unsigned id = 0; id < TALLY_IDS; id++)
+		if (t->sends[id] && t->from[id] > t->per_sender)
+			too_many = id;
+	uint64_t strangers = t->strangers;
 	*res = (struct result){
-		.applied = r->puts + r->deletes, .puts = r->puts, .deletes = r->deletes,
-		.rejected = r->rejected, .keys = r->map.count, .hash = map_hash(&r->map),
+		.applied = t->puts + t->deletes, .puts = t->puts, .deletes = t->deletes,
+		.rejected = t->rejected, .keys = r->map.count, .hash = map_hash(&r->map),
 	};
 	pthread_mutex_unlock(&r->lock);
 	if (out_of_memory)
 		fprintf(stderr, "kvstore: member %u: out of memory applying a put\n", rank);
-	if (excess)
+	if (too_many < TALLY_IDS)
 		fprintf(stderr, "kvstore: member %u: more operations applied of member %u than it "
 			"performs\n", rank, too_many);
 	if (strangers)
-		fprintf(stderr, "kvstore: member %u: %" PRIu64 " operations from outside the group\n",
+		fprintf(stderr, "kvstore: member %u: %" PRIu64 " operations from members that are not senders\n",
 			rank, strangers);
-	return out_of_memory || excess || strangers ? 1 : 0;
+	return out_of_memory || too_many < TALLY_IDS || strangers ? 1 : 0;
 }

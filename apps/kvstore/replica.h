@@ -6,7 +6,11 @@
  * go on. So the replica counts what it applied of each sender, and has
  * all it waits for once every sender still in the view has had all its
  * operations applied; a removed sender's count is what the group agreed
- * on when it was removed, the same at every member. */
+ * on when it was removed, the same at every member.
+ *
+ * A replica joining a running store takes over a member's map and counts
+ * (snapshot.h) before it applies anything, so it waits for the same
+ * operations as the others and ends with the same map. */
 #ifndef KV_REPLICA_H
 #define KV_REPLICA_H
 
@@ -18,6 +22,7 @@
 
 #include "map.h"
 #include "result.h"
+#include "tally.h"
 
 #define REPLICA_MAX_MEMBERS 1024
 
@@ -25,36 +30,35 @@ struct replica {
 	pthread_mutex_t lock; /* guards everything below */
 	pthread_cond_t changed; /* a delivery, a view or our own end */
 	struct kv_map map;
-	/* The first view's members by rank (node ids), and the current one's. */
-	unsigned n_first, first[REPLICA_MAX_MEMBERS];
-	unsigned n_members, members[REPLICA_MAX_MEMBERS];
-	/* By rank in the first view: whether it sends, what we applied of it. */
-	bool sends[REPLICA_MAX_MEMBERS];
-	uint64_t from[REPLICA_MAX_MEMBERS];
-	uint64_t per_sender; /* operations each sender performs */
-	bool expecting;      /* sends[] and per_sender are set */
+	struct kv_tally tally;
+	/* A founding member's multicast.senders, by rank in the first view;
+	 * a joiner's senders come with the state. */
+	bool founder;
+	bool sends_by_rank[REPLICA_MAX_MEMBERS];
+	unsigned n_first;  /* size of the first view */
+	unsigned largest;  /* size of the largest view so far */
+	unsigned n_members, members[REPLICA_MAX_MEMBERS]; /* the current view */
 	int stopped;         /* our own departure (enum grp_departure), or 0 */
-	uint64_t delivered;
-	uint64_t puts;
-	uint64_t deletes;
-	uint64_t rejected;
-	uint64_t strangers; /* operations from a sender not in the first view */
-	bool out_of_memory; /* a put could not be applied: the map is wrong */
+	uint64_t delivered;  /* here, not counting the state we loaded */
+	bool out_of_memory;  /* a put could not be applied: the map is wrong */
 };
 
-/* 0, or -1 out of memory. */
-int replica_init(struct replica *r);
+/* A founding member: each sender (sends[rank], by rank in the first view)
+ * performs per_sender operations. A joiner (sends NULL): both come with
+ * the state. 0, or -1 out of memory. */
+int replica_init(struct replica *r, uint64_t per_sender, const bool *sends);
 void replica_destroy(struct replica *r);
 
 /* The callbacks to join the group with, the replica as their user data. */
 extern const grp_callbacks replica_callbacks;
 
-/* The size of the first view. */
-unsigned replica_members(struct replica *r);
+/* Whether the member of this rank in the first view sends (founders). */
+bool replica_sends(struct replica *r, unsigned rank);
 
-/* Each sender (sends[rank], by rank in the first view, for its n members)
- * performs `operations`. */
-void replica_expect(struct replica *r, uint64_t operations, const bool *sends);
+/* Waits until the view has had `joins` members more than the first:
+ * 0, or 1 (having said so for member `rank`) after timeout_ms or once
+ * this member stopped. */
+int replica_await_joins(struct replica *r, unsigned joins, unsigned rank, unsigned timeout_ms);
 
 /* Waits until every sender still in the view has had all its operations
  * applied: 0, or 1 (having said so for member `rank`) after timeout_ms or
