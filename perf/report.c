@@ -1,10 +1,12 @@
 #include "report.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 
 static int compare_doubles(const void *a, const void *b)
 {
@@ -57,6 +59,25 @@ void perf_plot(const char *dir, const char *png_name, const char *script)
 		printf("plot: %s/%s\n", dir, png_name);
 	else
 		printf("plot: gnuplot failed (status %d); the CSV is still in %s\n", st, dir);
+}
+
+double perf_loadavg(void)
+{
+	double l = NAN;
+	FILE *f = fopen("/proc/loadavg", "r");
+	if (f) {
+		if (fscanf(f, "%lf", &l) != 1)
+			l = NAN;
+		fclose(f);
+	}
+	return l;
+}
+
+void perf_sleep_ms(unsigned ms)
+{
+	struct timespec t = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	while (nanosleep(&t, &t) != 0 && errno == EINTR)
+		;
 }
 
 void perf_progress(const char *label, unsigned done, unsigned total)

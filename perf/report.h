@@ -40,6 +40,13 @@ void perf_rank_range(unsigned first, unsigned count, char *buf, size_t len);
 grp_t *perf_join(const struct local_member *m, const char *senders, const char *const *settings,
 		 void (*deliver)(grp_t *g, const grp_delivery *msg, void *user), void *user);
 
+/* The 1-minute load average, NAN if /proc does not tell: every figure is
+ * reported with it, for other work on the host skews them. */
+double perf_loadavg(void);
+
+/* Sleeps ms milliseconds, through signals. */
+void perf_sleep_ms(unsigned ms);
+
 /* A "[label done/total]" line on stderr. */
 void perf_progress(const char *label, unsigned done, unsigned total);
 
