@@ -390,13 +390,6 @@ static void *stream(void *arg)
 	return NULL;
 }
 
-static void sleep_until(uint64_t ns)
-{
-	struct timespec t = { (time_t)(ns / 1000000000u), (long)(ns % 1000000000u) };
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL) == EINTR)
-		;
-}
-
 /* Results are out: the parent kills us (nothing torn down here would be
  * measured, and a leave would start view changes of its own). */
 static int wait_for_the_end(void)
@@ -477,7 +470,7 @@ static int soak_member(const struct local_member *m, void *arg)
 	unsigned ticks = (s.p->soak_s + TICK_S - 1) / TICK_S;
 	for (unsigned k = 1; k <= ticks; k++) {
 		uint64_t at = start + (uint64_t)(k < ticks ? k * TICK_S : s.p->soak_s) * 1000000000u;
-		sleep_until(at);
+		perf_sleep_until(at);
 		pthread_mutex_lock(&s.lock);
 		local_member_report(m, "tick,%.3f,%llu,%llu,%u,%u,%d",
 				    (double)(clock_now_ns() - start) / 1e9,
