@@ -290,13 +290,18 @@ struct joiner {
 	char why[96];               /* why state_load failed */
 };
 
+/* Sets *at to now if it is still 0: the first view and delivery count. */
+static void note_first(atomic_uint_fast64_t *at)
+{
+	uint_fast64_t none = 0;
+	atomic_compare_exchange_strong(at, &none, clock_now_ns());
+}
+
 static void joiner_view(grp_t *g, const grp_view *v, void *user)
 {
 	(void)g;
 	(void)v;
-	struct joiner *j = user;
-	uint_fast64_t none = 0;
-	atomic_compare_exchange_strong(&j->t_view, &none, clock_now_ns());
+	note_first(&((struct joiner *)user)->t_view);
 }
 
 static void joiner_deliver(grp_t *g, const grp_delivery *msg, void *user)
@@ -304,8 +309,7 @@ static void joiner_deliver(grp_t *g, const grp_delivery *msg, void *user)
 	(void)g;
 	(void)msg;
 	struct joiner *j = user;
-	uint_fast64_t none = 0;
-	atomic_compare_exchange_strong(&j->t_first, &none, clock_now_ns());
+	note_first(&j->t_first);
 	delivery_count_add(&j->delivered);
 }
 
