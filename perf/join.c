@@ -355,8 +355,10 @@ static int joiner_main(const struct local_member *m, const struct plan *p)
 				   NULL };
 	grp_callbacks cb = { .size = sizeof cb, .deliver = joiner_deliver, .view = joiner_view,
 			     .state_load = state_load };
-	if (!j.buf || !j.expect || !self)
+	if (!j.buf || !j.expect || !self) {
+		fprintf(stderr, "joiner: out of memory, or no address of its own in %s\n", m->members);
 		return 1;
+	}
 	local_member_report(m, "ready");
 	while (!atomic_load(&shared->go))
 		perf_sleep_ms(1);
