@@ -391,11 +391,11 @@ static int process_main(const struct local_member *m, void *arg)
 
 /* The figures of a run, in the order of the CSV columns. */
 enum figure {
-	T_VIEW, T_LOADED, T_FIRST, LOAD_MS, SAVE_MS, LOAD_MBPS, SAVE_MBPS, FABRIC_MBPS, RATIO,
+	T_VIEW, T_LOADED, T0_LOADED, T_FIRST, LOAD_MS, SAVE_MS, LOAD_MBPS, SAVE_MBPS, FABRIC_MBPS, RATIO,
 	GAP_SOURCE, GAP_OTHERS, GAP_BASE, LOADAVG, FIGURES
 };
 static const char *const figure_names[FIGURES] = {
-	"t0_view_ms", "view_loaded_ms", "t0_first_ms", "load_ms", "save_ms", "load_MBps",
+	"t0_view_ms", "view_loaded_ms", "t0_loaded_ms", "t0_first_ms", "load_ms", "save_ms", "load_MBps",
 	"save_MBps", "fabric_MBps", "load_over_fabric", "gap_source_ms", "gap_others_ms",
 	"gap_baseline_ms", "loadavg"
 };
@@ -449,6 +449,7 @@ static bool read_joiner(struct local_group *lg, const struct plan *p, const char
 				  ",%" SCNu64, &t0, &view, &load, &loaded, &first) == 5) {
 			r->f[T_VIEW] = ms_between(t0, view);
 			r->f[T_LOADED] = ms_between(view, loaded);
+			r->f[T0_LOADED] = ms_between(t0, loaded);
 			r->f[T_FIRST] = ms_between(t0, first);
 			r->f[LOAD_MS] = ms_between(load, loaded);
 			r->f[LOAD_MBPS] = mbps(p->state, r->f[LOAD_MS]);
@@ -548,20 +549,21 @@ static void csv_figures(FILE *csv, const double *f)
 
 static void print_header(void)
 {
-	printf("%-8s %5s %9s %11s %9s %9s %9s %11s %8s %10s %10s %10s %7s\n", "state", "runs",
+	printf("%-10s %5s %9s %11s %9s %9s %9s %11s %8s %10s %10s %10s %7s\n", "state", "runs",
 	       "t0>view", "view>loaded", "t0>first", "load MB/s", "save MB/s", "fabric MB/s",
 	       "load/fab", "gap source", "gap others", "gap base", "loadavg");
 }
 
 static void print_row(const char *label, unsigned ok, unsigned runs, const double *f)
 {
-	/* Each figure's column width and decimals, in the order of enum figure. */
-	static const int width[FIGURES] = { 9, 11, 9, 0, 0, 9, 9, 11, 8, 10, 10, 10, 7 };
-	static const int decimals[FIGURES] = { 1, 1, 1, 0, 0, 0, 0, 0, 3, 1, 1, 1, 2 };
-	printf("%-8s %2u/%-2u", label, ok, runs);
+	/* Each figure's column width (0: CSV only) and decimals, in the order
+	 * of enum figure. */
+	static const int width[FIGURES] = { 9, 11, 0, 9, 0, 0, 9, 9, 11, 8, 10, 10, 10, 7 };
+	static const int decimals[FIGURES] = { 1, 1, 0, 1, 0, 0, 0, 0, 0, 3, 1, 1, 1, 2 };
+	printf("%-10s %2u/%-2u", label, ok, runs);
 	for (unsigned i = 0; i < FIGURES; i++) {
 		if (!width[i])
-			continue; /* durations behind the rates: CSV only */
+			continue;
 		if (isnan(f[i]))
 			printf(" %*s", width[i], "-");
 		else
@@ -570,12 +572,11 @@ static void print_row(const char *label, unsigned ok, unsigned runs, const doubl
 	printf("\n");
 }
 
-/* A series of bars in the plot: its column expression in the summary,
- * its title, and whether it has a number at all (gnuplot refuses a
+/* A series of bars in the plot: its column in the summary, its title, and whether it has a number at all (gnuplot refuses a
  * histogram series without one: no "others" with one member, no rates
  * with only empty states). */
 struct bars {
-	char using[48];
+	int column;
 	const char *title;
 	bool shown;
 };
@@ -588,7 +589,7 @@ static int column_of(enum figure f)
 
 static void bars_of(struct bars *b, enum figure f, const char *title, bool shown)
 {
-	snprintf(b->using, sizeof b->using, "%d", column_of(f));
+	b->column = column_of(f);
 	b->title = title;
 	b->shown = shown;
 }
@@ -604,8 +605,8 @@ static size_t append_panel(char *script, size_t cap, size_t off, const char *tit
 		if (!b[i].shown)
 			continue;
 		off += (size_t)snprintf(script + off, cap - off,
-					"%sf every ::1 using %s:xticlabels(1) title '%s'", sep,
-					b[i].using, b[i].title);
+					"%sf every ::1 using %d:xticlabels(1) title '%s'", sep,
+					b[i].column, b[i].title);
 		sep = ", ";
 	}
 	if (off < cap)
@@ -622,9 +623,7 @@ static void plot(const struct options *o)
 		state |= o->sizes[s] > 0;
 	struct bars times[3], rates[3], gaps[3];
 	bars_of(&times[0], T_VIEW, "view", true);
-	bars_of(&times[1], T_LOADED, "loaded", true);
-	snprintf(times[1].using, sizeof times[1].using, "(column(%d) + column(%d))",
-		 column_of(T_VIEW), column_of(T_LOADED));
+	bars_of(&times[1], T0_LOADED, "loaded", true);
 	bars_of(&times[2], T_FIRST, "first delivery", true);
 	bars_of(&rates[0], LOAD_MBPS, "load (joiner)", state);
 	bars_of(&rates[1], SAVE_MBPS, "save (source)", state);
@@ -721,7 +720,11 @@ static int run_all(const struct options *o)
 	fclose(sum);
 	free(rs);
 	printf("load avg at the end %.2f; a row per run in %s/join.csv\n", perf_loadavg(), o->dir);
-	plot(o);
+	/* gnuplot refuses series without a number. */
+	if (failures < (int)(o->runs * o->n_sizes))
+		plot(o);
+	else
+		printf("plot: none, no run succeeded\n");
 	return failures ? 1 : 0;
 }
 
