@@ -572,6 +572,16 @@ static void print_row(const char *label, unsigned ok, unsigned runs, const doubl
 	printf("\n");
 }
 
+/* "256 B x 1000/s", or "256 B flat out". */
+static const char *stream_text(const struct options *o, char *buf, size_t cap)
+{
+	if (o->rate)
+		snprintf(buf, cap, "%zu B x %u/s", o->msg_bytes, o->rate);
+	else
+		snprintf(buf, cap, "%zu B flat out", o->msg_bytes);
+	return buf;
+}
+
 /* A series of bars in the plot: its column in the summary, its title, and whether it has a number at all (gnuplot refuses a
  * histogram series without one: no "others" with one member, no rates
  * with only empty states). */
@@ -631,13 +641,13 @@ static void plot(const struct options *o)
 	bars_of(&gaps[0], GAP_SOURCE, "serving member", true);
 	bars_of(&gaps[1], GAP_OTHERS, "other members", o->members > 1);
 	bars_of(&gaps[2], GAP_BASE, "baseline (no join)", true);
-	char script[4096];
+	char script[4096], stream[64];
 	size_t off = (size_t)snprintf(
 		script, sizeof script,
 		"set terminal pngcairo size 1500,500 noenhanced\n"
 		"set output outfile\n"
 		"set datafile separator ','\n"
-		"set multiplot layout 1,3 title 'join into %u member(s) streaming %zu B x %u/s each "
+		"set multiplot layout 1,3 title 'join into %u member(s) each sending %s "
 		"(median of %u runs)'\n"
 		"set style data histograms\n"
 		"set style histogram clustered gap 1\n"
@@ -646,7 +656,7 @@ static void plot(const struct options *o)
 		"set key below font ',9'\n"
 		"set logscale y\n"
 		"f = 'join_summary.csv'\n",
-		o->members, o->msg_bytes, o->rate, o->runs);
+		o->members, stream_text(o, stream, sizeof stream), o->runs);
 	off = append_panel(script, sizeof script, off, "at the joiner, from grp_join", "ms", times, 3);
 	off = append_panel(script, sizeof script, off, "state transfer", "MB/s", rates, 3);
 	off = append_panel(script, sizeof script, off, "longest delivery gap at the members", "ms",
@@ -677,10 +687,11 @@ static int run_all(const struct options *o)
 	struct result *rs = calloc(o->runs, sizeof *rs);
 	if (!csv || !sum || !rs)
 		return 1;
-	printf("join: %u member%s on 127.0.0.1, each sending %zu B x %u/s%s; joiner node %u; "
+	char stream[64];
+	printf("join: %u member%s on 127.0.0.1, each sending %s; joiner node %u; "
 	       "%u runs per state size; baseline window %u ms; load avg %.2f\n",
-	       o->members, o->members > 1 ? "s" : "", o->msg_bytes, o->rate,
-	       o->rate ? "" : " (flat out)", o->members, o->runs, o->baseline_ms, perf_loadavg());
+	       o->members, o->members > 1 ? "s" : "", stream_text(o, stream, sizeof stream),
+	       o->members, o->runs, o->baseline_ms, perf_loadavg());
 	printf("times and gaps in ms, rates in MB/s (10^6 B/s); medians over the runs that succeeded\n");
 	print_header();
 	int failures = 0;
