@@ -22,13 +22,17 @@
  * reported as t0>view, view>loaded and t0>first (join to first delivery),
  * and load MB/s = S / (t_loaded - t_load). At the member serving it (rank
  * 0, the lowest-ranked member of the view before): save MB/s = S / the
- * time state_save ran. Both read or write the whole state, so they stay
- * within a few ms of each other; load MB/s is the one the ratio uses.
+ * time state_save ran. state_load is entered at the joiner's view, before
+ * the source has its own view and starts state_save: for a small state,
+ * load MB/s is mostly that wait; for a large one the two agree. Load MB/s,
+ * what the joiner sees, is the one the ratio uses.
  * Fabric: right before each run's group starts, rawlink_measure streams
  * one-sided writes of 2 MiB (the piece the transfer writes, a quarter of
  * its 8 MiB ring) between two processes of its own. This is fabric_bw's
  * code path, so load/fabric is the transfer against the raw fabric of the
- * same run.
+ * same run. Both sides of that measurement poll without sleeping: on a
+ * host whose cores are taken by other work it can come out below the
+ * transfer.
  * Delivery gap: at every member already in, the longest time between two
  * consecutive deliveries, over the intervals that overlap the join window
  * [t0, t_loaded]. The serving member is given apart (it holds its
@@ -40,8 +44,8 @@
  *   join [-n MEMBERS] [-S SIZE,...] [-r RUNS] [-s MSG_BYTES] [-R MSGS_PER_S]
  *        [-w BASELINE_MS] [-b FABRIC_BYTES] [-o DIR]
  * FABRIC_BYTES (default 1e9) is what each fabric measurement writes: on a
- * busy host a shorter one varies several-fold from run to run. SIZE takes a K, M or G suffix (powers of 1024). Output: a table;
- * DIR/join.csv (a row per run, with the 1-minute load average as it
+ * busy host a shorter one varies several-fold from run to run. SIZE takes
+ * a K, M or G suffix (powers of 1024). Output: a table; DIR/join.csv (a row per run, with the 1-minute load average as it
  * started), DIR/join_summary.csv and DIR/join.png (default DIR
  * perf-results); on stderr a line per run and one per 256 MiB loaded. */
 #include <getopt.h>
