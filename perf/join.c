@@ -22,8 +22,8 @@
  * reported as t0>view, view>loaded and t0>first (join to first delivery),
  * and load MB/s = S / (t_loaded - t_load). At the member serving it (rank
  * 0, the lowest-ranked member of the view before): save MB/s = S / the
- * time state_save ran. state_load is entered at the joiner's view, before
- * the source has its own view and starts state_save: for a small state,
+ * time state_save ran. state_load is entered right after the joiner's
+ * view and waits there for the source's first bytes: for a small state,
  * load MB/s is mostly that wait; for a large one the two agree. Load MB/s,
  * what the joiner sees, is the one the ratio uses.
  * Fabric: right before each run's group starts, rawlink_measure streams
@@ -45,9 +45,10 @@
  *        [-w BASELINE_MS] [-b FABRIC_BYTES] [-o DIR]
  * FABRIC_BYTES (default 1e9) is what each fabric measurement writes: on a
  * busy host a shorter one varies several-fold from run to run. SIZE takes
- * a K, M or G suffix (powers of 1024). Output: a table; DIR/join.csv (a row per run, with the 1-minute load average as it
- * started), DIR/join_summary.csv and DIR/join.png (default DIR
- * perf-results); on stderr a line per run and one per 256 MiB loaded. */
+ * a K, M or G suffix (powers of 1024). Output: a table; DIR/join.csv (a
+ * row per run, with the 1-minute load average as it started),
+ * DIR/join_summary.csv and DIR/join.png (default DIR perf-results); on
+ * stderr a line per run and one per 256 MiB loaded. */
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
