@@ -714,11 +714,16 @@ static int run_all(const struct options *o)
 			fprintf(csv, ",%s\n", rs[i].note);
 			fflush(csv);
 			fflush(stdout);
+			char others[48] = ""; /* none with one member */
+			if (!isnan(rs[i].f[GAP_OTHERS]))
+				snprintf(others, sizeof others, ", %.1f at the others",
+					 rs[i].f[GAP_OTHERS]);
 			if (rs[i].ok)
 				fprintf(stderr, "[%s: first delivery after %.1f ms, loaded in %.1f ms, "
-					"gaps %.1f / %.1f ms (baseline %.1f), load avg %.2f]\n", label,
-					rs[i].f[T_FIRST], rs[i].f[LOAD_MS], rs[i].f[GAP_SOURCE],
-					rs[i].f[GAP_OTHERS], rs[i].f[GAP_BASE], rs[i].f[LOADAVG]);
+					"gap %.1f ms at the source%s (baseline %.1f), load avg "
+					"%.2f]\n", label, rs[i].f[T_FIRST], rs[i].f[LOAD_MS],
+					rs[i].f[GAP_SOURCE], others, rs[i].f[GAP_BASE],
+					rs[i].f[LOADAVG]);
 			else
 				fprintf(stderr, "[%s failed: %s]\n", label, rs[i].note);
 		}
