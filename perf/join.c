@@ -80,7 +80,7 @@
 #define FORM_MS 60000u       /* for the group to form, and for the joiner to get in */
 #define SLOWEST_BPS (4u << 20) /* a transfer slower than this is taken for stuck */
 #define CLOSE_MS 5000u       /* for a delivery that closes the gap in progress */
-#define WARMUP_MS 300u
+#define WARMUP_MS 300u       /* first sends and connections settle before the baseline */
 
 struct options {
 	unsigned members;
@@ -162,11 +162,10 @@ static uint64_t block_count(size_t state)
 
 /* After the results are out the parent kills us: a leave would start a
  * view change of its own, which nothing here measures. */
-static int wait_to_be_killed(void)
+static _Noreturn void wait_to_be_killed(void)
 {
 	for (;;)
 		pause();
-	return 0;
 }
 
 /* m->members lists every process's address, the joiner's last: the
@@ -280,7 +279,7 @@ static int member_main(const struct local_member *m, const struct plan *p)
 	local_member_report(m, "member,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64, s.gap_join,
 			    s.gap_base, s.save_from, s.save_to);
 	pthread_mutex_unlock(&s.lock);
-	return wait_to_be_killed();
+	wait_to_be_killed();
 }
 
 /* ---- the joiner ---- */
@@ -383,7 +382,7 @@ static int joiner_main(const struct local_member *m, const struct plan *p)
 	local_member_report(m, "joined,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64,
 			    t0, (uint64_t)atomic_load(&j.t_view), j.t_load, j.t_loaded,
 			    (uint64_t)atomic_load(&j.t_first));
-	return wait_to_be_killed();
+	wait_to_be_killed();
 }
 
 static int process_main(const struct local_member *m, void *arg)
