@@ -1,10 +1,12 @@
 #include "report.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 
 static int compare_doubles(const void *a, const void *b)
 {
@@ -59,6 +61,32 @@ void perf_plot(const char *dir, const char *png_name, const char *script)
 		printf("plot: gnuplot failed (status %d); the CSV is still in %s\n", st, dir);
 }
 
+double perf_loadavg(void)
+{
+	double l = NAN;
+	FILE *f = fopen("/proc/loadavg", "r");
+	if (f) {
+		if (fscanf(f, "%lf", &l) != 1)
+			l = NAN;
+		fclose(f);
+	}
+	return l;
+}
+
+void perf_sleep_ms(unsigned ms)
+{
+	struct timespec t = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	while (nanosleep(&t, &t) != 0 && errno == EINTR)
+		;
+}
+
+void perf_sleep_until(uint64_t ns)
+{
+	struct timespec t = { (time_t)(ns / 1000000000u), (long)(ns % 1000000000u) };
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL) == EINTR)
+		;
+}
+
 void perf_progress(const char *label, unsigned done, unsigned total)
 {
 	fflush(stdout);
@@ -87,20 +115,26 @@ void perf_rank_range(unsigned first, unsigned count, char *buf, size_t len)
 		off += (size_t)snprintf(buf + off, len - off, "%s%u", off ? "," : "", r);
 }
 
-grp_t *perf_join(const struct local_member *m, const char *senders, const char *const *settings,
-		 void (*deliver)(grp_t *g, const grp_delivery *msg, void *user), void *user)
+int perf_join_with(const struct local_member *m, const char *senders, const char *const *settings,
+		   const grp_callbacks *cb, void *user, grp_t **out)
 {
 	grp_config *cfg = local_member_config(m);
-	grp_callbacks cb = { .size = sizeof cb, .deliver = deliver };
-	grp_t *g = NULL;
 	int rc = cfg ? grp_config_set(cfg, "multicast.senders", senders) : GRP_ENOMEM;
 	for (size_t i = 0; !rc && settings && settings[i]; i += 2)
 		rc = grp_config_set(cfg, settings[i], settings[i + 1]);
 	if (!rc)
-		rc = grp_join(cfg, &cb, user, &g);
+		rc = grp_join(cfg, cb, user, out);
 	if (rc)
 		fprintf(stderr, "member %u: cannot join: %s\n", m->rank,
 			rc == GRP_ECONFIG && cfg ? grp_config_error(cfg) : grp_strerror(rc));
 	grp_config_free(cfg);
-	return rc ? NULL : g;
+	return rc;
+}
+
+grp_t *perf_join(const struct local_member *m, const char *senders, const char *const *settings,
+		 void (*deliver)(grp_t *g, const grp_delivery *msg, void *user), void *user)
+{
+	grp_callbacks cb = { .size = sizeof cb, .deliver = deliver };
+	grp_t *g = NULL;
+	return perf_join_with(m, senders, settings, &cb, user, &g) ? NULL : g;
 }

@@ -4,6 +4,7 @@
 #define GRP_PERF_REPORT_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <group/group.h>
@@ -39,6 +40,19 @@ void perf_rank_range(unsigned first, unsigned count, char *buf, size_t len);
  * cannot. */
 grp_t *perf_join(const struct local_member *m, const char *senders, const char *const *settings,
 		 void (*deliver)(grp_t *g, const grp_delivery *msg, void *user), void *user);
+/* The same with callbacks of one's own (view, state transfer): 0 and *out,
+ * or grp_join's error, with the reason on stderr. */
+int perf_join_with(const struct local_member *m, const char *senders, const char *const *settings,
+		   const grp_callbacks *cb, void *user, grp_t **out);
+
+/* The 1-minute load average, NAN if /proc does not tell: every figure is
+ * reported with it, for other work on the host skews them. */
+double perf_loadavg(void);
+
+/* Sleeps ms milliseconds, through signals. */
+void perf_sleep_ms(unsigned ms);
+/* Sleeps until CLOCK_MONOTONIC reaches ns, through signals. */
+void perf_sleep_until(uint64_t ns);
 
 /* A "[label done/total]" line on stderr. */
 void perf_progress(const char *label, unsigned done, unsigned total);

@@ -390,20 +390,6 @@ static void *stream(void *arg)
 	return NULL;
 }
 
-static void sleep_ms(unsigned ms)
-{
-	struct timespec t = { ms / 1000, (long)(ms % 1000) * 1000000L };
-	while (nanosleep(&t, &t) != 0 && errno == EINTR)
-		;
-}
-
-static void sleep_until(uint64_t ns)
-{
-	struct timespec t = { (time_t)(ns / 1000000000u), (long)(ns % 1000000000u) };
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL) == EINTR)
-		;
-}
-
 /* Results are out: the parent kills us (nothing torn down here would be
  * measured, and a leave would start view changes of its own). */
 static int wait_for_the_end(void)
@@ -449,7 +435,7 @@ static int fault_member(const struct local_member *m, void *arg)
 		;
 	pthread_mutex_unlock(&s.lock);
 	if (streaming) {
-		sleep_ms(LINGER_MS);
+		perf_sleep_ms(LINGER_MS);
 		atomic_store(&s.stop, true);
 		pthread_join(sender, NULL);
 	}
@@ -484,7 +470,7 @@ static int soak_member(const struct local_member *m, void *arg)
 	unsigned ticks = (s.p->soak_s + TICK_S - 1) / TICK_S;
 	for (unsigned k = 1; k <= ticks; k++) {
 		uint64_t at = start + (uint64_t)(k < ticks ? k * TICK_S : s.p->soak_s) * 1000000000u;
-		sleep_until(at);
+		perf_sleep_until(at);
 		pthread_mutex_lock(&s.lock);
 		local_member_report(m, "tick,%.3f,%llu,%llu,%u,%u,%d",
 				    (double)(clock_now_ns() - start) / 1e9,
@@ -511,18 +497,6 @@ struct run_result {
 	unsigned direct, indirect;
 	char note[96];
 };
-
-static double loadavg(void)
-{
-	double l = NAN;
-	FILE *f = fopen("/proc/loadavg", "r");
-	if (f) {
-		if (fscanf(f, "%lf", &l) != 1)
-			l = NAN;
-		fclose(f);
-	}
-	return l;
-}
 
 static double ms_between(uint64_t from, uint64_t to)
 {
@@ -556,7 +530,7 @@ static void run_once(const struct plan *p, unsigned n, struct run_result *res)
 	unsigned timeout = p->o->timeout_ms ? p->o->timeout_ms : 1000;
 	unsigned heartbeat = timeout / 10 ? timeout / 10 : 1;
 	unsigned warmup = p->load == LOAD ? 300 : 200;
-	sleep_ms(warmup + (unsigned)(drand48() * heartbeat));
+	perf_sleep_ms(warmup + (unsigned)(drand48() * heartbeat));
 	uint64_t t0 = clock_now_ns();
 	atomic_store(&shared->t0, t0);
 	local_group_kill(lg, victim, p->fault == KILL ? SIGKILL : SIGSTOP);
@@ -698,7 +672,7 @@ static int fault_runs(const struct options *o)
 			configs += (o->faults >> f & 1) && (o->loads >> l & 1) ? o->n_hi - o->n_lo + 1 : 0;
 	printf("viewchange: %u configurations x %u runs; suspect timeout %u ms; victim: %s rank; "
 	       "load avg %.2f\n", configs, o->runs, o->timeout_ms ? o->timeout_ms : 1000,
-	       o->victim_first ? "first (the leader)" : "last", loadavg());
+	       o->victim_first ? "first (the leader)" : "last", perf_loadavg());
 	printf("all in ms, median / max over the runs\n");
 	printf("%-3s %-5s %-5s %5s %19s %19s %19s %19s\n", "n", "fault", "load", "runs",
 	       "detection", "protocol", "total", "delivery gap");
@@ -719,7 +693,7 @@ static int fault_runs(const struct options *o)
 					 load_names[l]);
 				for (unsigned r = 0; r < o->runs; r++) {
 					struct run_result res;
-					double la = loadavg();
+					double la = perf_loadavg();
 					run_once(&p, n, &res);
 					add_result(s, &res);
 					fprintf(csv, "%u,%s,%s,%u,%u,%d,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%u,%u,%.2f,%s\n",
@@ -758,7 +732,8 @@ static int fault_runs(const struct options *o)
 	}
 	fclose(csv);
 	fclose(sum);
-	printf("load avg at the end %.2f; rows per run in %s/viewchange.csv\n", loadavg(), o->dir);
+	printf("load avg at the end %.2f; rows per run in %s/viewchange.csv\n", perf_loadavg(),
+	       o->dir);
 	plot(o);
 	return failures ? 1 : 0;
 }
@@ -797,7 +772,7 @@ static int soak(const struct options *o)
 		return 1;
 	printf("soak: %u members all sending %zu B messages for %u s, suspect timeout %u ms; "
 	       "load avg %.2f\n", n, o->size, p.soak_s, o->timeout_ms ? o->timeout_ms : 1000,
-	       loadavg());
+	       perf_loadavg());
 	struct local_group *lg = local_group_start(n, soak_member, &p);
 	if (!lg || local_group_await_line(lg, "ready", JOIN_MS) != 0) {
 		if (lg)
@@ -817,7 +792,7 @@ static int soak(const struct options *o)
 	for (unsigned k = 1; k <= ticks; k++) {
 		double min = INFINITY, sum = 0;
 		unsigned max_views = 0, all_susp = 0, counted = 0;
-		double la = loadavg();
+		double la = perf_loadavg();
 		fprintf(wide, "%u", k < ticks ? k * TICK_S : p.soak_s);
 		for (unsigned r = 0; r < n; r++) {
 			double t;
@@ -884,7 +859,7 @@ static int soak(const struct options *o)
 	printf("soak: %u s, %u members: %.1f MB/s delivered per member on average "
 	       "(%.1f aggregate); false suspicions: %u view change(s), %u suspicion(s) logged "
 	       "over all members; load avg at the end %.2f\n",
-	       p.soak_s, n, total / n, total, max_views, all_susp, loadavg());
+	       p.soak_s, n, total / n, total, max_views, all_susp, perf_loadavg());
 	soak_plot(o, n, max_views, all_susp);
 	return max_views || all_susp ? 1 : 0;
 }

@@ -23,6 +23,8 @@ section "replicated key-value store, 3 members, concurrent load"
 build/apps/kvstore --local 3 --ops 5000
 section "view changes: kill -9 of one of 4 members, idle and under load; fault to new view"
 build/perf/viewchange -o "$out" -n 4 -f kill -l both -r 5 2>/dev/null
+section "joins: a fourth process joins 3 streaming members with a state of 0, 1 MiB, 1 GiB"
+build/perf/join -o "$out" -r 1 2>/dev/null
 section "idle cost of a 3-member group, then sends into sleeping engines"
 build/perf/idle -o "$out" -l group -n 3 -t 5
 section "shared state table: round trip against raw writes, push rate"

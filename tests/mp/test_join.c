@@ -33,6 +33,7 @@
 #include "cases.h"
 #include "delivery_count.h"
 #include "localgroup.h"
+#include "state_read.h"
 #include "test_time.h"
 
 #define MAX_MEMBERS 64u
@@ -180,27 +181,11 @@ static int state_save(grp_t *g, void *user)
 	return rc;
 }
 
-static int read_exactly(grp_t *g, void *buf, size_t len)
-{
-	uint8_t *p = buf;
-	while (len) {
-		size_t got;
-		int rc = grp_state_read(g, p, len, &got);
-		if (rc)
-			return rc;
-		if (got == 0)
-			return GRP_EPROTO;
-		p += got;
-		len -= got;
-	}
-	return 0;
-}
-
 static int state_load(grp_t *g, void *user)
 {
 	struct app *a = user;
 	uint64_t head[2];
-	int rc = read_exactly(g, head, sizeof head);
+	int rc = state_read_exactly(g, head, sizeof head);
 	if (rc)
 		return rc;
 	if (a->sc->fault == KILL_JOINER)
@@ -211,7 +196,7 @@ static int state_load(grp_t *g, void *user)
 	a->pad_ok = true;
 	for (size_t off = 0; off < a->sc->pad;) {
 		size_t len = a->sc->pad - off < sizeof chunk ? a->sc->pad - off : sizeof chunk;
-		rc = read_exactly(g, chunk, len);
+		rc = state_read_exactly(g, chunk, len);
 		if (rc)
 			return rc;
 		for (size_t i = 0; i < len; i++)
