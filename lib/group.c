@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "clock.h"
 #include "config.h"
@@ -107,8 +108,8 @@ static enum grp_departure departure_of(enum gms_reason why)
 }
 
 /* Tells the application the view of e: who joined and who departed. */
-static void call_view(grp_t *g, const struct epoch *e, unsigned n_joined, const unsigned *joined,
-		      unsigned n_departed, const unsigned *departed,
+static void call_view(grp_t *g, const struct epoch *e, bool replaced, unsigned n_joined,
+		      const unsigned *joined, unsigned n_departed, const unsigned *departed,
 		      const enum grp_departure *reasons)
 {
 	unsigned n = epoch_size(e);
@@ -120,6 +121,7 @@ static void call_view(grp_t *g, const struct epoch *e, unsigned n_joined, const 
 		.n_joined = n_joined, .joined = n_joined ? joined : NULL,
 		.n_departed = n_departed, .departed = n_departed ? departed : NULL,
 		.departed_reason = n_departed ? reasons : NULL,
+		.state_replaced = replaced,
 	};
 	handoff_view(g, &v);
 }
@@ -146,7 +148,7 @@ static void report_view(void *arg, const struct epoch *e, bool first,
 	enum grp_departure reasons[d->n + 1];
 	for (unsigned i = 0; i < d->n; i++)
 		reasons[i] = departure_of(d->reasons[i]);
-	call_view(g, e, d->n_joined, d->joined, d->n, d->ids, reasons);
+	call_view(g, e, first && g->rejoined, d->n_joined, d->joined, d->n, d->ids, reasons);
 	if (first && g->joining)
 		handoff_hold(g);
 	else if (!first && d->n_joined && state_source(e, d->joined, d->n_joined) == epoch_rank(e))
@@ -165,7 +167,9 @@ static void report_stop(void *arg, const struct epoch *e, int why)
 	enum grp_departure reason = why == GRP_EMINORITY ? GRP_DEPARTED_MINORITY
 							 : GRP_DEPARTED_EVICTED;
 	log_error(MOD, "member %u stopped: %s", me, grp_strerror(why));
-	call_view(g, e, 0, NULL, 1, &me, &reason);
+	atomic_store(&g->stop_reason, why);
+	call_view(g, e, false, 0, NULL, 1, &me, &reason);
+	rejoin_notify_stopped(g);
 }
 
 static void deliver(void *arg, const grp_delivery *msg)
@@ -221,40 +225,53 @@ static int params_from_view(grp_t *g, const struct view_info *v, struct membersh
 	return 0;
 }
 
-/* A joiner: into the running group of the contacts, through a view that
- * adds us. */
-static int join_running(grp_t *g, const grp_config *cfg, struct member_setup *s,
-			const struct membership_callbacks *cb)
+static bool first_reported(void *arg)
+{
+	return atomic_load_explicit(&((grp_t *)arg)->first_reported, memory_order_acquire);
+}
+
+static struct membership_callbacks callbacks_of(grp_t *g)
+{
+	return (struct membership_callbacks){
+		.deliver = deliver, .installed = report_view, .stopped = report_stop, .arg = g,
+	};
+}
+
+int group_enter_view(grp_t *g, const struct view_info *v)
+{
+	struct membership_departures joined = { 0 };
+	struct membership_callbacks cb = callbacks_of(g);
+	g->joining = true;
+	g->is_sender = false;
+	atomic_store(&g->first_reported, false);
+	int rc = params_from_view(g, v, &joined);
+	if (!rc)
+		rc = handoff_start(g);
+	if (!rc)
+		rc = membership_start(g->links, &g->params, &g->gms, &cb, &g->snd, &joined,
+				      &g->membership);
+	free((void *)joined.joined);
+	if (!rc)
+		rc = membership_await_first_view(g->membership, g->connect_timeout_ms);
+	/* The state before this view comes from the member that serves it,
+	 * before anything of the view is delivered. */
+	if (!rc)
+		rc = links_wait(g->links, first_reported, g, g->connect_timeout_ms);
+	return rc ? rc : handoff_load(g, g->handoff.from);
+}
+
+/* A joiner: into the running group of the contacts. */
+static int join_running(grp_t *g, const grp_config *cfg, struct member_setup *s)
 {
 	struct view_info *v = malloc(sizeof *v);
 	if (!v)
 		return GRP_ENOMEM;
 	bool sender = strcmp(config_str(cfg, "multicast.senders"), "all") == 0;
 	int rc = member_setup_join(s, sender, &g->links, v);
-	struct membership_departures joined = { 0 };
 	if (!rc)
-		rc = params_from_view(g, v, &joined);
+		rc = group_enter_view(g, v);
 	free(v);
-	if (!rc)
-		rc = handoff_start(g);
-	if (!rc)
-		rc = membership_start(g->links, &g->params, &g->gms, cb, &g->snd, &joined,
-				      &g->membership);
-	free((void *)joined.joined);
 	return rc;
-}
-
-static bool first_reported(void *arg)
-{
-	return atomic_load_explicit(&((grp_t *)arg)->first_reported, memory_order_acquire);
-}
-
-/* A joiner's first view is installed: the state before it comes from the
- * member that serves it, before anything of this view is delivered. */
-static int load_state(grp_t *g)
-{
-	int rc = links_wait(g->links, first_reported, g, g->connect_timeout_ms);
-	return rc ? rc : handoff_load(g, g->handoff.from);
 }
 
 static int start(grp_t *g, const grp_config *cfg)
@@ -263,14 +280,14 @@ static int start(grp_t *g, const grp_config *cfg)
 	int rc = member_setup_read(cfg, &s);
 	if (rc)
 		return rc;
-	struct membership_callbacks cb = {
-		.deliver = deliver, .installed = report_view, .stopped = report_stop, .arg = g,
-	};
+	struct membership_callbacks cb = callbacks_of(g);
 	unsigned *ids = calloc(s.n ? s.n : 1, sizeof *ids);
 	g->params.ids = ids;
 	rc = ids ? read_multicast(g, cfg, &s) : GRP_ENOMEM;
+	if (!rc)
+		rc = rejoin_init(g, cfg, &s);
 	if (!rc && s.joining) {
-		rc = join_running(g, cfg, &s, &cb);
+		rc = join_running(g, cfg, &s);
 	} else if (!rc) {
 		rc = member_setup_connect(&s, &g->links, ids);
 		if (!rc)
@@ -278,12 +295,10 @@ static int start(grp_t *g, const grp_config *cfg)
 		if (!rc)
 			rc = membership_start(g->links, &g->params, &g->gms, &cb, &g->snd, NULL,
 					      &g->membership);
+		if (!rc)
+			rc = membership_await_first_view(g->membership, g->connect_timeout_ms);
 	}
 	member_setup_free(&s);
-	if (!rc)
-		rc = membership_await_first_view(g->membership, g->connect_timeout_ms);
-	if (!rc && g->joining)
-		rc = load_state(g);
 	if (rc)
 		return rc;
 	/* The engine may be changing views already: the epoch is read under
@@ -291,12 +306,12 @@ static int start(grp_t *g, const grp_config *cfg)
 	pthread_mutex_lock(&g->snd.send_lock);
 	g->max_msg = epoch_max_msg(current(g));
 	pthread_mutex_unlock(&g->snd.send_lock);
-	return 0;
+	return rejoin_start(g);
 }
 
 /* Stops the engine (no callback runs after this), tells the others we
  * leave, makes every push land, and closes the links. */
-static void disconnect(grp_t *g)
+void group_disconnect(grp_t *g)
 {
 	if (g->links) {
 		links_engine_stop(g->links);
@@ -310,7 +325,9 @@ static void disconnect(grp_t *g)
 
 static void free_group(grp_t *g)
 {
-	disconnect(g);
+	rejoin_stop(g);
+	group_disconnect(g);
+	rejoin_free(g);
 	free((void *)g->params.ids);
 	free((void *)g->params.senders);
 	pthread_mutex_destroy(&g->snd.send_lock);
@@ -437,11 +454,25 @@ static int commit(grp_t *g, void *slot)
  * left touching the epoch it is about to close. */
 static bool enter(grp_t *g)
 {
-	atomic_fetch_add(&g->active_calls, 1);
-	if (!atomic_load(&g->snd.leaving))
-		return true;
-	atomic_fetch_sub(&g->active_calls, 1);
-	return false;
+	for (;;) {
+		atomic_fetch_add(&g->active_calls, 1);
+		if (!atomic_load(&g->snd.leaving) && !atomic_load(&g->swapping))
+			return true;
+		atomic_fetch_sub(&g->active_calls, 1);
+		/* A view added us back and is being put in place (rejoin.c):
+		 * the call waits for it, as for a view change, but on an engine
+		 * thread, which the swap stops. */
+		if (atomic_load(&g->snd.leaving) || !atomic_load(&g->readmitted) ||
+		    links_on_any_engine_thread())
+			return false;
+		nanosleep(&(struct timespec){ .tv_nsec = 1000000L }, NULL);
+	}
+}
+
+/* Why a call that could not enter fails. */
+static int turned_away(grp_t *g)
+{
+	return atomic_load(&g->snd.leaving) ? GRP_ECLOSED : atomic_load(&g->stop_reason);
 }
 
 static int leave_call(grp_t *g, int rc)
@@ -455,7 +486,7 @@ GRP_API int grp_send_reserve(grp_t *g, size_t len, void **slot)
 	if (!g || !slot || !g->is_sender)
 		return GRP_EINVAL;
 	if (!enter(g))
-		return GRP_ECLOSED;
+		return turned_away(g);
 	return leave_call(g, reserve(g, len, slot));
 }
 
@@ -464,7 +495,7 @@ GRP_API int grp_send_commit(grp_t *g, void *slot)
 	if (!g || !slot)
 		return GRP_EINVAL;
 	if (!enter(g))
-		return GRP_ECLOSED;
+		return turned_away(g);
 	return leave_call(g, commit(g, slot));
 }
 
@@ -473,7 +504,7 @@ GRP_API int grp_send(grp_t *g, const void *buf, size_t len)
 	if (!g || (!buf && len) || !g->is_sender)
 		return GRP_EINVAL;
 	if (!enter(g))
-		return GRP_ECLOSED;
+		return turned_away(g);
 	void *slot;
 	int rc = reserve(g, len, &slot);
 	if (!rc) {
@@ -515,7 +546,7 @@ GRP_API int grp_leave(grp_t *g)
 {
 	if (!g)
 		return GRP_EINVAL;
-	if (links_on_engine_thread(g->links)) {
+	if (g->links && links_on_engine_thread(g->links)) {
 		log_error(MOD, "grp_leave called from a callback: call it from another thread");
 		return GRP_ECALLBACK;
 	}
@@ -523,8 +554,13 @@ GRP_API int grp_leave(grp_t *g)
 	bool already = atomic_exchange(&g->snd.leaving, true);
 	atomic_store(&g->snd.reserved, NULL);
 	pthread_mutex_unlock(&g->snd.send_lock);
-	if (already || !g->links)
-		return GRP_ECLOSED;
+	if (!already)
+		rejoin_stop(g);
+	if (already || !g->links || !g->membership) {
+		int stopped = atomic_load(&g->stop_reason);
+		group_disconnect(g);
+		return already ? GRP_ECLOSED : stopped ? stopped : GRP_ECLOSED;
+	}
 	uint64_t deadline = clock_deadline_ms(g->leave_timeout_ms);
 	int rc = links_wait(g->links, no_send_in_progress, g, g->leave_timeout_ms);
 	if (!rc)
@@ -532,7 +568,7 @@ GRP_API int grp_leave(grp_t *g)
 	if (rc)
 		log_warn(MOD, "leaving before every member confirmed our last messages");
 	int stopped = membership_stopped(g->membership);
-	disconnect(g);
+	group_disconnect(g);
 	return stopped ? stopped : rc;
 }
 

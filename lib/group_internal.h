@@ -8,6 +8,7 @@
 #include "handoff.h"
 #include "links.h"
 #include "membership.h"
+#include "rejoin.h"
 
 struct grp {
 	struct links *links;
@@ -28,7 +29,20 @@ struct grp {
 	bool joining;               /* through group.contact: a running group adds us */
 	atomic_bool first_reported; /* the first view callback returned */
 	struct handoff handoff;
+	/* membership.rejoin = auto (rejoin.c): while the links and membership
+	 * are replaced, calls are turned away (swapping) with stop_reason. */
+	struct rejoin *rejoin;
+	atomic_bool swapping;
+	atomic_bool readmitted;     /* a view added us back: calls wait for it */
+	atomic_int stop_reason;
+	bool rejoined;              /* the next first view replaces the state */
 };
+
+/* The view v, which adds us, on g->links: its epoch, the first view
+ * report, and the state loaded from the member that serves it. */
+int group_enter_view(grp_t *g, const struct view_info *v);
+/* Stops the engine, tells the others we leave (unless stopped), closes. */
+void group_disconnect(grp_t *g);
 
 /* Ends the current epoch at an agreed point and installs the next one with
  * the same members (vid + 1): every member seals, the epoch drains, the

@@ -260,6 +260,8 @@ void handoff_stop(grp_t *g)
 		free_event(ev);
 	}
 	h->tail = NULL;
+	atomic_store(&h->busy, false);
+	h->client_added = false;
 }
 
 GRP_API int grp_state_write(grp_t *g, const void *buf, size_t len)

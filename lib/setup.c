@@ -182,7 +182,7 @@ int member_setup_join(struct member_setup *s, bool sender, struct links **out,
 		return rc;
 	struct links_join_params jp = {
 		.contacts = s->members, .n_contacts = s->n, .sender = sender,
-		.timeout_ms = s->connect_timeout_ms,
+		.timeout_ms = s->connect_timeout_ms, .cancel = s->cancel,
 	};
 	rc = links_join(l, &jp, added);
 	if (rc) {

@@ -7,12 +7,14 @@
 #include <group/config.h>
 
 #include "links.h"
+#include <stdatomic.h>
 
 struct member_setup {
 	struct links_params links;
 	struct links_member *members; /* by rank; joining: the contacts */
 	unsigned n, rank;
 	bool joining;                 /* group.contact is set */
+	const atomic_bool *cancel;    /* joining gives up once it holds */
 	unsigned connect_timeout_ms;
 	unsigned stall_timeout_ms;
 };

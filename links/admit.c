@@ -25,7 +25,8 @@ void admit_view_query(struct links *l, int fd, struct auth_session *s)
 	static _Thread_local uint8_t buf[FRAME_MAX_PAYLOAD];
 	size_t len = 0;
 	pthread_mutex_lock(&l->form_lock);
-	int rc = l->view ? view_info_encode(l->view, buf, sizeof buf, &len) : GRP_EAGAIN;
+	int rc = l->view && !l->view_withdrawn ? view_info_encode(l->view, buf, sizeof buf, &len)
+					       : GRP_EAGAIN;
 	pthread_mutex_unlock(&l->form_lock);
 	if (rc) {
 		log_debug(MOD, "view query: %s", grp_strerror(rc));
@@ -74,8 +75,8 @@ static const char *refusal(struct links *l, const struct hello *h, uint64_t toke
 	if (joining && (h->n_regions < 3 || h->regions[2].len != LINKS_RING_BYTES))
 		return "it announces no state-transfer ring of our size";
 	*code = GRP_EAGAIN;
-	if (joining && !l->view)
-		return "this member is in no view yet";
+	if (joining && (!l->view || l->view_withdrawn))
+		return "this member is in no view";
 	*code = GRP_EIDTAKEN;
 	if (h->id == mine->id || (joining && id_taken(l->view, h)))
 		return "a member of the view has its node id (member.id)";

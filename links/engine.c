@@ -88,10 +88,19 @@ static void wake_waiters(struct links *l)
 
 /* Spin, then yield, then sleep in the completion queue: every data-plane
  * write carries remote CQ data, so a sleeping engine wakes when one lands. */
+/* Set on every links object's engine thread. */
+static _Thread_local bool engine_thread;
+
+bool links_on_any_engine_thread(void)
+{
+	return engine_thread;
+}
+
 static void *engine_main(void *arg)
 {
 	struct links *l = arg;
 	pthread_setname_np(pthread_self(), "grp-engine");
+	engine_thread = true;
 	uint64_t idle_since = clock_now_ns();
 	uint64_t kicks_seen = 0;
 	bool sleep_next = false;

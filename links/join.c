@@ -192,6 +192,10 @@ int links_join(struct links *l, const struct links_join_params *p, struct view_i
 	bool asked = false;
 	unsigned poll_ms = POLL_FIRST_MS, turn = 0;
 	while (!rc) {
+		if (p->cancel && atomic_load(p->cancel)) {
+			rc = GRP_ECLOSED;
+			break;
+		}
 		if (clock_ms_left(deadline) == 0) {
 			log_error(MOD, "no view added us within the timeout (%s)",
 				  asked ? "we asked to join" : "no member took our request");

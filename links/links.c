@@ -347,6 +347,7 @@ int links_publish_view(struct links *l, const struct links_view *v)
 	if (!l->view)
 		l->view = malloc(sizeof *l->view);
 	struct view_info *info = l->view;
+	l->view_withdrawn = false;
 	if (info) {
 		info->vid = v->vid;
 		info->n = v->n;
@@ -365,6 +366,23 @@ int links_publish_view(struct links *l, const struct links_view *v)
 	}
 	pthread_mutex_unlock(&l->form_lock);
 	return info ? 0 : GRP_ENOMEM;
+}
+
+void links_unpublish_view(struct links *l)
+{
+	pthread_mutex_lock(&l->form_lock);
+	l->view_withdrawn = true;
+	pthread_mutex_unlock(&l->form_lock);
+}
+
+int links_view_copy(struct links *l, struct view_info *out)
+{
+	pthread_mutex_lock(&l->form_lock);
+	int rc = l->view ? 0 : GRP_ENOTFOUND;
+	if (l->view)
+		*out = *l->view;
+	pthread_mutex_unlock(&l->form_lock);
+	return rc;
 }
 
 unsigned links_pending_joins(struct links *l, unsigned *ids, bool *sender, unsigned max)

@@ -20,6 +20,7 @@
 #ifndef GRP_LINKS_H
 #define GRP_LINKS_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -102,6 +103,8 @@ struct links_join_params {
 	unsigned n_contacts;
 	bool sender;         /* we send once a member */
 	unsigned timeout_ms;
+	/* When it becomes true, links_join gives up (GRP_ECLOSED); may be NULL. */
+	const atomic_bool *cancel;
 };
 int links_join(struct links *l, const struct links_join_params *p, struct view_info *added);
 
@@ -117,6 +120,11 @@ struct links_view {
 	const unsigned *senders;
 };
 int links_publish_view(struct links *l, const struct links_view *v);
+/* This member left every view (it stopped): joiners are not answered. */
+void links_unpublish_view(struct links *l);
+/* The view published last (withdrawn or not), with the members'
+ * bootstrap addresses; GRP_ENOTFOUND if none. */
+int links_view_copy(struct links *l, struct view_info *out);
 /* Processes that asked to join, are connected, and are not in the
  * published view: up to max ids, with whether each will send. */
 unsigned links_pending_joins(struct links *l, unsigned *ids, bool *sender, unsigned max);
@@ -220,6 +228,8 @@ int links_wait(struct links *l, bool (*predicate)(void *arg), void *arg, unsigne
 /* Local state changed: run the clients now rather than after a sleep. */
 void links_notify(struct links *l);
 bool links_on_engine_thread(const struct links *l);
+/* Whether this thread is the engine thread of some links object. */
+bool links_on_any_engine_thread(void);
 /* Stops the engine thread (waits for a running pass to end). links_close
  * does it too; a standalone table stops it first, to fence and free its
  * memory while the links are still open. */

@@ -96,8 +96,10 @@ struct links {
 	uint64_t consumed_published;
 	atomic_bool transfer_cancelled;
 
-	/* The view published for joiners (links_publish_view); under form_lock. */
+	/* The view published for joiners (links_publish_view), and whether
+	 * we left it (we stopped: joiners are not answered); under form_lock. */
 	struct view_info *view;
+	bool view_withdrawn;
 	/* Processes asking to join (HELLO_JOIN | HELLO_SENDER in flags), until
 	 * a published view lists them or their link is gone; under form_lock,
 	 * n_asking also read without it to let the engine skip the lock. */

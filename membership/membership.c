@@ -290,6 +290,7 @@ static int next_params(struct membership *m, struct epoch *e)
 static void stop(struct membership *m, struct epoch *e, int why)
 {
 	epoch_wedge(e);
+	links_unpublish_view(m->links);
 	for (unsigned r = 0; r < epoch_size(e); r++)
 		if (r != epoch_rank(e))
 			links_close_peer(m->links, epoch_member_id(e, r));

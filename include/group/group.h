@@ -136,6 +136,10 @@ typedef struct grp_view {
 	unsigned n_departed;
 	const unsigned *departed;
 	const enum grp_departure *departed_reason;
+	/* 1 in the first view after this member rejoined by itself
+	 * (membership.rejoin = auto): state_load replaces the application's
+	 * state before any delivery of this view. */
+	int state_replaced;
 } grp_view;
 
 /* One delivered message. `data` points into library memory and is valid only

@@ -59,6 +59,7 @@ struct scenario {
 	enum join_fault fault;
 	unsigned churn;         /* cycles of kill one, add one (run_churn) */
 	bool closed;            /* every process has a group.secret_file */
+	bool heal;              /* run_heal: membership.rejoin = auto, a split healed */
 	char keys[64];          /* a directory with the group's key and another */
 };
 
@@ -104,6 +105,7 @@ struct app {
 	bool fin_from[MAX_MEMBERS];
 	uint64_t end_count, end_hash;
 	struct delivery_count finished;
+	struct delivery_count back;    /* views that replaced our state */
 };
 
 static bool is_fin(const grp_delivery *msg)
@@ -152,6 +154,12 @@ static void on_view(grp_t *g, const grp_view *v, void *user)
 {
 	(void)g;
 	struct app *a = user;
+	if (v->n_departed == 1 && v->departed[0] == v->members[v->my_rank])
+		local_member_report(a->m, "stopped");
+	if (v->state_replaced) {
+		local_member_report(a->m, "back");
+		delivery_count_add(&a->back);
+	}
 	a->view_n = v->n_members < MAX_MEMBERS ? v->n_members : MAX_MEMBERS;
 	memcpy(a->view_ids, v->members, a->view_n * sizeof *a->view_ids);
 	/* The count only grows here: it is the largest view so far. */
@@ -282,7 +290,8 @@ static grp_config *config_for(const struct local_member *m, const struct scenari
 		    grp_config_set(cfg, joiner ? "group.contact" : "group.members", first) ||
 		    (joiner && grp_config_set(cfg, "member.listen", self)) ||
 		    grp_config_set(cfg, "member.id", id) ||
-		    (sc->closed && grp_config_set(cfg, "group.secret_file", key)))) {
+		    (sc->closed && grp_config_set(cfg, "group.secret_file", key)) ||
+		    (sc->heal && grp_config_set(cfg, "membership.rejoin", "auto")))) {
 		grp_config_free(cfg);
 		return NULL;
 	}
@@ -529,6 +538,7 @@ static int churn_member(const struct local_member *m, void *arg)
 	delivery_count_init(&a.delivered);
 	delivery_count_init(&a.members);
 	delivery_count_init(&a.finished);
+	delivery_count_init(&a.back);
 	sigset_t go, stop;
 	sigemptyset(&go);
 	sigaddset(&go, SIGUSR1);
@@ -547,9 +557,13 @@ static int churn_member(const struct local_member *m, void *arg)
 		return rc ? rc : 11;
 	local_member_report(m, "in");
 	uint8_t msg[MSG_BYTES] = { (uint8_t)m->rank };
+	uint64_t backs = 0;
 	for (uint32_t i = 0; !rc && sigtimedwait(&stop, NULL, &now) < 0; i++) {
 		memcpy(msg + 1, &i, sizeof i);
 		rc = grp_send(g, msg, sizeof msg);
+		/* Split off, it stopped; it rejoins by itself once healed. */
+		if (sc->heal && (rc == GRP_EMINORITY || rc == GRP_EEVICTED))
+			rc = delivery_count_await(&a.back, ++backs, test_ms(4 * WAIT_MS)) ? rc : 0;
 	}
 	if (!rc)
 		rc = grp_send(g, "fin", 3);
@@ -606,6 +620,40 @@ static void run_churn(const struct scenario *sc)
 	local_group_finish(lg, test_ms(WAIT_MS), status);
 	for (unsigned i = 0; i < n_live; i++)
 		assert_int_equal(status[live[i]], 0);
+}
+
+/* A group of 5 in a partition rig, every member with membership.rejoin =
+ * auto, all multicasting: split 2 | 3; the 2 stop (minority) while the 3
+ * go on; healed, the 2 come back by themselves with the 3's state, and
+ * all 5 end with the same state. */
+static void run_heal(const struct scenario *sc)
+{
+	const char *why = netns_rig_unsupported();
+	if (why)
+		skip_case(why);
+	struct netns_rig *rig = netns_rig_create(sc->k);
+	assert_non_null(rig);
+	struct local_group *lg = local_group_start_in(rig, churn_member, (void *)sc);
+	assert_non_null(lg);
+	for (unsigned r = 0; r < sc->k; r++)
+		await_line(lg, r, "in");
+	assert_int_equal(netns_rig_split(rig, 1u << 0 | 1u << 1), 0);
+	await_line(lg, 0, "stopped");
+	await_line(lg, 1, "stopped");
+	assert_int_equal(netns_rig_heal(rig), 0);
+	await_line(lg, 0, "back");
+	await_line(lg, 1, "back");
+	bool reports[MAX_MEMBERS] = { false };
+	for (unsigned r = 0; r < sc->k; r++) {
+		reports[r] = true;
+		local_group_kill(lg, r, SIGUSR2);
+	}
+	expect_same_state(lg, sc, reports);
+	int status[MAX_MEMBERS];
+	local_group_finish(lg, test_ms(WAIT_MS), status);
+	assert_int_equal(netns_rig_destroy(rig), 0);
+	for (unsigned r = 0; r < sc->k; r++)
+		assert_int_equal(status[r], 0);
 }
 
 #define PAD (20u << 20) /* the ring is 8 MiB: crossed twice and a half */
@@ -682,6 +730,12 @@ static void test_removed_member_rejoins_under_its_id(void **state)
 				.fault = REJOIN });
 }
 
+static void test_split_2_3_healed_rejoin_auto(void **state)
+{
+	(void)state;
+	run_heal(&(struct scenario){ .k = 5, .pad = 1u << 20, .heal = true });
+}
+
 static void test_churn_50_cycles(void **state)
 {
 	(void)state;
@@ -703,6 +757,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_leader_dies_with_join_pending),
 		cmocka_unit_test(test_removed_member_rejoins_under_its_id),
 		cmocka_unit_test(test_churn_50_cycles),
+		cmocka_unit_test(test_split_2_3_healed_rejoin_auto),
 	};
 	return RUN_CASES(argc, argv, cases);
 }

@@ -51,6 +51,7 @@ static const struct {
 	{ "rdmc.block_size", "1048576" },
 	{ "rdmc.schedule", "binomial" },
 	{ "membership.suspect_timeout_ms", "1000" },
+	{ "membership.rejoin", "off" },
 	{ "log.level", "error" },
 };
 
