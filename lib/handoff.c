@@ -93,10 +93,15 @@ static struct held_event *copy_view(const grp_view *v)
 		free_event(ev);
 		return NULL;
 	}
+	/* Empty lists are NULL in a view, which memcpy may not be given. */
 	memcpy(ev->ids, v->members, v->n_members * sizeof *ev->ids);
-	memcpy(ev->ids + v->n_members, v->joined, v->n_joined * sizeof *ev->ids);
-	memcpy(ev->ids + v->n_members + v->n_joined, v->departed, v->n_departed * sizeof *ev->ids);
-	memcpy(ev->reasons, v->departed_reason, v->n_departed * sizeof *ev->reasons);
+	if (v->n_joined)
+		memcpy(ev->ids + v->n_members, v->joined, v->n_joined * sizeof *ev->ids);
+	if (v->n_departed) {
+		memcpy(ev->ids + v->n_members + v->n_joined, v->departed,
+		       v->n_departed * sizeof *ev->ids);
+		memcpy(ev->reasons, v->departed_reason, v->n_departed * sizeof *ev->reasons);
+	}
 	ev->view.members = ev->ids;
 	ev->view.joined = v->n_joined ? ev->ids + v->n_members : NULL;
 	ev->view.departed = v->n_departed ? ev->ids + v->n_members + v->n_joined : NULL;
