@@ -518,10 +518,15 @@ static const char *view_difference(const struct view_rec *a, const struct view_r
 	return NULL;
 }
 
-/* One logged view, for sorting them all by vid (then rank). */
+/* One logged view, for sorting them all by vid, then the records of
+ * members that saw the view before it first (then by rank). */
 struct logged_view {
 	unsigned vid, rank;
 	size_t i;
+	/* The log's first view and some members were there before: a joiner's
+	 * first, whose departures the library leaves out (group.h defines
+	 * them against the view before, which the joiner did not have). */
+	bool joiners_first;
 };
 
 static int by_vid(const void *pa, const void *pb)
@@ -529,19 +534,25 @@ static int by_vid(const void *pa, const void *pb)
 	const struct logged_view *a = pa, *b = pb;
 	if (a->vid != b->vid)
 		return a->vid < b->vid ? -1 : 1;
+	if (a->joiners_first != b->joiners_first)
+		return a->joiners_first ? 1 : -1;
 	return a->rank < b->rank ? -1 : a->rank > b->rank;
 }
 
 /* Rule a across ranks: the group's views are every view logged, by vid,
  * each logged the same by all that have it; each rank's views are a run of
  * them that starts with the group's first view or one that joins its node.
- * Fills r->group, group_owner and each log's `first`. */
+ * A joiner's first view may lack the departures. Fills r->group,
+ * group_owner and each log's `first`. */
 static int build_group(struct run *r, struct logged_view *all)
 {
 	size_t count = 0;
 	for (unsigned rank = 0; rank < r->n; rank++)
-		for (size_t i = 0; i < r->logs[rank].n_views; i++)
-			all[count++] = (struct logged_view){ r->logs[rank].views[i].vid, rank, i };
+		for (size_t i = 0; i < r->logs[rank].n_views; i++) {
+			const struct view_rec *v = &r->logs[rank].views[i];
+			all[count++] = (struct logged_view){ v->vid, rank, i,
+							     i == 0 && v->n_joined < v->n_members };
+		}
 	qsort(all, count, sizeof *all, by_vid);
 	for (size_t i = 0; i < count; i++) {
 		const struct view_rec *v = &r->logs[all[i].rank].views[all[i].i];
@@ -549,7 +560,13 @@ static int build_group(struct run *r, struct logged_view *all)
 			r->group_owner[r->n_group] = all[i].rank;
 			r->group[r->n_group++] = v;
 		}
-		const char *what = view_difference(v, r->group[r->n_group - 1]);
+		const struct view_rec *record = r->group[r->n_group - 1];
+		struct view_rec seen = *v;
+		if (all[i].joiners_first && seen.n_departed == 0) {
+			seen.n_departed = record->n_departed;
+			seen.departed = record->departed;
+		}
+		const char *what = view_difference(&seen, record);
 		if (what)
 			return fail(r, "members %u and %u differ in the %s of view %u", all[i].rank,
 				    r->group_owner[r->n_group - 1], what, v->vid);

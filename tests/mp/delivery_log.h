@@ -80,7 +80,9 @@ struct delivery_log_expect {
  *  a. each member's views have increasing vids and include its node id,
  *     and are a run of the group's views, starting with the group's first
  *     or with one that lists it joined; every log that has a view has the
- *     same one (vids, members, departures with reasons, joined); every
+ *     same one (vids, members, departures with reasons, joined; but a
+ *     joiner's first view may list no departures, as the library gives it
+ *     none: it was not in the view before); every
  *     survivor ends with the group's last view, which holds exactly the
  *     survivors' node ids; a gone member's last line may name itself
  *     departed (for any reason but FAILED: it stopped itself);

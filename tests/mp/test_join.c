@@ -7,7 +7,9 @@
  * its first view plus what it delivered in it equals what the others
  * delivered all along. Faults: the joiner killed mid-transfer, the member
  * serving it killed mid-transfer (the joiner's grp_join fails with a named
- * error and it joins again), a joiner under a node id the view has. */
+ * error and it joins again), a joiner under a node id the view has.
+ * Members send payload_for messages and log their views and deliveries;
+ * run() ends with the delivery-log checker over every process's log. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -32,6 +34,7 @@
 
 #include "cases.h"
 #include "delivery_count.h"
+#include "delivery_log.h"
 #include "localgroup.h"
 #include "state_read.h"
 #include "test_time.h"
@@ -61,7 +64,11 @@ struct scenario {
 	bool closed;            /* every process has a group.secret_file */
 	bool heal;              /* run_heal: membership.rejoin = auto, a split healed */
 	char keys[64];          /* a directory with the group's key and another */
+	char logs[64];          /* run(): a directory for the delivery logs */
 };
+
+/* run()'s messages: small, so that the stream stays quick. */
+static const struct payload_sizes sizes = { 24, MSG_BYTES };
 
 /* The joiner is turned away, by this error. */
 static int refusal_expected(const struct scenario *sc)
@@ -106,6 +113,12 @@ struct app {
 	uint64_t end_count, end_hash;
 	struct delivery_count finished;
 	struct delivery_count back;    /* views that replaced our state */
+	/* run(): the delivery log, written until the state reaches `total`
+	 * (the last message, at the same point of the order everywhere:
+	 * what follows, such as the others leaving, is not part of the run). */
+	FILE *log;
+	uint64_t total;
+	bool log_done;
 };
 
 static bool is_fin(const grp_delivery *msg)
@@ -145,6 +158,10 @@ static void on_deliver(grp_t *g, const grp_delivery *msg, void *user)
 	a->hash = mix(a->hash, &msg->sender, sizeof msg->sender);
 	a->hash = mix(a->hash, msg->data, msg->len);
 	a->count++;
+	if (a->log && !a->log_done) {
+		delivery_log_write(a->log, msg);
+		a->log_done = a->count == a->total;
+	}
 	if (is_fin(msg))
 		note_fin(a, msg);
 	delivery_count_add(&a->delivered);
@@ -154,6 +171,8 @@ static void on_view(grp_t *g, const grp_view *v, void *user)
 {
 	(void)g;
 	struct app *a = user;
+	if (a->log && !a->log_done)
+		delivery_log_view(a->log, v);
 	if (v->n_departed == 1 && v->departed[0] == v->members[v->my_rank])
 		local_member_report(a->m, "stopped");
 	if (v->state_replaced) {
@@ -341,9 +360,7 @@ static int send_stream(const struct local_member *m, const struct scenario *sc, 
 			fprintf(stderr, "member %u: the joiners did not come\n", m->rank);
 			return 2;
 		}
-		for (size_t b = 0; b < sizeof msg; b++)
-			msg[b] = (uint8_t)(m->rank * 31u + i + b);
-		int rc = grp_send(g, msg, sizeof msg);
+		int rc = grp_send(g, msg, payload_for(m->rank, i, &sizes, msg));
 		if (rc) {
 			fprintf(stderr, "member %u: grp_send: %s\n", m->rank, grp_strerror(rc));
 			return 3;
@@ -359,6 +376,11 @@ static int join_until_in(const struct local_member *m, const struct scenario *sc
 {
 	for (unsigned attempt = 0; attempt < 5; attempt++) {
 		a->count = a->hash = a->loaded = 0;
+		/* A failed attempt's process was no member: its log starts again. */
+		if (a->log)
+			fclose(a->log);
+		if (sc->logs[0] && !(a->log = delivery_log_open(sc->logs, m->rank)))
+			return 9;
 		int rc = join_group(m, sc, a, attempt, g);
 		if (refusal_expected(sc) && m->rank == sc->k) {
 			if (rc == refusal_expected(sc)) {
@@ -389,6 +411,10 @@ static int member(const struct local_member *m, void *arg)
 	delivery_count_init(&a.members);
 	grp_t *g = NULL;
 	bool joiner = m->rank >= sc->k;
+	unsigned senders = sc->k - (silent_rank(sc) >= 0 ? 1 : 0);
+	a.total = (uint64_t)senders * sc->messages + joined_in_end(sc);
+	if (!joiner && !(a.log = delivery_log_open(sc->logs, m->rank)))
+		return 9;
 	/* With a refused joiner the members stay until the parent saw it
 	 * refused (SIGUSR1): had member 0 left first, its id would be free.
 	 * Blocked before the library starts its threads, which inherit it. */
@@ -397,23 +423,32 @@ static int member(const struct local_member *m, void *arg)
 	sigaddset(&go, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &go, NULL);
 	int rc = joiner ? join_until_in(m, sc, &a, &g) : join_group(m, sc, &a, 0, &g);
-	if (!g)
-		return rc ? rc : 0; /* the joiner refused by id */
-	if (rc) {
+	if (rc || !g) {
 		grp_free(g);
-		return rc;
+		if (a.log)
+			fclose(a.log);
+		return rc; /* 0: the joiner refused by id */
 	}
 	uint64_t base = a.loaded;
 	local_member_report(m, "in");
-	/* A joiner, once in, says so with one message: the others deliver it
-	 * before they leave, so that nobody leaves while a joiner comes in. */
-	if (!joiner && (int)m->rank != silent_rank(sc))
+	/* A joiner, once in, says so with one message (its k = 0): the others
+	 * deliver it before they leave, so that nobody leaves while a joiner
+	 * comes in. */
+	uint64_t sent = 0;
+	if (!joiner && (int)m->rank != silent_rank(sc)) {
 		rc = send_stream(m, sc, &a, g);
-	if (joiner && grp_send(g, "joined", 6) != 0)
-		rc = 4;
-	unsigned senders = sc->k - (silent_rank(sc) >= 0 ? 1 : 0);
+		sent = sc->messages;
+	}
+	uint8_t joined[MSG_BYTES];
+	if (joiner) {
+		sent = 1;
+		if (grp_send(g, joined, payload_for(m->rank, 0, &sizes, joined)) != 0)
+			rc = 4;
+	}
 	if (!rc)
-		rc = report_state(m, &a, base, (uint64_t)senders * sc->messages + joined_in_end(sc));
+		rc = report_state(m, &a, base, a.total);
+	if (!rc && delivery_log_accepted(sc->logs, m->rank, sent) != 0)
+		rc = 9;
 	if (!rc && delivery_count_await(&a.members, 0, 0) == 0)
 		local_member_report(m, "done");
 	if (!rc && refusal_expected(sc) &&
@@ -422,6 +457,7 @@ static int member(const struct local_member *m, void *arg)
 	/* How the group ends (everyone leaving at once) is not checked here. */
 	grp_leave(g);
 	grp_free(g);
+	fclose(a.log);
 	return rc;
 }
 
@@ -478,11 +514,39 @@ static void remove_keys(const struct scenario *sc)
 	rmdir(sc->keys);
 }
 
+/* The delivery-log checker over run()'s logs: the processes that did not
+ * report are gone; every one sends but the silent rank; the joiner of
+ * ID_TAKEN and REJOIN is under another node id than its rank. */
+static void check_logs(const struct scenario *sc, const bool *reports)
+{
+	unsigned n = sc->k + sc->joiners, id_of_rank[MAX_MEMBERS];
+	unsigned char gone[MAX_MEMBERS], is_sender[MAX_MEMBERS];
+	for (unsigned r = 0; r < n; r++) {
+		id_of_rank[r] = r;
+		gone[r] = !reports[r];
+		is_sender[r] = (int)r != silent_rank(sc);
+	}
+	if (sc->fault == ID_TAKEN || sc->fault == REJOIN)
+		id_of_rank[sc->k] = sc->fault == ID_TAKEN ? 0 : 2;
+	struct delivery_log_expect expect = { .sizes = sizes, .is_sender = is_sender,
+					      .gone = gone, .id_of_rank = id_of_rank };
+	char err[512];
+	int rc = delivery_log_check_views(sc->logs, n, &expect, err, sizeof err);
+	if (rc)
+		fprintf(stderr, "%s (logs kept in %s)\n", err, sc->logs);
+	assert_int_equal(rc, 0);
+	char cmd[100];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", sc->logs);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void run(const struct scenario *given)
 {
 	struct scenario copy = *given, *sc = &copy;
 	if (sc->closed)
 		make_keys(sc);
+	snprintf(sc->logs, sizeof sc->logs, "/tmp/grp-join-logs-XXXXXX");
+	assert_non_null(mkdtemp(sc->logs));
 	unsigned n = sc->k + sc->joiners;
 	bool reports[MAX_MEMBERS];
 	for (unsigned r = 0; r < n; r++)
@@ -526,6 +590,7 @@ static void run(const struct scenario *given)
 		if (reports[r] || (refusal_expected(sc) && r == sc->k))
 			assert_int_equal(status[r], 0);
 	(void)rc;
+	check_logs(sc, reports);
 }
 
 /* Churn: the first k members, and every joiner once it is in, multicast

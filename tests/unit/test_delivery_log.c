@@ -371,6 +371,50 @@ static void test_joiner_delivers_before_its_view(void **state)
 	check_join_run(JOINER_OLD_VIEW, "member 2 line 2: a delivery of view 0 in view 1");
 }
 
+/* A view that departs member 1 and joins 2: the library gives the joiner
+ * no departures (it was not in the view before), which passes; other
+ * departures than the others' do not. */
+static void test_joiner_first_view_departures(void **state)
+{
+	(void)state;
+	static const unsigned char killed_1[MEMBERS] = { 0, 1, 0 };
+	const struct delivery_log_expect expect = {
+		.sizes = { MAX_LEN, MAX_LEN }, .is_sender = all_send, .gone = killed_1,
+	};
+	const grp_view swap = {
+		.vid = 1, .n_members = 2, .members = after_join_kill, .n_joined = 1, .joined = member2,
+		.n_departed = 1, .departed = member1, .departed_reason = failed,
+	};
+	static const struct msg first[] = { { 0, 0, 0 }, { 1, 0, 0 } },
+				after[] = { { 0, 0, 1 }, { 2, 0, 0 } };
+	for (int wrong = 0; wrong <= 1; wrong++) {
+		char dir[] = "/tmp/grp-delivery-log-XXXXXX";
+		assert_non_null(mkdtemp(dir));
+		FILE *log[MEMBERS];
+		for (unsigned r = 0; r < MEMBERS; r++)
+			assert_non_null(log[r] = delivery_log_open(dir, r));
+		for (unsigned r = 0; r < 2; r++) {
+			delivery_log_view(log[r], &pair_view);
+			write_messages(log[r], 0, first, r == 0 ? COUNT(first) : 1);
+		}
+		grp_view at_joiner = swap;
+		if (wrong)
+			at_joiner.departed_reason = left;
+		else
+			at_joiner.n_departed = 0;
+		delivery_log_view(log[0], &swap);
+		delivery_log_view(log[2], &at_joiner);
+		for (unsigned r = 0; r < MEMBERS; r += 2)
+			write_messages(log[r], 1, after, COUNT(after));
+		assert_int_equal(delivery_log_accepted(dir, 0, 2), 0);
+		assert_int_equal(delivery_log_accepted(dir, 2, 1), 0);
+		for (unsigned r = 0; r < MEMBERS; r++)
+			assert_int_equal(fclose(log[r]), 0);
+		check_dir(dir, MEMBERS, &expect,
+			  wrong ? "members 2 and 0 differ in the departures of view 1" : NULL, wrong);
+	}
+}
+
 /* A process under a removed member's id: ranks 0, 1, 2 form the group with
  * node ids 0, 1, 2; rank 2 is killed and removed (view 1); rank 3 joins
  * under node id 2 (view 2) and sends its own messages, k from 0. */
@@ -473,6 +517,7 @@ int main(void)
 		cmocka_unit_test(test_joiner_gap),
 		cmocka_unit_test(test_joiner_views_not_a_suffix),
 		cmocka_unit_test(test_joiner_delivers_before_its_view),
+		cmocka_unit_test(test_joiner_first_view_departures),
 		cmocka_unit_test(test_rejoin_under_removed_id),
 		cmocka_unit_test(test_logs_without_views),
 	};
