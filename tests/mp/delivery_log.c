@@ -135,7 +135,8 @@ struct run {
 	bool views_from_deliveries; /* no view lines: the deliveries' vids make them */
 	struct member_log *logs;   /* [n], by rank */
 	/* The group's views in vid order, each every log's that has it: the
-	 * rank that logged it first, and its record there. */
+	 * rank whose record stands for it (the first that was in the view
+	 * before, if any), and that record. */
 	size_t n_group;
 	unsigned *group_owner;
 	const struct view_rec **group;

@@ -10,7 +10,8 @@
  * error and it joins again), a joiner under a node id the view has.
  * Members send payload_for messages and log their views and deliveries;
  * run() and run_churn() end with the delivery-log checker over every
- * process's log. */
+ * process's log; run_heal() does not log, as the checker does not model a
+ * member that stops and comes back by itself under the same rank. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
