@@ -7,7 +7,11 @@
  * its first view plus what it delivered in it equals what the others
  * delivered all along. Faults: the joiner killed mid-transfer, the member
  * serving it killed mid-transfer (the joiner's grp_join fails with a named
- * error and it joins again), a joiner under a node id the view has. */
+ * error and it joins again), a joiner under a node id the view has.
+ * Members send payload_for messages and log their views and deliveries;
+ * run() and run_churn() end with the delivery-log checker over every
+ * process's log; run_heal() does not log, as the checker does not model a
+ * member that stops and comes back by itself under the same rank. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -23,6 +27,8 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -32,6 +38,7 @@
 
 #include "cases.h"
 #include "delivery_count.h"
+#include "delivery_log.h"
 #include "localgroup.h"
 #include "state_read.h"
 #include "test_time.h"
@@ -61,7 +68,15 @@ struct scenario {
 	bool closed;            /* every process has a group.secret_file */
 	bool heal;              /* run_heal: membership.rejoin = auto, a split healed */
 	char keys[64];          /* a directory with the group's key and another */
+	char logs[64];          /* run(), run_churn(): a directory for the delivery logs */
+	/* Churn's end: each sender's k of its "fin", UINT64_MAX until it
+	 * sends it; [MAX_MEMBERS], by node id, shared by all the processes
+	 * (the sender stores it before it sends). */
+	_Atomic uint64_t *fin_k;
 };
+
+/* The messages: small, so that the stream stays quick. */
+static const struct payload_sizes sizes = { 24, MSG_BYTES };
 
 /* The joiner is turned away, by this error. */
 static int refusal_expected(const struct scenario *sc)
@@ -95,6 +110,9 @@ struct app {
 	const struct scenario *sc;
 	uint64_t count, hash;   /* the state: deliveries so far, hash of them */
 	uint64_t loaded;        /* the count the state came with */
+	/* Part of the state: each node's messages delivered so far, the k of
+	 * its next one (with node ids the ranks: churn and heal). */
+	uint64_t k_of[MAX_MEMBERS];
 	struct delivery_count delivered;
 	struct delivery_count members; /* size of the last view */
 	bool pad_ok;
@@ -105,13 +123,17 @@ struct app {
 	bool fin_from[MAX_MEMBERS];
 	uint64_t end_count, end_hash;
 	struct delivery_count finished;
-	struct delivery_count back;    /* views that replaced our state */
+	/* States loaded to replace ours (after a view with state_replaced,
+	 * which comes first): then k_of[] is the others'. */
+	struct delivery_count back;
+	bool replacing;
+	/* The delivery log, written until the state reaches `total` (run())
+	 * or the last "fin" (churn): the same point of the order everywhere;
+	 * what follows, such as the others leaving, is not part of the run. */
+	FILE *log;
+	uint64_t total;
+	bool log_done;
 };
-
-static bool is_fin(const grp_delivery *msg)
-{
-	return msg->len == 3 && memcmp(msg->data, "fin", 3) == 0;
-}
 
 /* Records a "fin"; once every member of the view said it, the state. */
 static void note_fin(struct app *a, const grp_delivery *msg)
@@ -125,6 +147,7 @@ static void note_fin(struct app *a, const grp_delivery *msg)
 		return;
 	a->end_count = a->count;
 	a->end_hash = a->hash;
+	a->log_done = true;
 	delivery_count_add(&a->finished);
 }
 
@@ -145,7 +168,12 @@ static void on_deliver(grp_t *g, const grp_delivery *msg, void *user)
 	a->hash = mix(a->hash, &msg->sender, sizeof msg->sender);
 	a->hash = mix(a->hash, msg->data, msg->len);
 	a->count++;
-	if (is_fin(msg))
+	if (a->log && !a->log_done) {
+		delivery_log_write(a->log, msg);
+		a->log_done = a->total && a->count == a->total;
+	}
+	uint64_t k = msg->sender < MAX_MEMBERS ? a->k_of[msg->sender]++ : UINT64_MAX;
+	if (a->sc->fin_k && k == atomic_load(&a->sc->fin_k[msg->sender]))
 		note_fin(a, msg);
 	delivery_count_add(&a->delivered);
 }
@@ -154,11 +182,13 @@ static void on_view(grp_t *g, const grp_view *v, void *user)
 {
 	(void)g;
 	struct app *a = user;
+	if (a->log && !a->log_done)
+		delivery_log_view(a->log, v);
 	if (v->n_departed == 1 && v->departed[0] == v->members[v->my_rank])
 		local_member_report(a->m, "stopped");
 	if (v->state_replaced) {
 		local_member_report(a->m, "back");
-		delivery_count_add(&a->back);
+		a->replacing = true;
 	}
 	a->view_n = v->n_members < MAX_MEMBERS ? v->n_members : MAX_MEMBERS;
 	memcpy(a->view_ids, v->members, a->view_n * sizeof *a->view_ids);
@@ -177,6 +207,8 @@ static int state_save(grp_t *g, void *user)
 	struct app *a = user;
 	uint64_t head[2] = { a->count, a->hash };
 	int rc = grp_state_write(g, head, sizeof head);
+	if (!rc)
+		rc = grp_state_write(g, a->k_of, sizeof a->k_of);
 	if (!rc && a->sc->fault == KILL_SOURCE)
 		local_member_report(a->m, "serving");
 	uint8_t chunk[65536];
@@ -200,6 +232,9 @@ static int state_load(grp_t *g, void *user)
 		local_member_report(a->m, "loading");
 	a->count = a->loaded = head[0];
 	a->hash = head[1];
+	rc = state_read_exactly(g, a->k_of, sizeof a->k_of);
+	if (rc)
+		return rc;
 	uint8_t chunk[50000];
 	a->pad_ok = true;
 	for (size_t off = 0; off < a->sc->pad;) {
@@ -213,7 +248,12 @@ static int state_load(grp_t *g, void *user)
 	}
 	size_t got;
 	rc = grp_state_read(g, chunk, sizeof chunk, &got);
-	return rc ? rc : got ? GRP_EPROTO : 0;
+	rc = rc ? rc : got ? GRP_EPROTO : 0;
+	if (!rc && a->replacing) {
+		a->replacing = false;
+		delivery_count_add(&a->back);
+	}
+	return rc;
 }
 
 /* The first k entries of the member list: the first view's members. */
@@ -341,9 +381,7 @@ static int send_stream(const struct local_member *m, const struct scenario *sc, 
 			fprintf(stderr, "member %u: the joiners did not come\n", m->rank);
 			return 2;
 		}
-		for (size_t b = 0; b < sizeof msg; b++)
-			msg[b] = (uint8_t)(m->rank * 31u + i + b);
-		int rc = grp_send(g, msg, sizeof msg);
+		int rc = grp_send(g, msg, payload_for(m->rank, i, &sizes, msg));
 		if (rc) {
 			fprintf(stderr, "member %u: grp_send: %s\n", m->rank, grp_strerror(rc));
 			return 3;
@@ -359,6 +397,11 @@ static int join_until_in(const struct local_member *m, const struct scenario *sc
 {
 	for (unsigned attempt = 0; attempt < 5; attempt++) {
 		a->count = a->hash = a->loaded = 0;
+		/* A failed attempt's process was no member: its log starts again. */
+		if (a->log)
+			fclose(a->log);
+		if (sc->logs[0] && !(a->log = delivery_log_open(sc->logs, m->rank)))
+			return 9;
 		int rc = join_group(m, sc, a, attempt, g);
 		if (refusal_expected(sc) && m->rank == sc->k) {
 			if (rc == refusal_expected(sc)) {
@@ -389,6 +432,10 @@ static int member(const struct local_member *m, void *arg)
 	delivery_count_init(&a.members);
 	grp_t *g = NULL;
 	bool joiner = m->rank >= sc->k;
+	unsigned senders = sc->k - (silent_rank(sc) >= 0 ? 1 : 0);
+	a.total = (uint64_t)senders * sc->messages + joined_in_end(sc);
+	if (!joiner && !(a.log = delivery_log_open(sc->logs, m->rank)))
+		return 9;
 	/* With a refused joiner the members stay until the parent saw it
 	 * refused (SIGUSR1): had member 0 left first, its id would be free.
 	 * Blocked before the library starts its threads, which inherit it. */
@@ -397,23 +444,32 @@ static int member(const struct local_member *m, void *arg)
 	sigaddset(&go, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &go, NULL);
 	int rc = joiner ? join_until_in(m, sc, &a, &g) : join_group(m, sc, &a, 0, &g);
-	if (!g)
-		return rc ? rc : 0; /* the joiner refused by id */
-	if (rc) {
+	if (rc || !g) {
 		grp_free(g);
-		return rc;
+		if (a.log)
+			fclose(a.log);
+		return rc; /* 0: the joiner refused by id */
 	}
 	uint64_t base = a.loaded;
 	local_member_report(m, "in");
-	/* A joiner, once in, says so with one message: the others deliver it
-	 * before they leave, so that nobody leaves while a joiner comes in. */
-	if (!joiner && (int)m->rank != silent_rank(sc))
+	/* A joiner, once in, says so with one message (its k = 0): the others
+	 * deliver it before they leave, so that nobody leaves while a joiner
+	 * comes in. */
+	uint64_t sent = 0;
+	if (!joiner && (int)m->rank != silent_rank(sc)) {
 		rc = send_stream(m, sc, &a, g);
-	if (joiner && grp_send(g, "joined", 6) != 0)
-		rc = 4;
-	unsigned senders = sc->k - (silent_rank(sc) >= 0 ? 1 : 0);
+		sent = sc->messages;
+	}
+	uint8_t joined[MSG_BYTES];
+	if (joiner) {
+		sent = 1;
+		if (grp_send(g, joined, payload_for(m->rank, 0, &sizes, joined)) != 0)
+			rc = 4;
+	}
 	if (!rc)
-		rc = report_state(m, &a, base, (uint64_t)senders * sc->messages + joined_in_end(sc));
+		rc = report_state(m, &a, base, a.total);
+	if (!rc && delivery_log_accepted(sc->logs, m->rank, sent) != 0)
+		rc = 9;
 	if (!rc && delivery_count_await(&a.members, 0, 0) == 0)
 		local_member_report(m, "done");
 	if (!rc && refusal_expected(sc) &&
@@ -422,6 +478,7 @@ static int member(const struct local_member *m, void *arg)
 	/* How the group ends (everyone leaving at once) is not checked here. */
 	grp_leave(g);
 	grp_free(g);
+	fclose(a.log);
 	return rc;
 }
 
@@ -478,11 +535,39 @@ static void remove_keys(const struct scenario *sc)
 	rmdir(sc->keys);
 }
 
+/* The delivery-log checker over run()'s logs: the processes that did not
+ * report are gone; every one sends but the silent rank; the joiner of
+ * ID_TAKEN and REJOIN is under another node id than its rank. */
+static void check_logs(const struct scenario *sc, const bool *reports)
+{
+	unsigned n = sc->k + sc->joiners, id_of_rank[MAX_MEMBERS];
+	unsigned char gone[MAX_MEMBERS], is_sender[MAX_MEMBERS];
+	for (unsigned r = 0; r < n; r++) {
+		id_of_rank[r] = r;
+		gone[r] = !reports[r];
+		is_sender[r] = (int)r != silent_rank(sc);
+	}
+	if (sc->fault == ID_TAKEN || sc->fault == REJOIN)
+		id_of_rank[sc->k] = sc->fault == ID_TAKEN ? 0 : 2;
+	struct delivery_log_expect expect = { .sizes = sizes, .is_sender = is_sender,
+					      .gone = gone, .id_of_rank = id_of_rank };
+	char err[512];
+	int rc = delivery_log_check_views(sc->logs, n, &expect, err, sizeof err);
+	if (rc)
+		fprintf(stderr, "%s (logs kept in %s)\n", err, sc->logs);
+	assert_int_equal(rc, 0);
+	char cmd[100];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", sc->logs);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void run(const struct scenario *given)
 {
 	struct scenario copy = *given, *sc = &copy;
 	if (sc->closed)
 		make_keys(sc);
+	snprintf(sc->logs, sizeof sc->logs, "/tmp/grp-join-logs-XXXXXX");
+	assert_non_null(mkdtemp(sc->logs));
 	unsigned n = sc->k + sc->joiners;
 	bool reports[MAX_MEMBERS];
 	for (unsigned r = 0; r < n; r++)
@@ -526,6 +611,7 @@ static void run(const struct scenario *given)
 		if (reports[r] || (refusal_expected(sc) && r == sc->k))
 			assert_int_equal(status[r], 0);
 	(void)rc;
+	check_logs(sc, reports);
 }
 
 /* Churn: the first k members, and every joiner once it is in, multicast
@@ -551,31 +637,65 @@ static int churn_member(const struct local_member *m, void *arg)
 	bool joiner = m->rank >= sc->k;
 	if (joiner && sigtimedwait(&go, NULL, &wait) < 0)
 		return 0; /* never called in: the run ended first */
+	if (!joiner && sc->logs[0] && !(a.log = delivery_log_open(sc->logs, m->rank)))
+		return 9;
 	grp_t *g = NULL;
 	int rc = joiner ? join_until_in(m, sc, &a, &g) : join_group(m, sc, &a, 0, &g);
-	if (rc || !g)
+	if (rc || !g) {
+		if (a.log)
+			fclose(a.log);
 		return rc ? rc : 11;
-	local_member_report(m, "in");
-	uint8_t msg[MSG_BYTES] = { (uint8_t)m->rank };
-	uint64_t backs = 0;
-	for (uint32_t i = 0; !rc && sigtimedwait(&stop, NULL, &now) < 0; i++) {
-		memcpy(msg + 1, &i, sizeof i);
-		rc = grp_send(g, msg, sizeof msg);
-		/* Split off, it stopped; it rejoins by itself once healed. */
-		if (sc->heal && (rc == GRP_EMINORITY || rc == GRP_EEVICTED))
-			rc = delivery_count_await(&a.back, ++backs, test_ms(4 * WAIT_MS)) ? rc : 0;
 	}
-	if (!rc)
-		rc = grp_send(g, "fin", 3);
+	local_member_report(m, "in");
+	uint8_t msg[MSG_BYTES];
+	uint64_t backs = 0, k = 0; /* k: the next message's */
+	while (!rc && sigtimedwait(&stop, NULL, &now) < 0) {
+		rc = grp_send(g, msg, payload_for(m->rank, k, &sizes, msg));
+		k += rc == 0;
+		/* Split off, it stopped; it rejoins by itself once healed, with
+		 * the others' state: what of ours they did not deliver is void,
+		 * and our stream goes on from what they did. */
+		if (sc->heal && (rc == GRP_EMINORITY || rc == GRP_EEVICTED) &&
+		    delivery_count_await(&a.back, ++backs, test_ms(4 * WAIT_MS)) == 0) {
+			rc = 0;
+			k = a.k_of[m->rank];
+		}
+	}
+	/* "fin" is our next message, which the others know by its k. */
+	if (!rc) {
+		atomic_store(&sc->fin_k[m->rank], k);
+		rc = grp_send(g, msg, payload_for(m->rank, k, &sizes, msg));
+		k += rc == 0;
+	}
 	if (rc)
 		fprintf(stderr, "member %u: grp_send: %s\n", m->rank, grp_strerror(rc));
 	else if (delivery_count_await(&a.finished, 1, test_ms(WAIT_MS)) != 0)
 		rc = 12;
+	else if (sc->logs[0] && delivery_log_accepted(sc->logs, m->rank, k) != 0)
+		rc = 9;
 	else
 		local_member_report(m, "state %" PRIu64 " %016" PRIx64, a.end_count, a.end_hash);
 	grp_leave(g);
 	grp_free(g);
+	if (a.log)
+		fclose(a.log);
 	return rc;
+}
+
+/* sc->fin_k, in memory the member processes (forked later) share. */
+static void share_fin_k(struct scenario *sc)
+{
+	void *shared = mmap(NULL, MAX_MEMBERS * sizeof *sc->fin_k, PROT_READ | PROT_WRITE,
+			    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	assert_true(shared != MAP_FAILED);
+	sc->fin_k = shared;
+	for (unsigned i = 0; i < MAX_MEMBERS; i++)
+		atomic_init(&sc->fin_k[i], UINT64_MAX);
+}
+
+static void unshare_fin_k(struct scenario *sc)
+{
+	munmap((void *)sc->fin_k, MAX_MEMBERS * sizeof *sc->fin_k);
 }
 
 static void await_line(struct local_group *lg, unsigned rank, const char *want)
@@ -590,8 +710,14 @@ static void await_line(struct local_group *lg, unsigned rank, const char *want)
 /* Kills a random member and calls a new process in, sc->churn times, while
  * all multicast; then every member must end with the same state, and
  * every joiner loaded a state it could check. */
-static void run_churn(const struct scenario *sc)
+static void run_churn(const struct scenario *given)
 {
+	/* All the processes, the churn's joiners included. */
+	struct scenario all = *given, *sc = &all;
+	all.joiners = sc->churn;
+	snprintf(sc->logs, sizeof sc->logs, "/tmp/grp-join-logs-XXXXXX");
+	assert_non_null(mkdtemp(sc->logs));
+	share_fin_k(sc);
 	unsigned n = sc->k + sc->churn, live[MAX_MEMBERS], n_live = sc->k;
 	assert_true(n <= MAX_MEMBERS);
 	struct local_group *lg = local_group_start(n, churn_member, (void *)sc);
@@ -613,24 +739,26 @@ static void run_churn(const struct scenario *sc)
 		reports[live[i]] = true;
 		local_group_kill(lg, live[i], SIGUSR2);
 	}
-	struct scenario all = *sc;
-	all.joiners = sc->churn;
-	expect_same_state(lg, &all, reports);
+	expect_same_state(lg, sc, reports);
 	int status[MAX_MEMBERS];
 	local_group_finish(lg, test_ms(WAIT_MS), status);
+	unshare_fin_k(sc);
 	for (unsigned i = 0; i < n_live; i++)
 		assert_int_equal(status[live[i]], 0);
+	check_logs(sc, reports);
 }
 
 /* A group of 5 in a partition rig, every member with membership.rejoin =
  * auto, all multicasting: split 2 | 3; the 2 stop (minority) while the 3
  * go on; healed, the 2 come back by themselves with the 3's state, and
  * all 5 end with the same state. */
-static void run_heal(const struct scenario *sc)
+static void run_heal(const struct scenario *given)
 {
 	const char *why = netns_rig_unsupported();
 	if (why)
 		skip_case(why);
+	struct scenario copy = *given, *sc = &copy;
+	share_fin_k(sc);
 	struct netns_rig *rig = netns_rig_create(sc->k);
 	assert_non_null(rig);
 	struct local_group *lg = local_group_start_in(rig, churn_member, (void *)sc);
@@ -651,6 +779,7 @@ static void run_heal(const struct scenario *sc)
 	expect_same_state(lg, sc, reports);
 	int status[MAX_MEMBERS];
 	local_group_finish(lg, test_ms(WAIT_MS), status);
+	unshare_fin_k(sc);
 	assert_int_equal(netns_rig_destroy(rig), 0);
 	for (unsigned r = 0; r < sc->k; r++)
 		assert_int_equal(status[r], 0);
