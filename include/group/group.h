@@ -124,8 +124,12 @@ enum grp_departure {
 };
 
 /* A membership view, valid only during the view callback. Members are named
- * by node id, in rank order; departed lists who was in the view before and
- * is not in this one (or, in a member's last callback, itself). */
+ * by node id, in rank order; joined lists who is in this view and was not
+ * in the one before (in the group's first view, everyone), departed who
+ * was in the view before and is not in this one (or, in a member's last
+ * callback, itself). A joiner's first view had no view before it here:
+ * joined lists the members that view added, itself among them, and
+ * departed is empty. */
 typedef struct grp_view {
 	uint32_t vid;
 	unsigned n_members;
