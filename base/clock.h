@@ -43,6 +43,13 @@ static inline struct timespec clock_monotonic_in_ms(unsigned ms)
 	return ts;
 }
 
+/* Sleeps ms milliseconds (polling loops that have nothing to wait on). */
+static inline void clock_sleep_ms(unsigned ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000u, .tv_nsec = (long)(ms % 1000u) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
 /* A condition variable whose timed waits use CLOCK_MONOTONIC, so that a
  * bounded wait neither stretches nor shrinks when the wall clock jumps. */
 static inline void clock_cond_init_monotonic(pthread_cond_t *cond)

@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "clock.h"
 #include "config.h"
@@ -465,7 +464,7 @@ static bool enter(grp_t *g)
 		if (atomic_load(&g->snd.leaving) || !atomic_load(&g->readmitted) ||
 		    links_on_any_engine_thread())
 			return false;
-		nanosleep(&(struct timespec){ .tv_nsec = 1000000L }, NULL);
+		clock_sleep_ms(1);
 	}
 }
 

@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "clock.h"
 #include "config.h"
@@ -69,14 +68,7 @@ void rejoin_notify_stopped(grp_t *g)
 /* Waits ms, or less if the handle closes; false once it does. */
 static bool pause_unless_closing(struct rejoin *r, unsigned ms)
 {
-	struct timespec until;
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += ms / 1000u;
-	until.tv_nsec += (long)(ms % 1000u) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	struct timespec until = clock_monotonic_in_ms(ms);
 	pthread_mutex_lock(&r->lock);
 	while (!atomic_load(&r->closing) &&
 	       pthread_cond_timedwait(&r->cond, &r->lock, &until) == 0)
@@ -113,7 +105,7 @@ static int swap_in(grp_t *g, struct links *fresh, const struct view_info *added)
 	atomic_store(&g->readmitted, true);
 	atomic_store(&g->swapping, true);
 	while (!no_call_in_progress(g))
-		nanosleep(&(struct timespec){ .tv_nsec = 1000000L }, NULL);
+		clock_sleep_ms(1);
 	group_disconnect(g);
 	g->links = fresh;
 	g->rejoined = true;

@@ -543,12 +543,6 @@ int links_serve(struct links *l)
 	return links_boot_start(l, 0, 0);
 }
 
-static void pause_ms(unsigned ms)
-{
-	struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)ms * 1000000L };
-	nanosleep(&ts, NULL);
-}
-
 int links_form(struct links *l, const struct links_member *members, unsigned n, unsigned my_rank,
 	       unsigned timeout_ms, unsigned *ids)
 {
@@ -582,7 +576,7 @@ int links_form(struct links *l, const struct links_member *members, unsigned n, 
 		}
 		/* Connection events arrive through the engine; nothing here to
 		 * wait on but them and the clock. */
-		pause_ms(2);
+		clock_sleep_ms(2);
 	}
 	pthread_mutex_lock(&l->form_lock);
 	memcpy(ids, l->form.ids, n * sizeof *ids);

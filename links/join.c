@@ -1,7 +1,6 @@
 /* Joining a running group (links_join): the joiner's side of admission. */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <group/error.h>
 
@@ -15,12 +14,6 @@ static const char *MOD = "join";
 /* Asking for the view again: first soon, then less often. */
 #define POLL_FIRST_MS 5u
 #define POLL_MAX_MS 100u
-
-static void pause_ms(unsigned ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000u, .tv_nsec = (long)(ms % 1000u) * 1000000L };
-	nanosleep(&ts, NULL);
-}
 
 static uint64_t ask_deadline(uint64_t deadline)
 {
@@ -220,7 +213,7 @@ int links_join(struct links *l, const struct links_join_params *p, struct view_i
 				rc = arc;
 			asked |= arc == 0;
 		}
-		pause_ms(poll_ms);
+		clock_sleep_ms(poll_ms);
 		poll_ms = poll_ms * 2 < POLL_MAX_MS ? poll_ms * 2 : POLL_MAX_MS;
 	}
 	free(v);
@@ -229,6 +222,6 @@ int links_join(struct links *l, const struct links_join_params *p, struct view_i
 	log_info(MOD, "view %u adds us (%u members)", added->vid, added->n);
 	connect_view(l, added, deadline);
 	while (!view_connected(l, added) && clock_ms_left(deadline) > 0)
-		pause_ms(2);
+		clock_sleep_ms(2);
 	return 0;
 }

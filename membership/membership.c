@@ -322,28 +322,20 @@ static int install_next(struct membership *m, struct epoch *e)
 	return 1;
 }
 
-/* Processes waiting to join that are not members already. */
-static void offer_joins(struct membership *m, struct epoch *e)
+/* Processes waiting to join; links_pending_joins leaves out those the
+ * published view (cur's, published when cur was created) lists. */
+static void offer_joins(struct membership *m)
 {
 	unsigned ids[GMS_MAX_JOINS];
 	bool sends[GMS_MAX_JOINS];
-	unsigned n = links_pending_joins(m->links, ids, sends, GMS_MAX_JOINS), k = 0;
-	for (unsigned i = 0; i < n; i++) {
-		bool member = false;
-		for (unsigned r = 0; r < epoch_size(e) && !member; r++)
-			member = epoch_member_id(e, r) == ids[i];
-		if (!member) {
-			ids[k] = ids[i];
-			sends[k++] = sends[i];
-		}
-	}
-	gms_offer_joins(m->gms, ids, sends, k);
+	unsigned n = links_pending_joins(m->links, ids, sends, GMS_MAX_JOINS);
+	gms_offer_joins(m->gms, ids, sends, n);
 }
 
 static int run_protocol(struct membership *m, struct epoch *e)
 {
 	bool worked;
-	offer_joins(m, e);
+	offer_joins(m);
 	switch (gms_step(m->gms, &worked)) {
 	case GMS_INSTALL:
 		return install_next(m, e) + worked;
