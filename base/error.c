@@ -26,6 +26,7 @@ GRP_API const char *grp_strerror(int err)
 	case GRP_EEVICTED: return "this member was removed from the group";
 	case GRP_EIDTAKEN: return "a member of the view has this node id";
 	case GRP_ETRANSFER: return "state transfer failed";
+	case GRP_ECORRUPT: return "log corrupt";
 	}
 	return "unknown error code";
 }

@@ -37,6 +37,7 @@ enum grp_error {
 	GRP_EEVICTED = -20,  /* the group removed this member (it was suspected): it stopped */
 	GRP_EIDTAKEN = -21,  /* a joiner's node id is a member of the view already */
 	GRP_ETRANSFER = -22, /* state transfer failed: its source failed or aborted */
+	GRP_ECORRUPT = -23,  /* a log on disk fails its checks where it cannot be repaired */
 };
 
 /* A static, human-readable description of an error code (never NULL). */
