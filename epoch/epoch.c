@@ -24,8 +24,9 @@ int epoch_layout_init(struct epoch_layout *lay, unsigned n, unsigned S, unsigned
 	lay->delivered = grp_sst_layout_add(sst_layout, sizeof(uint64_t), 1);
 	lay->sealed = grp_sst_layout_add(sst_layout, sizeof(uint64_t), 1);
 	lay->wedged = grp_sst_layout_add(sst_layout, sizeof(uint64_t), 1);
+	lay->persisted = grp_sst_layout_add(sst_layout, sizeof(uint64_t), 1);
 	lay->extra = extra_bytes ? grp_sst_layout_add(sst_layout, 1, extra_bytes) : 0;
-	if (lay->slots == (size_t)-1 || lay->wedged == (size_t)-1 || lay->extra == (size_t)-1)
+	if (lay->slots == (size_t)-1 || lay->persisted == (size_t)-1 || lay->extra == (size_t)-1)
 		return GRP_ECONFIG;
 	lay->counters_len = lay->sealed + sizeof(uint64_t) - lay->sent;
 	return 0;
@@ -313,6 +314,8 @@ static void deliver_one(struct epoch *e, uint64_t seq)
 		.data = h.flags & SLOT_LARGE ? rdmc_relay_buffer(e->relay, s, slot_buffer(&h))
 					     : slot + SLOT_HEADER_BYTES,
 		.len = h.len,
+		.version = epoch_version(e->vid, ++e->messages_delivered),
+		.timestamp_us = h.sent_us,
 	};
 	e->cb.deliver(e->cb.arg, &d);
 }
@@ -730,10 +733,17 @@ void *epoch_payload(struct epoch *e, size_t len)
 	return rdmc_relay_buffer(e->relay, (unsigned)e->my_sender, b);
 }
 
-void epoch_commit(struct epoch *e, size_t len)
+static uint64_t real_time_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void commit_stamped(struct epoch *e, size_t len, uint64_t sent_us)
 {
 	uint64_t k = atomic_load(&e->next_k);
-	struct slot_header h = { .stamp = k + 1, .len = (uint32_t)len };
+	struct slot_header h = { .stamp = k + 1, .len = (uint32_t)len, .sent_us = sent_us };
 	if (is_large(e, len)) {
 		unsigned b = (unsigned)(atomic_fetch_add_explicit(&e->large_sent, 1,
 								  memory_order_relaxed) %
@@ -745,6 +755,11 @@ void epoch_commit(struct epoch *e, size_t len)
 	}
 	memcpy(next_slot(e), &h, sizeof h);
 	atomic_store_explicit(&e->next_k, k + 1, memory_order_release);
+}
+
+void epoch_commit(struct epoch *e, size_t len)
+{
+	commit_stamped(e, len, real_time_us());
 }
 
 bool epoch_others_hold_ours(const struct epoch *e)
@@ -774,6 +789,19 @@ void epoch_wedge(struct epoch *e)
 	grp_sst_store_u64(e->sst, e->lay.wedged, 1);
 	grp_sst_push(e->sst, e->lay.sent, e->lay.counters_len);
 	grp_sst_push(e->sst, e->lay.wedged, sizeof(uint64_t));
+}
+
+void epoch_publish_persisted(struct epoch *e, uint64_t version)
+{
+	if (grp_sst_load_u64(e->sst, e->me, e->lay.persisted) >= version)
+		return;
+	grp_sst_store_u64(e->sst, e->lay.persisted, version);
+	grp_sst_push(e->sst, e->lay.persisted, sizeof(uint64_t));
+}
+
+uint64_t epoch_min_persisted(const struct epoch *e)
+{
+	return min_over_members(e, e->lay.persisted);
 }
 
 bool epoch_misbehaved(const struct epoch *e, unsigned rank)
@@ -833,10 +861,12 @@ size_t epoch_extra(const struct epoch *e)
 
 /* Our message k of the old epoch as it was committed: payload and length,
  * or NULL for a null. */
-static const void *committed_payload(struct epoch *e, uint64_t k, size_t *len)
+static const void *committed_payload(struct epoch *e, uint64_t k, size_t *len,
+				     uint64_t *sent_us)
 {
 	struct slot_header h = slot_header_of(e, e->me, k);
 	*len = h.len;
+	*sent_us = h.sent_us;
 	if (h.flags & SLOT_NULL)
 		return NULL;
 	if (h.flags & SLOT_LARGE)
@@ -852,7 +882,8 @@ int epoch_carry_over(struct epoch *old, const uint64_t *trim, struct epoch *next
 	unsigned carried = 0;
 	for (uint64_t k = trim[old->my_sender]; k < to; k++) {
 		size_t len;
-		const void *data = committed_payload(old, k, &len);
+		uint64_t sent_us;
+		const void *data = committed_payload(old, k, &len, &sent_us);
 		if (!data)
 			continue;
 		if (next->my_sender < 0 || !slot_free(next, len)) {
@@ -861,7 +892,7 @@ int epoch_carry_over(struct epoch *old, const uint64_t *trim, struct epoch *next
 			return GRP_ENOSPC;
 		}
 		memcpy(epoch_payload(next, len), data, len);
-		epoch_commit(next, len);
+		commit_stamped(next, len, sent_us);
 		carried++;
 	}
 	if (carried)

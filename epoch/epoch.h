@@ -68,6 +68,16 @@ struct epoch_params {
 	size_t extra_bytes;      /* columns of the layer above in the same table */
 };
 
+/* A delivered message's version: the view, then the message's number
+ * among the view's deliveries from 1 (0 stands for the view itself).
+ * Every member of the view computes the same, and it increases along the
+ * group's order across views. */
+#define EPOCH_VERSION_SHIFT 40
+static inline uint64_t epoch_version(uint32_t vid, uint64_t nth)
+{
+	return (uint64_t)vid << EPOCH_VERSION_SHIFT | nth;
+}
+
 struct epoch_callbacks {
 	/* On the engine thread, in delivery order. */
 	void (*deliver)(void *arg, const grp_delivery *msg);
@@ -118,6 +128,12 @@ void epoch_destroy(struct epoch *e);
  * received are published, then our wedged flag, in that order. */
 void epoch_wedge(struct epoch *e);
 bool epoch_wedged(const struct epoch *e);
+/* Our log holds every version up to `version` (engine thread, live
+ * epoch): published to every member. */
+void epoch_publish_persisted(struct epoch *e, uint64_t version);
+/* The lowest version published that way over the view's members (0 until
+ * each published). */
+uint64_t epoch_min_persisted(const struct epoch *e);
 /* Whether member `rank` pushed what the protocol forbids (a corrupt slot,
  * a message RDMC cannot take): it is ignored since. Engine thread. */
 bool epoch_misbehaved(const struct epoch *e, unsigned rank);

@@ -12,13 +12,14 @@ struct slot_header {
 	uint64_t stamp; /* the message's index k + 1, so a stale slot never passes */
 	uint32_t len;
 	uint32_t flags;
+	uint64_t sent_us; /* the sender's real-time clock at the send, in microseconds */
 };
 #define SLOT_NULL 1u
 /* The payload travels by RDMC in buffer (flags >> SLOT_BUFFER_SHIFT) of the
  * sender's stream; the slot carries the header alone. */
 #define SLOT_LARGE 2u
 #define SLOT_BUFFER_SHIFT 8u
-#define SLOT_HEADER_BYTES 16u
+#define SLOT_HEADER_BYTES 24u
 
 /* Offsets of an epoch's columns in an SST row. The counters follow the
  * slot ring so that one write after the slots publishes them all, in
@@ -35,6 +36,7 @@ struct epoch_layout {
 	size_t sealed;     /* u64: 0, or messages sent + 1 once the member sealed the epoch */
 	size_t counters_len;
 	size_t wedged;     /* u64: 1 once the member's counts above are final (view change) */
+	size_t persisted;  /* u64: the highest version in the member's log (persist.mode) */
 	size_t extra;      /* the layer above's columns (extra_bytes), or 0 */
 };
 
@@ -75,6 +77,7 @@ struct epoch {
 	bool *ended;        /* per member: its sealed count is in hand */
 	uint64_t delivered;
 	uint64_t *messages_from; /* per sender: application messages delivered (nulls not counted) */
+	uint64_t messages_delivered; /* application messages delivered, every sender */
 
 	atomic_bool wedged;
 	uint64_t *quiesce_tickets; /* per member: our writes posted before the epoch ended */

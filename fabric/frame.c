@@ -98,6 +98,7 @@ int hello_encode(const struct hello *h, uint8_t *buf, size_t cap, size_t *len)
 		wc_u64(&w, h->regions[i].len);
 	}
 	wc_u64(&w, h->token);
+	wc_u64(&w, h->log_version);
 	if (w.bad)
 		return GRP_EMSGSIZE;
 	*len = w.off;
@@ -135,6 +136,7 @@ int hello_decode(const uint8_t *buf, size_t len, struct hello *out)
 		h.regions[i].len = rc_u64(&r);
 	}
 	h.token = rc_u64(&r);
+	h.log_version = rc_u64(&r);
 	if (r.bad || rc_left(&r) != 0)
 		return GRP_EPROTO;
 	bool forming = h.flags == 0;

@@ -22,7 +22,7 @@
 #include "fabric.h"
 
 #define FRAME_MAGIC 0x42505247u /* "GRPB" read as little-endian bytes */
-#define FRAME_VERSION 3u /* 3: authenticated (auth.h), HELLO_REPLY carries a token, joins */
+#define FRAME_VERSION 4u /* 3: authenticated (auth.h), HELLO_REPLY carries a token, joins; 4: log_version */
 #define FRAME_HEADER_LEN 24u
 #define FRAME_MAX_PAYLOAD (64u * 1024u)
 
@@ -84,6 +84,9 @@ struct hello {
 	/* In a HELLO_REPLY: what the replier will accept, and only from us, in
 	 * our fabric connection request (fresh per reply); 0 in a HELLO. */
 	uint64_t token;
+	/* In a HELLO_JOIN: the last version in the joiner's log (0: none), so
+	 * that the member serving it ships only what follows. */
+	uint64_t log_version;
 };
 
 /* Encodes into buf (cap bytes); sets *len. GRP_EMSGSIZE if it does not fit,

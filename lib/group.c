@@ -6,6 +6,7 @@
 
 #include "clock.h"
 #include "config.h"
+#include "durable.h"
 #include "group_internal.h"
 #include "log.h"
 #include "membership.h"
@@ -56,9 +57,7 @@ static int parse_senders(const char *text, unsigned n, unsigned *senders, unsign
 
 static bool callbacks_valid(const grp_callbacks *cb)
 {
-	return cb && cb->size >= offsetof(grp_callbacks, view) + sizeof cb->view && cb->deliver &&
-	       (cb->size < offsetof(grp_callbacks, persisted) + sizeof cb->persisted ||
-		!cb->persisted);
+	return cb && cb->size >= offsetof(grp_callbacks, view) + sizeof cb->view && cb->deliver;
 }
 
 /* multicast.* and rdmc.* into the parameters every epoch is made from. */
@@ -107,9 +106,9 @@ static enum grp_departure departure_of(enum gms_reason why)
 }
 
 /* Tells the application the view of e: who joined and who departed. */
-static void call_view(grp_t *g, const struct epoch *e, bool replaced, unsigned n_joined,
-		      const unsigned *joined, unsigned n_departed, const unsigned *departed,
-		      const enum grp_departure *reasons)
+static void call_view(grp_t *g, const struct epoch *e, enum durable_view_kind kind, bool replaced,
+		      unsigned n_joined, const unsigned *joined, unsigned n_departed,
+		      const unsigned *departed, const enum grp_departure *reasons)
 {
 	unsigned n = epoch_size(e);
 	unsigned members[n];
@@ -122,7 +121,7 @@ static void call_view(grp_t *g, const struct epoch *e, bool replaced, unsigned n
 		.departed_reason = n_departed ? reasons : NULL,
 		.state_replaced = replaced,
 	};
-	handoff_view(g, &v);
+	handoff_view(g, &v, kind);
 }
 
 /* The member that serves joiners the state: the lowest-ranked member of the
@@ -147,11 +146,13 @@ static void report_view(void *arg, const struct epoch *e, bool first,
 	enum grp_departure reasons[d->n + 1];
 	for (unsigned i = 0; i < d->n; i++)
 		reasons[i] = departure_of(d->reasons[i]);
-	call_view(g, e, first && g->rejoined, d->n_joined, d->joined, d->n, d->ids, reasons);
-	if (first && g->joining)
+	bool joined_now = first && g->joining;
+	call_view(g, e, joined_now ? DURABLE_VIEW_JOINED : DURABLE_VIEW_INSTALLED,
+		  first && g->rejoined, d->n_joined, d->joined, d->n, d->ids, reasons);
+	if (joined_now)
 		handoff_hold(g);
 	else if (!first && d->n_joined && state_source(e, d->joined, d->n_joined) == epoch_rank(e))
-		handoff_serve(g, d->joined, d->n_joined);
+		handoff_serve(g, epoch_vid(e), d->joined, d->n_joined);
 	if (first) {
 		atomic_store_explicit(&g->first_reported, true, memory_order_release);
 		links_notify(g->links);
@@ -163,11 +164,12 @@ static void report_stop(void *arg, const struct epoch *e, int why)
 {
 	grp_t *g = arg;
 	unsigned me = epoch_member_id(e, epoch_rank(e));
-	enum grp_departure reason = why == GRP_EMINORITY ? GRP_DEPARTED_MINORITY
-							 : GRP_DEPARTED_EVICTED;
+	enum grp_departure reason = why == GRP_EMINORITY  ? GRP_DEPARTED_MINORITY
+				    : why == GRP_EEVICTED ? GRP_DEPARTED_EVICTED
+							  : GRP_DEPARTED_LOG_FAILED;
 	log_error(MOD, "member %u stopped: %s", me, grp_strerror(why));
 	atomic_store(&g->stop_reason, why);
-	call_view(g, e, false, 0, NULL, 1, &me, &reason);
+	call_view(g, e, DURABLE_VIEW_STOP, false, 0, NULL, 1, &me, &reason);
 	rejoin_notify_stopped(g);
 }
 
@@ -247,6 +249,8 @@ int group_enter_view(grp_t *g, const struct view_info *v)
 	if (!rc)
 		rc = handoff_start(g);
 	if (!rc)
+		rc = durable_start(g);
+	if (!rc)
 		rc = membership_start(g->links, &g->params, &g->gms, &cb, &g->snd, &joined,
 				      &g->membership);
 	free((void *)joined.joined);
@@ -266,7 +270,7 @@ static int join_running(grp_t *g, const grp_config *cfg, struct member_setup *s)
 	if (!v)
 		return GRP_ENOMEM;
 	bool sender = strcmp(config_str(cfg, "multicast.senders"), "all") == 0;
-	int rc = member_setup_join(s, sender, &g->links, v);
+	int rc = member_setup_join(s, sender, g->durable.last_version, &g->links, v);
 	if (!rc)
 		rc = group_enter_view(g, v);
 	free(v);
@@ -285,12 +289,24 @@ static int start(grp_t *g, const grp_config *cfg)
 	rc = ids ? read_multicast(g, cfg, &s) : GRP_ENOMEM;
 	if (!rc)
 		rc = rejoin_init(g, cfg, &s);
+	if (!rc)
+		rc = durable_open(g, cfg);
+	if (!rc && !s.joining && g->durable.last_version) {
+		log_error(MOD, "persist.dir holds a log (up to version %llu): a member with a log "
+			  "comes back through group.contact; a group is formed only with empty logs",
+			  (unsigned long long)g->durable.last_version);
+		rc = GRP_ECONFIG;
+	}
+	if (!rc)
+		rc = durable_replay(g);
 	if (!rc && s.joining) {
 		rc = join_running(g, cfg, &s);
 	} else if (!rc) {
 		rc = member_setup_connect(&s, &g->links, ids);
 		if (!rc)
 			rc = handoff_start(g);
+		if (!rc)
+			rc = durable_start(g);
 		if (!rc)
 			rc = membership_start(g->links, &g->params, &g->gms, &cb, &g->snd, NULL,
 					      &g->membership);
@@ -327,6 +343,7 @@ static void free_group(grp_t *g)
 	rejoin_stop(g);
 	group_disconnect(g);
 	rejoin_free(g);
+	durable_close(g);
 	free((void *)g->params.ids);
 	free((void *)g->params.senders);
 	pthread_mutex_destroy(&g->snd.send_lock);
@@ -442,6 +459,7 @@ static int commit(grp_t *g, void *slot)
 	if (!rc) {
 		epoch_commit(current(g), g->snd.reserved_len);
 		atomic_store(&g->snd.reserved, NULL);
+		durable_sent(g);
 	}
 	pthread_mutex_unlock(&g->snd.send_lock);
 	if (!rc)
@@ -511,6 +529,64 @@ GRP_API int grp_send(grp_t *g, const void *buf, size_t len)
 			memcpy(slot, buf, len);
 		rc = commit(g, slot);
 	}
+	return leave_call(g, rc);
+}
+
+GRP_API uint64_t grp_persisted(const grp_t *g)
+{
+	return g ? atomic_load_explicit(&((grp_t *)g)->durable.frontier, memory_order_acquire) : 0;
+}
+
+struct durable_wait {
+	grp_t *g;
+	uint64_t ticket;  /* our message: the ticket-th we sent */
+	_Atomic uint64_t version; /* once it was delivered here: a version at or after it */
+};
+
+static bool durable_done(void *arg)
+{
+	struct durable_wait *w = arg;
+	struct durable *d = &w->g->durable;
+	if (membership_stopped(w->g->membership) || atomic_load(&w->g->snd.leaving) ||
+	    atomic_load(&d->failed))
+		return true;
+	if (!w->version && atomic_load_explicit(&d->own_delivered, memory_order_acquire) >=
+				   w->ticket)
+		w->version = atomic_load_explicit(&d->own_version, memory_order_relaxed);
+	return w->version && atomic_load(&d->frontier) >= w->version;
+}
+
+GRP_API int grp_send_durable(grp_t *g, const void *buf, size_t len)
+{
+	if (!g || !g->durable.log)
+		return GRP_EINVAL;
+	if (g->links && links_on_engine_thread(g->links))
+		return GRP_ECALLBACK;
+	int rc = grp_send(g, buf, len);
+	if (rc)
+		return rc;
+	/* Our sends are delivered in the order they were committed, so the
+	 * count of ours committed names this one among ours delivered. */
+	struct durable_wait w = {
+		.g = g, .ticket = atomic_load_explicit(&g->durable.own_sent, memory_order_relaxed),
+	};
+	if (!enter(g))
+		return turned_away(g);
+	uint64_t waited_ms = 0;
+	while (!durable_done(&w)) {
+		if (g->send_timeout_ms && waited_ms >= g->send_timeout_ms) {
+			rc = GRP_ETIMEDOUT;
+			break;
+		}
+		links_wait(g->links, durable_done, &w, 1000);
+		waited_ms += 1000;
+	}
+	if (!rc)
+		rc = membership_stopped(g->membership);
+	if (!rc)
+		rc = atomic_load(&g->durable.failed);
+	if (!rc && atomic_load(&g->snd.leaving) && !w.version)
+		rc = GRP_ECLOSED;
 	return leave_call(g, rc);
 }
 

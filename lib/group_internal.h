@@ -4,6 +4,7 @@
 
 #include <group/group.h>
 
+#include "durable.h"
 #include "epoch.h"
 #include "handoff.h"
 #include "links.h"
@@ -29,6 +30,7 @@ struct grp {
 	bool joining;               /* through group.contact: a running group adds us */
 	atomic_bool first_reported; /* the first view callback returned */
 	struct handoff handoff;
+	struct durable durable;     /* persist.mode: the log */
 	/* membership.rejoin = auto (rejoin.c): while the links and membership
 	 * are replaced, calls are turned away (swapping) with stop_reason. */
 	struct rejoin *rejoin;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "durable.h"
 #include "group_internal.h"
 #include "log.h"
 
@@ -22,6 +23,8 @@ struct held_event {
 	enum held_kind kind;
 	grp_delivery msg;
 	grp_view view;
+	enum durable_view_kind view_kind;
+	uint32_t serve_vid; /* the view that added those to serve */
 	unsigned n_ids;
 	unsigned *ids; /* a view's members, joined, departed; or those to serve */
 	enum grp_departure *reasons;
@@ -50,6 +53,11 @@ static bool holding(const struct handoff *h)
 	return h->head || atomic_load_explicit(&h->busy, memory_order_acquire);
 }
 
+bool handoff_holding(const grp_t *g)
+{
+	return holding(&g->handoff);
+}
+
 /* Held copies are what the application would have seen; without memory
  * for one, the event is handed over now rather than lost. */
 void handoff_deliver(grp_t *g, const grp_delivery *msg)
@@ -70,13 +78,7 @@ void handoff_deliver(grp_t *g, const grp_delivery *msg)
 		log_error(MOD, "no memory to hold a delivery during a state transfer: delivered "
 			  "now");
 	}
-	g->cb.deliver(g, msg, g->user);
-}
-
-static void call_view(grp_t *g, const grp_view *v)
-{
-	if (g->cb.view)
-		g->cb.view(g, v, g->user);
+	durable_deliver(g, msg);
 }
 
 static struct held_event *copy_view(const grp_view *v)
@@ -109,17 +111,29 @@ static struct held_event *copy_view(const grp_view *v)
 	return ev;
 }
 
-void handoff_view(grp_t *g, const grp_view *v)
+void handoff_view(grp_t *g, const grp_view *v, enum durable_view_kind kind)
 {
 	struct handoff *h = &g->handoff;
 	struct held_event *ev = holding(h) ? copy_view(v) : NULL;
 	if (ev) {
+		ev->view_kind = kind;
 		push(h, ev);
 		return;
 	}
 	if (holding(h))
 		log_error(MOD, "no memory to hold a view during a state transfer: reported now");
-	call_view(g, v);
+	durable_view(g, v, kind);
+}
+
+/* The lowest version the joiners' logs end at: the stream starts after. */
+static uint64_t joiners_have(grp_t *g, const unsigned *ids, unsigned n)
+{
+	uint64_t lowest = UINT64_MAX;
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t v = links_joiner_log_version(g->links, ids[i]);
+		lowest = v < lowest ? v : lowest;
+	}
+	return n ? lowest : 0;
 }
 
 static void *serve_main(void *arg)
@@ -128,7 +142,9 @@ static void *serve_main(void *arg)
 	struct handoff *h = &g->handoff;
 	pthread_setname_np(pthread_self(), "grp-xfer");
 	serving = g;
-	int rc = g->cb.state_save ? g->cb.state_save(g, g->user) : 0;
+	int rc = g->durable.log ? durable_serve(g, joiners_have(g, h->to, h->n_to),
+						 epoch_version(h->vid, 0))
+				: durable_serve_app_state(g);
 	if (rc)
 		log_error(MOD, "state_save failed (%d): the joiners' grp_join fails", rc);
 	links_transfer_end(g->links, h->to, h->n_to, h->gone, rc != 0);
@@ -158,6 +174,7 @@ static void start_serving(grp_t *g, struct held_event *ev)
 	finish_serving(h);
 	h->to = ev->ids;
 	h->n_to = ev->n_ids;
+	h->vid = ev->serve_vid;
 	h->gone = calloc(ev->n_ids ? ev->n_ids : 1, sizeof *h->gone);
 	ev->ids = NULL;
 	atomic_store_explicit(&h->busy, true, memory_order_relaxed);
@@ -172,7 +189,7 @@ static void start_serving(grp_t *g, struct held_event *ev)
 	atomic_store_explicit(&h->busy, false, memory_order_relaxed);
 }
 
-void handoff_serve(grp_t *g, const unsigned *joiners, unsigned n)
+void handoff_serve(grp_t *g, uint32_t vid, const unsigned *joiners, unsigned n)
 {
 	struct held_event *ev = calloc(1, sizeof *ev);
 	if (ev)
@@ -183,6 +200,7 @@ void handoff_serve(grp_t *g, const unsigned *joiners, unsigned n)
 		return;
 	}
 	ev->kind = HELD_SERVE;
+	ev->serve_vid = vid;
 	ev->n_ids = n;
 	memcpy(ev->ids, joiners, n * sizeof *joiners);
 	push(&g->handoff, ev);
@@ -201,9 +219,9 @@ static int pump(void *arg)
 		if (!h->head)
 			h->tail = NULL;
 		if (ev->kind == HELD_DELIVERY)
-			g->cb.deliver(g, &ev->msg, g->user);
+			durable_deliver(g, &ev->msg);
 		else if (ev->kind == HELD_VIEW)
-			call_view(g, &ev->view);
+			durable_view(g, &ev->view, ev->view_kind);
 		else
 			start_serving(g, ev);
 		free_event(ev);
@@ -230,16 +248,7 @@ int handoff_load(grp_t *g, unsigned from)
 	struct handoff *h = &g->handoff;
 	h->from = from;
 	loading = g;
-	int rc = 0;
-	if (g->cb.state_load) {
-		rc = g->cb.state_load(g, g->user);
-	} else {
-		static _Thread_local uint8_t sink[65536];
-		size_t got;
-		do
-			rc = grp_state_read(g, sink, sizeof sink, &got);
-		while (!rc && got);
-	}
+	int rc = durable_load(g);
 	loading = NULL;
 	if (rc) {
 		/* grp_join fails: what this view delivered never reaches the

@@ -17,6 +17,7 @@
 
 #include <group/group.h>
 
+#include "durable.h"
 #include "links.h"
 
 struct held_event;
@@ -35,6 +36,7 @@ struct handoff {
 	unsigned *to;
 	bool *gone;
 	unsigned n_to;
+	uint32_t vid;  /* the view that added them */
 	/* Loading: the member we read from. */
 	unsigned from;
 };
@@ -42,10 +44,12 @@ struct handoff {
 /* Engine thread: a delivery or view for the application, passed on at
  * once unless a transfer holds them. */
 void handoff_deliver(grp_t *g, const grp_delivery *msg);
-void handoff_view(grp_t *g, const grp_view *view);
+void handoff_view(grp_t *g, const grp_view *view, enum durable_view_kind kind);
+/* Whether events are held back now (engine thread). */
+bool handoff_holding(const grp_t *g);
 /* Engine thread, after the view that added joiners[] is reported: we
  * serve them the state as of now. */
-void handoff_serve(grp_t *g, const unsigned *joiners, unsigned n);
+void handoff_serve(grp_t *g, uint32_t vid, const unsigned *joiners, unsigned n);
 /* Adds the engine client that hands held events over. */
 int handoff_start(grp_t *g);
 /* Joiner, engine thread, right after its first view is reported: holds

@@ -90,7 +90,7 @@ static int attempt(grp_t *g, struct rejoin *r, struct links **links, struct view
 		.links = r->params, .members = contacts, .n = n, .joining = true,
 		.connect_timeout_ms = g->connect_timeout_ms, .cancel = &r->closing,
 	};
-	return n ? member_setup_join(&s, g->is_sender, links, added) : GRP_ENOTFOUND;
+	return n ? member_setup_join(&s, g->is_sender, g->durable.last_version, links, added) : GRP_ENOTFOUND;
 }
 
 static bool no_call_in_progress(const grp_t *g)

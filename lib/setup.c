@@ -172,8 +172,8 @@ int member_setup_connect(struct member_setup *s, struct links **out, unsigned *i
 	return 0;
 }
 
-int member_setup_join(struct member_setup *s, bool sender, struct links **out,
-		      struct view_info *added)
+int member_setup_join(struct member_setup *s, bool sender, uint64_t log_version,
+		      struct links **out, struct view_info *added)
 {
 	struct links *l;
 	int rc = links_open(&s->links, &l);
@@ -182,7 +182,7 @@ int member_setup_join(struct member_setup *s, bool sender, struct links **out,
 		return rc;
 	struct links_join_params jp = {
 		.contacts = s->members, .n_contacts = s->n, .sender = sender,
-		.timeout_ms = s->connect_timeout_ms, .cancel = s->cancel,
+		.log_version = log_version, .timeout_ms = s->connect_timeout_ms, .cancel = s->cancel,
 	};
 	rc = links_join(l, &jp, added);
 	if (rc) {

@@ -32,7 +32,7 @@ void member_setup_free(struct member_setup *s);
 int member_setup_connect(struct member_setup *s, struct links **out, unsigned *ids);
 /* Opens the links and joins the running group of the contacts in the
  * setup: *added is the view that added us (links_join). */
-int member_setup_join(struct member_setup *s, bool sender, struct links **out,
+int member_setup_join(struct member_setup *s, bool sender, uint64_t log_version, struct links **out,
 		      struct view_info *added);
 
 /* Exchanges regions for a table or relay opened alone (not by an epoch):

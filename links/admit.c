@@ -115,6 +115,7 @@ void admit_hello(struct links *l, int fd, struct auth_session *s, const struct h
 				k++;
 			l->asking[k].id = h->id;
 			l->asking[k].flags = h->flags & (HELLO_JOIN | HELLO_SENDER);
+			atomic_store(&l->joiner_log_version[h->id], h->log_version);
 			atomic_store_explicit(&l->n_asking, k == n ? n + 1 : n, memory_order_release);
 		}
 	}
@@ -133,4 +134,9 @@ void admit_hello(struct links *l, int fd, struct auth_session *s, const struct h
 				  clock_deadline_ms(ANSWER_MS));
 	if (rc)
 		log_warn(MOD, "answering %u: %s", h->id, grp_strerror(rc));
+}
+
+uint64_t links_joiner_log_version(struct links *l, unsigned id)
+{
+	return id < FAB_MAX_PEERS ? atomic_load(&l->joiner_log_version[id]) : 0;
 }

@@ -176,6 +176,9 @@ int links_join(struct links *l, const struct links_join_params *p, struct view_i
 	if (!p->contacts || p->n_contacts == 0)
 		return GRP_EINVAL;
 	uint64_t deadline = clock_deadline_ms(p->timeout_ms);
+	pthread_mutex_lock(&l->form_lock);
+	l->form.mine.log_version = p->log_version;
+	pthread_mutex_unlock(&l->form_lock);
 	int rc = links_transfer_ring(l);
 	if (!rc)
 		rc = links_serve(l);

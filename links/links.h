@@ -102,11 +102,15 @@ struct links_join_params {
 	const struct links_member *contacts;
 	unsigned n_contacts;
 	bool sender;         /* we send once a member */
+	uint64_t log_version; /* the last version in our log, 0 without one */
 	unsigned timeout_ms;
 	/* When it becomes true, links_join gives up (GRP_ECLOSED); may be NULL. */
 	const atomic_bool *cancel;
 };
 int links_join(struct links *l, const struct links_join_params *p, struct view_info *added);
+/* The last log version joiner `id` announced when it asked to join (0:
+ * none). Any thread. */
+uint64_t links_joiner_log_version(struct links *l, unsigned id);
 
 /* The view this member is in, for joiners' queries: ids by rank, which of
  * them are new in it, the senders' ranks in sending order. The members'

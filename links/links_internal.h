@@ -104,6 +104,8 @@ struct links {
 	 * a published view lists them or their link is gone; under form_lock,
 	 * n_asking also read without it to let the engine skip the lock. */
 	struct { unsigned id; uint32_t flags; } asking[LINKS_MAX_ASKING];
+	/* By node id: the log version its last HELLO_JOIN announced. */
+	_Atomic uint64_t joiner_log_version[FAB_MAX_PEERS];
 	atomic_uint n_asking;
 
 	pthread_rwlock_t listeners_lock;

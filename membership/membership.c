@@ -26,7 +26,7 @@ struct membership {
 	atomic_bool renew_requested;
 	atomic_int join; /* enum join_state */
 	int join_error;
-	atomic_int stopped; /* 0, GRP_EMINORITY or GRP_EEVICTED */
+	atomic_int stopped; /* 0, GRP_EMINORITY, GRP_EEVICTED or membership_abandon's */
 	bool joined;        /* our first view is a running group's, not its first */
 
 	/* Engine only: what cur inherits from the view before it. */
@@ -484,6 +484,12 @@ void membership_renew(struct membership *m)
 {
 	atomic_store(&m->renew_requested, true);
 	links_notify(m->links);
+}
+
+void membership_abandon(struct membership *m, int why)
+{
+	if (!atomic_load(&m->stopped))
+		stop(m, m->cur, why);
 }
 
 void membership_stop(struct membership *m)

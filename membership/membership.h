@@ -42,7 +42,7 @@ struct membership_callbacks {
 	/* The view of epoch e is installed; first: the group's first view. */
 	void (*installed)(void *arg, const struct epoch *e, bool first,
 			  const struct membership_departures *departed);
-	/* We stopped in the view of e: GRP_EMINORITY or GRP_EEVICTED. */
+	/* We stopped in the view of e: GRP_EMINORITY, GRP_EEVICTED or membership_abandon's why. */
 	void (*stopped)(void *arg, const struct epoch *e, int why);
 	void *arg;
 };
@@ -63,8 +63,12 @@ int membership_start(struct links *links, const struct epoch_params *params,
  * (GRP_ETIMEDOUT) or an error, no view is reported afterwards. */
 int membership_await_first_view(struct membership *m, unsigned timeout_ms);
 struct epoch *membership_epoch(const struct membership *m);
-/* 0, or why this member stopped (GRP_EMINORITY, GRP_EEVICTED). Any thread. */
+/* 0, or why this member stopped (GRP_EMINORITY, GRP_EEVICTED, or what
+ * membership_abandon was given). Any thread. */
 int membership_stopped(const struct membership *m);
+/* Stops this member for a reason of the layer above (its log failed:
+ * GRP_ENOSPC, GRP_EIO), as a minority stops: engine thread. */
+void membership_abandon(struct membership *m, int why);
 /* Ends the current epoch at an agreed point and installs the next one with
  * the same members. Any thread, including a callback. */
 void membership_renew(struct membership *m);

@@ -96,6 +96,26 @@
  * then write into members' memory. Without a secret the group is open:
  * anyone who knows group.name can join (grp_join logs a warning once).
  *
+ * Persistence: with persist.mode = async or durable and persist.dir, every
+ * delivery and view is appended to this member's log (segment files with
+ * a CRC32C per record) before the application sees it; a writer thread
+ * writes and syncs in batches (durable: one fdatasync covers every record
+ * written since the last). Each member publishes the last version its log
+ * holds; the lowest over the view is "persisted everywhere": the persisted
+ * callback and grp_persisted report it, and grp_send_durable returns once
+ * its message is there. A member with a log is its log: grp_join first
+ * replays the log into deliver callbacks (replayed = 1), cutting off a
+ * torn tail (reported in the log) and failing with GRP_ECORRUPT on damage
+ * it cannot repair (nothing is changed then); joining, it announces its
+ * last version, and the member that serves it ships the records it lacks
+ * instead of calling state_save; they reach deliver (replayed = 1) after
+ * the view callback of the view that added it and before anything of that
+ * view. Every member must use the same persist.mode (off or not). A full
+ * disk or a failed write stops this member (its last view callback
+ * departs it with GRP_DEPARTED_LOG_FAILED; every call then returns
+ * GRP_ENOSPC or GRP_EIO); what the log could not hold never reaches the
+ * application, and what was reported persisted stays on disk.
+ *
  * Errors: every call returns 0 or a negative GRP_E* code (group/error.h);
  * a call that fails has no effect. */
 #ifndef GROUP_GROUP_H
@@ -121,6 +141,7 @@ enum grp_departure {
 	/* Only for ourselves, in our last view callback: */
 	GRP_DEPARTED_MINORITY = 3, /* we lost sight of a majority of the view */
 	GRP_DEPARTED_EVICTED = 4,  /* the others removed us (they took us for failed) */
+	GRP_DEPARTED_LOG_FAILED = 5, /* our log could not be written (disk full, I/O error) */
 };
 
 /* A membership view, valid only during the view callback. Members are named
@@ -155,13 +176,30 @@ typedef struct grp_delivery {
 	uint64_t seq;      /* position in the view's total order (null turns count) */
 	const void *data;
 	size_t len;
+	/* The message's place in the group's history: (vid << 40) | its
+	 * number among the view's deliveries, from 1. The same at every
+	 * member, increasing along the delivery order across views; the
+	 * versions of the log (persist.mode) and of grp_persisted. */
+	uint64_t version;
+	/* The sender's real-time clock at grp_send, in microseconds since
+	 * the epoch; with persist.mode on, the log's hybrid logical clock:
+	 * raised where needed so that it increases along the log. */
+	uint64_t timestamp_us;
+	/* 1: from a log, not from the view's multicast: grp_join's replay of
+	 * the local log, or what a joiner's log lacked, shipped by the
+	 * member serving it (persist.mode). vid and version are the
+	 * message's; index and seq are 0. */
+	int replayed;
 } grp_delivery;
 
 typedef struct grp_callbacks {
 	size_t size; /* sizeof(grp_callbacks): lets this struct grow */
 	void (*deliver)(grp_t *g, const grp_delivery *msg, void *user);
 	void (*view)(grp_t *g, const grp_view *view, void *user);
-	/* Reserved for persistence; must be NULL for now. */
+	/* persist.mode async or durable: every version up to `version` is in
+	 * the log of every member of the current view (see "Persistence").
+	 * On the engine thread, after the deliver callback of that version
+	 * here; versions only grow. May be NULL. */
 	void (*persisted)(grp_t *g, uint64_t version, void *user);
 	/* State transfer (see "Joins" above); both may be NULL (an empty
 	 * state). state_save writes the application state with
@@ -236,6 +274,35 @@ GRP_API int grp_send_commit(grp_t *g, void *slot);
 /* The largest message grp_send accepts: rdmc.max_payload rounded up to
  * whole rdmc.block_size blocks, or multicast.max_smc_payload if larger. */
 GRP_API size_t grp_max_msg_size(const grp_t *g);
+/* The version persisted at every member of the view (the last the
+ * persisted callback reported), 0 before any or with persist.mode off.
+ * Any thread. */
+GRP_API uint64_t grp_persisted(const grp_t *g);
+/* grp_send, then waits until the message is in the log of every member of
+ * the view (persist.mode = durable: on their disks): "durable Paxos", an
+ * application acknowledges a write to its client after this returns 0.
+ * It may wait for a later message of ours too (never for less). Errors:
+ * those of grp_send; GRP_EINVAL with persist.mode off; GRP_ETIMEDOUT
+ * (multicast.send_timeout_ms passed while waiting: the message may still
+ * become durable); GRP_ENOSPC or GRP_EIO (our log failed: this member
+ * left the group); GRP_ECALLBACK from a callback. */
+GRP_API int grp_send_durable(grp_t *g, const void *buf, size_t len);
+
+/* Reading this member's log (persist.mode async or durable) while the
+ * group runs: the messages with from <= version <= to, or whose
+ * timestamp_us (the log's hybrid logical clock, increasing along the log)
+ * is within [from_us, to_us], in log order. An iterator sees what was
+ * written to the log when grp_log_next is called; it belongs to the
+ * calling thread; free it before grp_free. Errors: GRP_EINVAL (NULL,
+ * from > to), GRP_ENOTFOUND (persist.mode = off), GRP_ENOMEM, GRP_EIO. */
+typedef struct grp_log_iter grp_log_iter;
+GRP_API int grp_log_versions(grp_t *g, uint64_t from, uint64_t to, grp_log_iter **out);
+GRP_API int grp_log_times(grp_t *g, uint64_t from_us, uint64_t to_us, grp_log_iter **out);
+/* 1 and *msg filled (replayed = 1; data valid until the next call), 0
+ * after the last, or GRP_ECORRUPT (a record read back fails its CRC),
+ * GRP_EIO. */
+GRP_API int grp_log_next(grp_log_iter *it, grp_delivery *msg);
+GRP_API void grp_log_iter_free(grp_log_iter *it);
 /* This member's rank (position) in the current view. */
 GRP_API unsigned grp_rank(const grp_t *g);
 

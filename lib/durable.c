@@ -1,0 +1,407 @@
+#include "durable.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "config.h"
+#include "epoch.h"
+#include "frame.h"
+#include "group_internal.h"
+#include "log.h"
+
+static const char *MOD = "persist";
+
+/* A view record: its format, vid and members. */
+#define VIEW_RECORD_VERSION 1u
+/* The first byte of a state transfer stream says what follows. */
+enum stream_kind { STREAM_APP_STATE = 0, STREAM_LOG = 1 };
+/* A record in a transfer stream: kind, sender, version, hlc, length. */
+#define STREAM_RECORD_HEADER (1u + 4u + 8u + 8u + 4u)
+#define VIEW_RECORD_MAX (1u + 4u + 4u + 4u * FAB_MAX_PEERS)
+
+static void log_failed(void *arg, int err)
+{
+	grp_t *g = arg;
+	int none = 0;
+	atomic_compare_exchange_strong(&g->durable.failed, &none, err);
+	links_notify(g->links);
+}
+
+static void log_synced(void *arg, uint64_t version)
+{
+	(void)version;
+	grp_t *g = arg;
+	links_notify(g->links);
+}
+
+int durable_open(grp_t *g, const grp_config *cfg)
+{
+	const char *mode = config_str(cfg, "persist.mode");
+	if (strcmp(mode, "off") == 0)
+		return 0;
+	const char *dir = config_str(cfg, "persist.dir");
+	if (!dir[0]) {
+		log_error(MOD, "persist.mode = %s needs persist.dir", mode);
+		return GRP_ECONFIG;
+	}
+	struct plog_params p = {
+		.dir = dir,
+		.group_id = frame_group_id(config_str(cfg, "group.name")),
+		.mode = strcmp(mode, "durable") == 0 ? PLOG_DURABLE : PLOG_ASYNC,
+		.segment_bytes = (size_t)config_uint(cfg, "persist.segment_mb") << 20,
+		.ring_bytes = (size_t)config_uint(cfg, "persist.ring_mb") << 20,
+		.sync_interval_ms = (unsigned)config_uint(cfg, "persist.sync_interval_ms"),
+		.on_synced = log_synced,
+		.on_failed = log_failed,
+		.arg = g,
+	};
+	struct plog_open_report report;
+	int rc = plog_open(&p, &g->durable.log, &report);
+	if (rc) {
+		log_error(MOD, "cannot open the log in %s: %s", dir, grp_strerror(rc));
+		return rc;
+	}
+	g->durable.last_version = report.last_version;
+	log_info(MOD, "log %s: %llu records, versions %llu..%llu%s", dir,
+		 (unsigned long long)report.records, (unsigned long long)report.first_version,
+		 (unsigned long long)report.last_version,
+		 report.truncated ? ", a torn tail cut off" : "");
+	return 0;
+}
+
+static grp_delivery delivery_of(const struct plog_record *r)
+{
+	return (grp_delivery){
+		.vid = (uint32_t)(r->version >> EPOCH_VERSION_SHIFT),
+		.sender = r->sender,
+		.data = r->data,
+		.len = r->len,
+		.version = r->version,
+		.timestamp_us = r->hlc,
+		.replayed = 1,
+	};
+}
+
+int durable_replay(grp_t *g)
+{
+	if (!g->durable.log)
+		return 0;
+	struct plog_iter *it;
+	int rc = plog_iter_versions(g->durable.log, 0, UINT64_MAX, &it);
+	if (rc)
+		return rc;
+	struct plog_record r;
+	uint64_t replayed = 0;
+	while ((rc = plog_iter_next(it, &r)) == 1) {
+		if (r.kind != PLOG_MESSAGE)
+			continue;
+		grp_delivery d = delivery_of(&r);
+		g->cb.deliver(g, &d, g->user);
+		replayed++;
+	}
+	plog_iter_free(it);
+	if (rc == 0)
+		log_info(MOD, "%llu messages replayed from the log", (unsigned long long)replayed);
+	return rc;
+}
+
+/* Engine thread: our synced version to the view, the view's minimum to
+ * the application; and a failed log ends our membership. */
+static int run(void *arg)
+{
+	grp_t *g = arg;
+	struct durable *d = &g->durable;
+	int failed = atomic_load(&d->failed);
+	if (failed && !d->abandoned) {
+		d->abandoned = true;
+		log_error(MOD, "the log failed (%s): this member leaves the group",
+			  grp_strerror(failed));
+		membership_abandon(g->membership, failed);
+		return 1;
+	}
+	struct epoch *e = membership_epoch(g->membership);
+	if (failed || !e || !epoch_live(e) || epoch_wedged(e))
+		return 0;
+	int work = 0;
+	uint64_t synced = plog_synced(d->log);
+	uint32_t vid = epoch_vid(e);
+	if (d->published_in != e || d->published_vid != vid || synced > d->published) {
+		epoch_publish_persisted(e, synced);
+		d->published_in = e;
+		d->published_vid = vid;
+		d->published = synced;
+		work++;
+	}
+	uint64_t everywhere = epoch_min_persisted(e);
+	if (everywhere > d->reported && !handoff_holding(g)) {
+		d->reported = everywhere;
+		atomic_store_explicit(&d->frontier, everywhere, memory_order_release);
+		if (g->cb.persisted)
+			g->cb.persisted(g, everywhere, g->user);
+		work++;
+	}
+	return work;
+}
+
+int durable_start(grp_t *g)
+{
+	if (!g->durable.log)
+		return 0;
+	struct links_client c = { .run = run, .arg = g };
+	int rc = links_client_add(g->links, &c, &g->durable.client);
+	g->durable.client_added = rc == 0;
+	g->durable.published_in = NULL;
+	return rc;
+}
+
+void durable_close(grp_t *g)
+{
+	struct durable *d = &g->durable;
+	if (d->log)
+		plog_close(d->log);
+	free(d->pending_view);
+	*d = (struct durable){ 0 };
+}
+
+static void fail(grp_t *g, int rc)
+{
+	log_failed(g, rc);
+}
+
+void durable_deliver(grp_t *g, const grp_delivery *msg)
+{
+	struct durable *d = &g->durable;
+	if (!d->log) {
+		g->cb.deliver(g, msg, g->user);
+		return;
+	}
+	/* What the log cannot hold never reaches the application. */
+	if (atomic_load(&d->failed))
+		return;
+	grp_delivery logged = *msg;
+	int rc = plog_append(d->log, PLOG_MESSAGE, msg->sender, msg->version, msg->timestamp_us,
+			     msg->data, msg->len, &logged.timestamp_us);
+	if (rc) {
+		fail(g, rc);
+		return;
+	}
+	d->last_version = msg->version;
+	if (msg->sender == links_my_id(g->links)) {
+		atomic_store_explicit(&d->own_version, msg->version, memory_order_relaxed);
+		atomic_fetch_add_explicit(&d->own_delivered, 1, memory_order_release);
+	}
+	g->cb.deliver(g, &logged, g->user);
+}
+
+static size_t encode_view(const grp_view *v, uint8_t *out)
+{
+	struct wcursor w = { .p = out, .cap = VIEW_RECORD_MAX };
+	wc_u8(&w, VIEW_RECORD_VERSION);
+	wc_u32(&w, v->vid);
+	wc_u32(&w, v->n_members);
+	for (unsigned i = 0; i < v->n_members; i++)
+		wc_u32(&w, v->members[i]);
+	return w.off;
+}
+
+void durable_view(grp_t *g, const grp_view *v, enum durable_view_kind kind)
+{
+	struct durable *d = &g->durable;
+	uint64_t version = epoch_version(v->vid, 0);
+	if (d->log && kind != DURABLE_VIEW_STOP && !atomic_load(&d->failed)) {
+		uint8_t *rec = malloc(VIEW_RECORD_MAX);
+		size_t len = rec ? encode_view(v, rec) : 0;
+		int rc = rec ? 0 : GRP_ENOMEM;
+		if (rec && kind == DURABLE_VIEW_JOINED) {
+			free(d->pending_view);
+			d->pending_view = rec;
+			d->pending_view_len = len;
+			d->pending_version = version;
+			rec = NULL;
+		} else if (rec) {
+			rc = plog_append(d->log, PLOG_VIEW, 0, version, 0, rec, len, NULL);
+			d->last_version = rc ? d->last_version : version;
+		}
+		free(rec);
+		if (rc) {
+			fail(g, rc);
+			return;
+		}
+	}
+	if (g->cb.view)
+		g->cb.view(g, v, g->user);
+}
+
+void durable_sent(grp_t *g)
+{
+	atomic_fetch_add_explicit(&g->durable.own_sent, 1, memory_order_relaxed);
+}
+
+/* Serving: the records of our log a joiner lacks. */
+int durable_serve(grp_t *g, uint64_t after, uint64_t before)
+{
+	uint8_t kind = STREAM_LOG;
+	/* Records still in the writer's ring are not readable yet. */
+	int rc = plog_sync(g->durable.log);
+	if (!rc)
+		rc = grp_state_write(g, &kind, 1);
+	struct plog_iter *it = NULL;
+	if (!rc && before > after + 1)
+		rc = plog_iter_versions(g->durable.log, after + 1, before - 1, &it);
+	struct plog_record r;
+	uint64_t shipped = 0;
+	while (!rc && it && (rc = plog_iter_next(it, &r)) == 1) {
+		uint8_t head[STREAM_RECORD_HEADER];
+		struct wcursor w = { .p = head, .cap = sizeof head };
+		wc_u8(&w, (uint8_t)r.kind);
+		wc_u32(&w, r.sender);
+		wc_u64(&w, r.version);
+		wc_u64(&w, r.hlc);
+		wc_u32(&w, (uint32_t)r.len);
+		rc = grp_state_write(g, head, sizeof head);
+		if (!rc && r.len)
+			rc = grp_state_write(g, r.data, r.len);
+		shipped++;
+	}
+	plog_iter_free(it);
+	if (rc == 0)
+		log_info(MOD, "shipped %llu log records after version %llu",
+			 (unsigned long long)shipped, (unsigned long long)after);
+	return rc;
+}
+
+static int read_exactly(grp_t *g, void *buf, size_t len)
+{
+	size_t done = 0;
+	while (done < len) {
+		size_t got;
+		int rc = grp_state_read(g, (uint8_t *)buf + done, len - done, &got);
+		if (rc)
+			return rc;
+		if (got == 0)
+			return done == 0 ? 1 : GRP_EPROTO;
+		done += got;
+	}
+	return 0;
+}
+
+/* One shipped record, validated field by field; 1 at the stream's end. */
+static int load_record(grp_t *g, uint8_t **buf, size_t *cap, struct plog_record *r)
+{
+	uint8_t head[STREAM_RECORD_HEADER];
+	int rc = read_exactly(g, head, sizeof head);
+	if (rc)
+		return rc;
+	struct rcursor c = { .p = head, .len = sizeof head };
+	uint8_t kind = rc_u8(&c);
+	r->sender = rc_u32(&c);
+	r->version = rc_u64(&c);
+	r->hlc = rc_u64(&c);
+	r->len = rc_u32(&c);
+	size_t limit = kind == PLOG_VIEW ? VIEW_RECORD_MAX : g->max_msg;
+	if ((kind != PLOG_MESSAGE && kind != PLOG_VIEW) || r->len > limit) {
+		log_error(MOD, "shipped log record: kind %u, length %zu: refused", kind, r->len);
+		return GRP_EPROTO;
+	}
+	r->kind = kind;
+	if (r->len > *cap) {
+		uint8_t *bigger = realloc(*buf, r->len);
+		if (!bigger)
+			return GRP_ENOMEM;
+		*buf = bigger;
+		*cap = r->len;
+	}
+	rc = r->len ? read_exactly(g, *buf, r->len) : 0;
+	r->data = *buf;
+	return rc == 1 ? GRP_EPROTO : rc;
+}
+
+/* The records we lack, into the log and the application, in order. */
+static int load_log(grp_t *g)
+{
+	struct durable *d = &g->durable;
+	uint8_t *buf = NULL;
+	size_t cap = 0;
+	uint64_t last = d->last_version, loaded = 0;
+	int rc;
+	struct plog_record r;
+	while ((rc = load_record(g, &buf, &cap, &r)) == 0) {
+		if (r.version <= last)
+			continue;
+		if (r.version >= d->pending_version && d->pending_view) {
+			log_error(MOD, "shipped record version %llu is not before our first view",
+				  (unsigned long long)r.version);
+			rc = GRP_EPROTO;
+			break;
+		}
+		if (d->log) {
+			rc = plog_append(d->log, r.kind, r.sender, r.version, r.hlc, r.data, r.len,
+					 NULL);
+			if (rc)
+				break;
+		}
+		last = r.version;
+		if (r.kind == PLOG_MESSAGE) {
+			grp_delivery msg = delivery_of(&r);
+			g->cb.deliver(g, &msg, g->user);
+			loaded++;
+		}
+	}
+	free(buf);
+	if (rc != 1)
+		return rc;
+	d->last_version = last;
+	log_info(MOD, "%llu messages loaded from the log of the member serving us",
+		 (unsigned long long)loaded);
+	return 0;
+}
+
+static int discard_state(grp_t *g)
+{
+	static _Thread_local uint8_t sink[65536];
+	size_t got;
+	int rc;
+	do
+		rc = grp_state_read(g, sink, sizeof sink, &got);
+	while (!rc && got);
+	return rc;
+}
+
+int durable_load(grp_t *g)
+{
+	struct durable *d = &g->durable;
+	uint8_t kind;
+	int rc = read_exactly(g, &kind, 1);
+	if (rc == 1)
+		rc = GRP_EPROTO;
+	if (!rc && kind == STREAM_APP_STATE && d->log) {
+		log_error(MOD, "the member serving us keeps no log: persist.mode must be on at "
+			  "every member");
+		rc = GRP_EPROTO;
+	}
+	if (!rc && kind == STREAM_APP_STATE)
+		rc = g->cb.state_load ? g->cb.state_load(g, g->user) : discard_state(g);
+	else if (!rc && kind == STREAM_LOG)
+		rc = load_log(g);
+	else if (!rc)
+		rc = GRP_EPROTO;
+	if (!rc && d->log && d->pending_view) {
+		rc = plog_append(d->log, PLOG_VIEW, 0, d->pending_version, 0, d->pending_view,
+				 d->pending_view_len, NULL);
+		if (!rc)
+			d->last_version = d->pending_version;
+	}
+	free(d->pending_view);
+	d->pending_view = NULL;
+	return rc;
+}
+
+int durable_serve_app_state(grp_t *g)
+{
+	uint8_t kind = STREAM_APP_STATE;
+	int rc = grp_state_write(g, &kind, 1);
+	if (!rc && g->cb.state_save)
+		rc = g->cb.state_save(g, g->user);
+	return rc;
+}
