@@ -28,7 +28,7 @@ void frame_header_encode(uint8_t out[FRAME_HEADER_LEN], enum frame_type type, ui
 
 static bool frame_type_known(uint16_t type)
 {
-	return (type >= FRAME_HELLO && type <= FRAME_VIEW_INFO) ||
+	return (type >= FRAME_HELLO && type <= FRAME_RESTART_INFO) ||
 	       (type >= FRAME_CHALLENGE && type <= FRAME_AUTH_OK);
 }
 
