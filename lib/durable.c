@@ -78,7 +78,7 @@ static int decode_view(const struct plog_record *r, uint32_t *vid, unsigned *ids
 	*vid = rc_u32(&c);
 	uint32_t count = rc_u32(&c);
 	if (c.bad || format != VIEW_RECORD_VERSION || count == 0 || count > cap ||
-	    rc_left(&c) != 4u * count || (r->version >> EPOCH_VERSION_SHIFT) != *vid)
+	    rc_left(&c) != 4u * count || epoch_version_vid(r->version) != *vid)
 		return GRP_ECORRUPT;
 	for (unsigned i = 0; i < count; i++)
 		ids[i] = rc_u32(&c);
@@ -141,7 +141,7 @@ static bool restart_quorum(const struct durable *d, const grp_view *v)
 static grp_delivery delivery_of(const struct plog_record *r)
 {
 	return (grp_delivery){
-		.vid = (uint32_t)(r->version >> EPOCH_VERSION_SHIFT),
+		.vid = epoch_version_vid(r->version),
 		.sender = r->sender,
 		.data = r->data,
 		.len = r->len,
@@ -379,7 +379,11 @@ static int load_record(grp_t *g, uint8_t **buf, size_t *cap, struct plog_record 
 	r->version = rc_u64(&c);
 	r->hlc = rc_u64(&c);
 	r->len = rc_u32(&c);
-	size_t limit = kind == PLOG_VIEW ? VIEW_RECORD_MAX : g->max_msg;
+	/* grp_max_msg_size, which grp_join sets only once it returns. */
+	const struct epoch_params *p = &g->params;
+	size_t limit = kind == PLOG_VIEW ? VIEW_RECORD_MAX
+		       : p->rdmc_max_payload > p->max_smc_payload ? p->rdmc_max_payload
+								   : p->max_smc_payload;
 	if ((kind != PLOG_MESSAGE && kind != PLOG_VIEW) || r->len > limit) {
 		log_error(MOD, "shipped log record: kind %u, length %zu: refused", kind, r->len);
 		return GRP_EPROTO;

@@ -191,7 +191,7 @@ int restart_group(grp_t *g, struct member_setup *s)
 		s->links.listen_fd = -1; /* links_open took it, on every path */
 	}
 	if (!rc)
-		rc = links_serve(g->links);
+		rc = links_serve_joinable(g->links);
 	if (!rc)
 		rc = links_publish_restart(g->links, &sv.mine);
 	struct links_member contact;

@@ -186,7 +186,7 @@ typedef struct grp_delivery {
 	uint64_t seq;      /* position in the view's total order (null turns count) */
 	const void *data;
 	size_t len;
-	/* The message's place in the group's history: (vid << 40) | its
+	/* The message's place in the group's history: ((vid + 1) << 40) | its
 	 * number among the view's deliveries, from 1. The same at every
 	 * member, increasing along the delivery order across views; the
 	 * versions of the log (persist.mode) and of grp_persisted. */
