@@ -20,19 +20,45 @@ enum stream_kind { STREAM_APP_STATE = 0, STREAM_LOG = 1 };
 #define STREAM_RECORD_HEADER (1u + 4u + 8u + 8u + 4u)
 #define VIEW_RECORD_MAX (1u + 4u + 4u + 4u * FAB_MAX_PEERS)
 
+/* The writer thread's progress wakes the engine: the frontier may move,
+ * and deliveries waiting for room may go on. */
+static void wake_engine(grp_t *g)
+{
+	struct durable *d = &g->durable;
+	pthread_mutex_lock(&d->notify_lock);
+	if (d->notify)
+		links_notify(d->notify);
+	pthread_mutex_unlock(&d->notify_lock);
+}
+
 static void log_failed(void *arg, int err)
 {
 	grp_t *g = arg;
 	int none = 0;
 	atomic_compare_exchange_strong(&g->durable.failed, &none, err);
-	links_notify(g->links);
+	wake_engine(g);
 }
 
 static void log_synced(void *arg, uint64_t version)
 {
 	(void)version;
-	grp_t *g = arg;
-	links_notify(g->links);
+	wake_engine(arg);
+}
+
+void durable_detach(grp_t *g)
+{
+	struct durable *d = &g->durable;
+	pthread_mutex_lock(&d->notify_lock);
+	d->notify = NULL;
+	pthread_mutex_unlock(&d->notify_lock);
+}
+
+bool durable_ready(grp_t *g)
+{
+	const struct epoch_params *p = &g->params;
+	size_t largest = p->rdmc_max_payload > p->max_smc_payload ? p->rdmc_max_payload
+								   : p->max_smc_payload;
+	return !g->durable.log || handoff_holding(g) || plog_has_room(g->durable.log, largest);
 }
 
 int durable_open(grp_t *g, const grp_config *cfg)
@@ -63,10 +89,6 @@ int durable_open(grp_t *g, const grp_config *cfg)
 		return rc;
 	}
 	g->durable.last_version = report.last_version;
-	log_info(MOD, "log %s: %llu records, versions %llu..%llu%s", dir,
-		 (unsigned long long)report.records, (unsigned long long)report.first_version,
-		 (unsigned long long)report.last_version,
-		 report.truncated ? ", a torn tail cut off" : "");
 	return 0;
 }
 
@@ -217,6 +239,9 @@ int durable_start(grp_t *g)
 	if (!g->durable.log)
 		return 0;
 	struct links_client c = { .run = run, .arg = g };
+	pthread_mutex_lock(&g->durable.notify_lock);
+	g->durable.notify = g->links;
+	pthread_mutex_unlock(&g->durable.notify_lock);
 	int rc = links_client_add(g->links, &c, &g->durable.client);
 	g->durable.client_added = rc == 0;
 	g->durable.published_in = NULL;
@@ -230,7 +255,9 @@ void durable_close(grp_t *g)
 		plog_close(d->log);
 	free(d->pending_view);
 	free(d->restart_base);
-	*d = (struct durable){ 0 };
+	d->log = NULL;
+	d->pending_view = NULL;
+	d->restart_base = NULL;
 }
 
 static void fail(grp_t *g, int rc)

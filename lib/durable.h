@@ -16,6 +16,7 @@
 #ifndef GRP_LIB_DURABLE_H
 #define GRP_LIB_DURABLE_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -29,6 +30,9 @@ struct durable {
 	struct plog *log;           /* NULL: persist.mode = off */
 	links_client_id client;
 	bool client_added;
+	/* The links the writer thread wakes; cleared before they close. */
+	pthread_mutex_t notify_lock;
+	struct links *notify;
 	/* The version persisted at every member of the view, as reported
 	 * (engine thread writes, any thread reads). */
 	_Atomic uint64_t frontier;
@@ -85,6 +89,11 @@ void durable_close(grp_t *g);
  * that holds the log while a transfer holds deliveries back). */
 void durable_deliver(grp_t *g, const grp_delivery *msg);
 void durable_view(grp_t *g, const grp_view *v, enum durable_view_kind kind);
+/* Engine thread: whether the log takes the largest message now without
+ * waiting (deliveries pause until it does). */
+bool durable_ready(grp_t *g);
+/* Before g->links closes: the writer thread stops waking its engine. */
+void durable_detach(grp_t *g);
 /* Under send_lock after a commit of ours. */
 void durable_sent(grp_t *g);
 

@@ -179,6 +179,11 @@ static void deliver(void *arg, const grp_delivery *msg)
 	handoff_deliver(arg, msg);
 }
 
+static bool ready_to_deliver(void *arg)
+{
+	return durable_ready(arg);
+}
+
 void group_renew_epoch(grp_t *g)
 {
 	membership_renew(g->membership);
@@ -235,7 +240,8 @@ static bool first_reported(void *arg)
 struct membership_callbacks group_membership_callbacks(grp_t *g)
 {
 	return (struct membership_callbacks){
-		.deliver = deliver, .installed = report_view, .stopped = report_stop, .arg = g,
+		.deliver = deliver, .ready = ready_to_deliver, .installed = report_view,
+		.stopped = report_stop, .arg = g,
 	};
 }
 
@@ -346,6 +352,7 @@ void group_disconnect(grp_t *g)
 	if (g->links) {
 		links_engine_stop(g->links);
 		handoff_stop(g);
+		durable_detach(g);
 	}
 	membership_stop(g->membership);
 	g->membership = NULL;
@@ -362,6 +369,7 @@ static void free_group(grp_t *g)
 	free((void *)g->params.ids);
 	free((void *)g->params.senders);
 	pthread_mutex_destroy(&g->snd.send_lock);
+	pthread_mutex_destroy(&g->durable.notify_lock);
 	free(g);
 }
 
@@ -377,6 +385,7 @@ GRP_API int grp_join(const grp_config *cfg, const grp_callbacks *callbacks, void
 	       callbacks->size < sizeof g->cb ? callbacks->size : sizeof g->cb);
 	g->user = user;
 	pthread_mutex_init(&g->snd.send_lock, NULL);
+	pthread_mutex_init(&g->durable.notify_lock, NULL);
 	int rc = start(g, cfg);
 	if (rc) {
 		free_group(g);

@@ -95,6 +95,10 @@ void plog_close(struct plog *log);
  * caller. GRP_ENOSPC or GRP_EIO once the log failed. */
 int plog_append(struct plog *log, enum plog_kind kind, uint32_t sender, uint64_t version,
 		uint64_t hlc, const void *data, size_t len, uint64_t *hlc_out);
+/* Whether plog_append of a len-byte record would return without waiting
+ * for the writer (or the log failed): the appender's thread, which may
+ * then do other work instead of blocking. */
+bool plog_has_room(struct plog *log, size_t len);
 /* Waits until everything appended so far is synced (every mode). */
 int plog_sync(struct plog *log);
 /* The highest version synced (PLOG_DURABLE: on disk; PLOG_ASYNC: written

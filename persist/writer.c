@@ -573,3 +573,9 @@ void plog_close(struct plog *log)
 		pthread_join(log->writer, NULL);
 	plog_free(log);
 }
+
+bool plog_has_room(struct plog *log, size_t len)
+{
+	uint64_t total = record_total_bytes(len);
+	return total > log->ring_bytes / 2 ? ring_empty(log, 0) : ring_has_room(log, total);
+}
