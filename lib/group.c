@@ -316,8 +316,6 @@ static int start(grp_t *g, const grp_config *cfg)
 	if (!rc)
 		rc = durable_open(g, cfg);
 	bool restarting = !rc && !s.joining && atomic_load(&g->durable.last_version);
-	if (!rc && !restarting)
-		rc = durable_replay(g);
 	if (!rc && restarting) {
 		rc = restart_group(g, &s);
 	} else if (!rc && s.joining) {
