@@ -18,8 +18,9 @@
 #include "record.h"
 
 #define MIB (1024u * 1024u)
-/* Segment files are a whole number of pages: records are 8-aligned, and
- * a file cut anywhere else was not made by us. */
+/* Configured segments are whole pages. Every segment file, also one sized
+ * to fit a large record, is a multiple of the record alignment: a file of
+ * another size was not made by us (open_segment refuses it). */
 #define SEGMENT_SIZE_ALIGN 4096u
 
 static int params_check(const struct plog_params *p)

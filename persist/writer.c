@@ -145,7 +145,8 @@ static int make_room(struct plog *log, uint64_t total, uint64_t version)
 	if (fdatasync(cur->fd) != 0)
 		return fail_errno(log, "syncing", cur, errno);
 	uint64_t bytes = SEGMENT_HEADER_BYTES + total;
-	bytes = bytes < log->segment_bytes ? log->segment_bytes : (bytes + 4095) & ~(uint64_t)4095;
+	if (bytes < log->segment_bytes)
+		bytes = log->segment_bytes;
 	struct segment_header h = { .group_id = log->group_id, .first_version = version,
 				    .index = cur->index + 1 };
 	int fd;
