@@ -10,11 +10,12 @@
  *                segment or index entry or truncates, read by iterators.
  *   wait_lock    only for sleeping: writer_cv (the writer waits for work)
  *                and progress_cv (appender, plog_sync and close wait for
- *                the writer). The sleeper raises a flag or count before
- *                its last check; the waker publishes, then (seq_cst fence)
- *                reads the flag and signals under wait_lock only if
- *                someone sleeps, so no wake-up is lost and a busy path
- *                takes no lock. */
+ *                the writer). The sleeper raises a flag or count with a
+ *                read-modify-write before its last check; the waker
+ *                publishes, then reads the flag with a read-modify-write
+ *                and signals under wait_lock only if someone sleeps: no
+ *                wake-up is lost (one RMW reads from the other, see
+ *                wake_writer) and a busy path takes no lock. */
 #ifndef GRP_PERSIST_PLOG_INTERNAL_H
 #define GRP_PERSIST_PLOG_INTERNAL_H
 
@@ -103,7 +104,7 @@ struct plog {
 	pthread_mutex_t wait_lock;
 	pthread_cond_t writer_cv;
 	pthread_cond_t progress_cv;
-	_Atomic bool writer_sleeping;
+	_Atomic unsigned writer_sleeping;  /* 0 or 1; read by RMW (writer.c) */
 	_Atomic unsigned progress_waiters;
 	pthread_t writer;
 	bool writer_started;

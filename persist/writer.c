@@ -23,23 +23,23 @@ static const uint8_t zero_padding[RECORD_ALIGN];
 
 /* ---- waking and waiting (see plog_internal.h) ---- */
 
+/* The flag is read with a read-modify-write (not a load, nor a fence,
+ * which ThreadSanitizer does not model): if it comes before the sleeper's
+ * own RMW raising the flag, that one reads from it and so sees what the
+ * caller published before; if after, it sees the flag raised. */
 static void wake_writer(struct plog *log)
 {
-	/* Orders the caller's publication before the flag's load; pairs with
-	 * the fence in writer_sleep. */
-	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load_explicit(&log->writer_sleeping, memory_order_relaxed)) {
+	if (atomic_fetch_add_explicit(&log->writer_sleeping, 0, memory_order_acq_rel)) {
 		pthread_mutex_lock(&log->wait_lock);
 		pthread_cond_signal(&log->writer_cv);
 		pthread_mutex_unlock(&log->wait_lock);
 	}
 }
 
+/* As wake_writer, for the threads in wait_until. */
 static void notify_progress(struct plog *log)
 {
-	/* Pairs with the fence in wait_until. */
-	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load_explicit(&log->progress_waiters, memory_order_relaxed) > 0) {
+	if (atomic_fetch_add_explicit(&log->progress_waiters, 0, memory_order_acq_rel) > 0) {
 		pthread_mutex_lock(&log->wait_lock);
 		pthread_cond_broadcast(&log->progress_cv);
 		pthread_mutex_unlock(&log->wait_lock);
@@ -51,10 +51,9 @@ static void wait_until(struct plog *log, bool (*ready)(struct plog *log, uint64_
 	if (ready(log, arg))
 		return;
 	pthread_mutex_lock(&log->wait_lock);
-	atomic_fetch_add_explicit(&log->progress_waiters, 1, memory_order_relaxed);
-	/* The count is visible before the state is read again: the writer
-	 * either sees it and signals, or published before this read. */
-	atomic_thread_fence(memory_order_seq_cst);
+	/* An RMW: the notifier's RMW either reads this count and signals, or
+	 * comes before it, and then what it published is seen below. */
+	atomic_fetch_add_explicit(&log->progress_waiters, 1, memory_order_acq_rel);
 	while (!ready(log, arg))
 		pthread_cond_wait(&log->progress_cv, &log->wait_lock);
 	atomic_fetch_sub_explicit(&log->progress_waiters, 1, memory_order_relaxed);
@@ -311,9 +310,8 @@ static bool writer_has_work(const struct plog *log, const struct writer_state *w
 static void writer_sleep(struct plog *log, const struct writer_state *ws)
 {
 	pthread_mutex_lock(&log->wait_lock);
-	atomic_store_explicit(&log->writer_sleeping, true, memory_order_relaxed);
-	/* The flag before the last look at the state; pairs with wake_writer. */
-	atomic_thread_fence(memory_order_seq_cst);
+	/* Raised by an RMW before the last look at the state: see wake_writer. */
+	atomic_exchange_explicit(&log->writer_sleeping, 1, memory_order_acq_rel);
 	if (!writer_has_work(log, ws)) {
 		if (log->mode == PLOG_ASYNC && unsynced(log)) {
 			struct timespec until =
@@ -323,7 +321,7 @@ static void writer_sleep(struct plog *log, const struct writer_state *ws)
 			pthread_cond_wait(&log->writer_cv, &log->wait_lock);
 		}
 	}
-	atomic_store_explicit(&log->writer_sleeping, false, memory_order_relaxed);
+	atomic_store_explicit(&log->writer_sleeping, 0, memory_order_relaxed);
 	pthread_mutex_unlock(&log->wait_lock);
 }
 
