@@ -292,16 +292,18 @@ static bool sync_wanted(const struct plog *log)
 static bool ring_pending(const struct plog *log)
 {
 	return atomic_load_explicit(&log->ring_tail, memory_order_acquire) !=
-	       atomic_load_explicit(&log->ring_head, memory_order_relaxed);
+	       atomic_load_explicit(&log->ring_head, memory_order_acquire);
 }
 
 static bool writer_has_work(const struct plog *log, const struct writer_state *ws)
 {
+	/* First: a failure between a truncation's plog_sync and its pause
+	 * must not leave the truncation waiting for a parked writer. */
+	if (atomic_load_explicit(&log->pause_requested, memory_order_acquire))
+		return true;
 	if (failure(log))
 		return !ws->reported_failure || ring_pending(log) ||
 		       atomic_load_explicit(&log->closing, memory_order_acquire);
-	if (atomic_load_explicit(&log->pause_requested, memory_order_acquire))
-		return true;
 	return ring_pending(log) || sync_wanted(log) ||
 	       atomic_load_explicit(&log->synced_version, memory_order_acquire) != ws->reported_synced ||
 	       atomic_load_explicit(&log->closing, memory_order_acquire);
