@@ -242,6 +242,13 @@ static void write_batch(struct plog *log, uint64_t tail)
 		pos += total;
 		run.ring_end = pos;
 		run.last_version = h.version;
+		/* Frees space a quarter of the ring at a time, so the appender
+		 * fills the ring while the rest of the batch is written. */
+		if (run.ring_end - run.ring_start >= log->ring_bytes / 4) {
+			if ((err = flush_run(log, &run)) != 0)
+				break;
+			run.file_off = log->write_off;
+		}
 	}
 	if (!err)
 		flush_run(log, &run);
