@@ -189,7 +189,7 @@ static int open_segment(struct plog *log, uint32_t index)
 	return err;
 }
 
-static int create_segment(struct plog *log, uint32_t index, uint64_t first_version, uint64_t bytes)
+int plog_segment_create(struct plog *log, uint32_t index, uint64_t first_version, uint64_t bytes)
 {
 	struct segment_header h = { .group_id = log->group_id, .first_version = first_version, .index = index };
 	int fd;
@@ -383,7 +383,7 @@ static int recover(struct plog *log, struct plog_open_report *report)
 		}
 	}
 	segment_remove_leftovers(log->dirfd, log->dir);
-	if (log->n_segs == 0 && (err = create_segment(log, 0, 0, log->segment_bytes)) != 0)
+	if (log->n_segs == 0 && (err = plog_segment_create(log, 0, 0, log->segment_bytes)) != 0)
 		return err;
 	struct plog_segment *cur = log->segs[log->n_segs - 1];
 	log->write_off = atomic_load_explicit(&cur->written_end, memory_order_relaxed);

@@ -145,6 +145,10 @@ void plog_free(struct plog *log);
 /* Removes the segments from position first on (closing, unlinking and
  * freeing them) and syncs the directory. 0 or GRP_EIO (logged). */
 int plog_segments_remove_from(struct plog *log, size_t first);
+/* Creates the segment file of that index (see segment_create) and appends
+ * it to the segment array under layout_lock. 0, GRP_ENOSPC, GRP_EIO (both
+ * logged) or GRP_ENOMEM. */
+int plog_segment_create(struct plog *log, uint32_t index, uint64_t first_version, uint64_t bytes);
 /* Writes zeros over [from, to) of seg and fdatasyncs it. 0 or an errno. */
 int plog_segment_zero(struct plog_segment *seg, uint64_t from, uint64_t to);
 

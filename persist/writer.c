@@ -146,32 +146,13 @@ static int make_room(struct plog *log, uint64_t total, uint64_t version)
 	uint64_t bytes = SEGMENT_HEADER_BYTES + total;
 	if (bytes < log->segment_bytes)
 		bytes = log->segment_bytes;
-	struct segment_header h = { .group_id = log->group_id, .first_version = version,
-				    .index = cur->index + 1 };
-	int fd;
-	int err = segment_create(log->dirfd, log->dir, &h, bytes, &fd);
+	uint32_t index = cur->index + 1;
+	int err = plog_segment_create(log, index, version, bytes);
 	if (err) {
 		char name[SEGMENT_NAME_MAX];
-		segment_name(name, h.index, true);
-		return plog_fail(log, err, "creating segment", name, err == GRP_ENOSPC ? ENOSPC : EIO);
-	}
-	struct plog_segment *seg = calloc(1, sizeof *seg);
-	if (!seg) {
-		close(fd);
-		return plog_fail(log, GRP_EIO, "allocating segment", "", ENOMEM);
-	}
-	seg->index = h.index;
-	seg->fd = fd;
-	seg->bytes = bytes;
-	seg->first_version = version;
-	segment_name(seg->name, h.index, false);
-	atomic_init(&seg->written_end, SEGMENT_HEADER_BYTES);
-	pthread_rwlock_wrlock(&log->layout_lock);
-	err = plog_segments_push(log, seg);
-	pthread_rwlock_unlock(&log->layout_lock);
-	if (err) {
-		plog_segment_free(seg);
-		return plog_fail(log, GRP_EIO, "allocating segment", "", ENOMEM);
+		segment_name(name, index, false);
+		return plog_fail(log, err == GRP_ENOMEM ? GRP_EIO : err, "creating segment", name,
+				 err == GRP_ENOSPC ? ENOSPC : err == GRP_ENOMEM ? ENOMEM : EIO);
 	}
 	log->write_off = SEGMENT_HEADER_BYTES;
 	log->last_indexed_off = 0;
