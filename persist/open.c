@@ -105,16 +105,27 @@ int plog_segments_remove_from(struct plog *log, size_t first)
 int plog_segment_zero(struct plog_segment *seg, uint64_t from, uint64_t to)
 {
 	static const uint8_t zeros[64 * 1024];
-	while (from < to) {
-		size_t n = to - from < sizeof zeros ? (size_t)(to - from) : sizeof zeros;
-		ssize_t done = pwrite(seg->fd, zeros, n, (off_t)from);
-		if (done < 0 && errno == EINTR)
-			continue;
-		if (done <= 0)
-			return done < 0 ? errno : EIO;
-		from += (uint64_t)done;
+	/* From the end backwards, synced step by step: a crash leaves records
+	 * followed by zeros (a shorter log, or a torn tail the next open
+	 * cuts), not zeros followed by records, which open refuses. Only a
+	 * crash inside one step on a device that reorders writes can. */
+	const uint64_t step = 1024 * 1024;
+	while (to > from) {
+		uint64_t step_from = to - from > step ? to - step : from;
+		for (uint64_t off = step_from; off < to;) {
+			size_t n = to - off < sizeof zeros ? (size_t)(to - off) : sizeof zeros;
+			ssize_t done = pwrite(seg->fd, zeros, n, (off_t)off);
+			if (done < 0 && errno == EINTR)
+				continue;
+			if (done <= 0)
+				return done < 0 ? errno : EIO;
+			off += (uint64_t)done;
+		}
+		if (fdatasync(seg->fd) != 0)
+			return errno;
+		to = step_from;
 	}
-	return fdatasync(seg->fd) != 0 ? errno : 0;
+	return 0;
 }
 
 static int open_dir(struct plog *log)

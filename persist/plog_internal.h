@@ -149,7 +149,8 @@ int plog_segments_remove_from(struct plog *log, size_t first);
  * it to the segment array under layout_lock. 0, GRP_ENOSPC, GRP_EIO (both
  * logged) or GRP_ENOMEM. */
 int plog_segment_create(struct plog *log, uint32_t index, uint64_t first_version, uint64_t bytes);
-/* Writes zeros over [from, to) of seg and fdatasyncs it. 0 or an errno. */
+/* Writes zeros over [from, to) of seg, from the end backwards, synced.
+ * 0 or an errno. */
 int plog_segment_zero(struct plog_segment *seg, uint64_t from, uint64_t to);
 
 #endif
