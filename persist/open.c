@@ -202,7 +202,8 @@ static int open_segment(struct plog *log, uint32_t index)
 
 int plog_segment_create(struct plog *log, uint32_t index, uint64_t first_version, uint64_t bytes)
 {
-	struct segment_header h = { .group_id = log->group_id, .first_version = first_version, .index = index };
+	struct segment_header h = { .group_id = log->group_id, .first_version = first_version,
+				    .index = index };
 	int fd;
 	int err = segment_create(log->dirfd, log->dir, &h, bytes, &fd);
 	if (err)
@@ -293,7 +294,8 @@ static int scan_segment(struct plog *log, size_t s, bool last, struct scan *sc, 
 	int err = 0;
 	while (seg->bytes - off >= RECORD_HEADER_BYTES) {
 		const uint8_t *p;
-		if ((err = segment_window_get(&sc->window, seg->fd, off, RECORD_HEADER_BYTES, seg->bytes, &p)) != 0)
+		err = segment_window_get(&sc->window, seg->fd, off, RECORD_HEADER_BYTES, seg->bytes, &p);
+		if (err)
 			return err;
 		if (record_header_is_zero(p))
 			break;

@@ -211,7 +211,8 @@ static void write_batch(struct plog *log, uint64_t tail)
 		record_peek_header(raw, &h);
 		uint64_t total = record_total_bytes(h.len);
 		if (current_segment(log)->bytes - log->write_off < total) {
-			if ((err = flush_run(log, &run)) != 0 || (err = make_room(log, total, h.version)) != 0)
+			err = flush_run(log, &run);
+			if (err || (err = make_room(log, total, h.version)) != 0)
 				break;
 			run.file_off = log->write_off;
 		}

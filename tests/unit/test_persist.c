@@ -52,7 +52,8 @@ static void test_crc32c_matches_bitwise(void **state)
 			assert_int_equal(plog_crc32c(0, buf + start, len), crc32c_bitwise(buf + start, len));
 	uint32_t whole = plog_crc32c(0, buf, sizeof buf);
 	for (size_t split = 0; split <= sizeof buf; split += 13)
-		assert_int_equal(plog_crc32c(plog_crc32c(0, buf, split), buf + split, sizeof buf - split), whole);
+		assert_int_equal(plog_crc32c(plog_crc32c(0, buf, split), buf + split, sizeof buf - split),
+				 whole);
 }
 
 /* ---- round trip ---- */
@@ -259,7 +260,9 @@ static void append_kib(struct plog *log, uint64_t from, uint64_t to)
 	uint8_t buf[1024];
 	for (uint64_t v = from; v <= to; v++) {
 		payload_fill(buf, sizeof buf, v);
-		assert_int_equal(plog_append(log, PLOG_MESSAGE, (uint32_t)v, v, kib_hlc(v), buf, sizeof buf, NULL), 0);
+		assert_int_equal(plog_append(log, PLOG_MESSAGE, (uint32_t)v, v, kib_hlc(v), buf, sizeof buf,
+					     NULL),
+				 0);
 	}
 }
 
