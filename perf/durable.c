@@ -229,8 +229,8 @@ static int throughput_member(const struct local_member *m, const struct run *r)
 	    await_count(m, &t, &t.persisted, 1, PERSIST_WAIT_MS, NULL)) {
 		persisted = false;
 		local_member_report(m,
-				    "error,member %u: persisted everywhere stays at %#llx after %u ms; "
-				    "the last delivery is %#llx",
+				    "error,member %u: persisted everywhere stays at %#llx after "
+				    "%u ms; the last delivery is %#llx",
 				    m->rank, (unsigned long long)grp_persisted(g), PERSIST_WAIT_MS,
 				    (unsigned long long)t.last_version);
 	}
@@ -281,8 +281,8 @@ static int sequential_member(const struct local_member *m, const struct run *r)
 			}
 			uint64_t t1 = clock_now_ns();
 			if (rc)
-				local_member_report(m, "error,member 0: message %u of %u: %s after %.1f ms",
-						    i + 1, total, grp_strerror(rc),
+				local_member_report(m, "error,member 0: message %u of %u: %s after "
+						    "%.1f ms", i + 1, total, grp_strerror(rc),
 						    (double)(t1 - t0) / 1e6);
 			else if (i >= warmup)
 				us[i - warmup] = (double)(t1 - t0) / 1000.0;
@@ -389,10 +389,11 @@ static int run_group(const struct options *o, enum mode mode, size_t size, enum 
 	perf_collect(lg, o->members, NULL, show, &c, WAIT_MS);
 	int status[64];
 	int rc = local_group_finish(lg, 60000, status);
+	const char *what = phase == THROUGHPUT ? "throughput" : "sequential";
 	for (unsigned i = 0; i < o->members && rc; i++)
 		if (status[i] != 0)
-			printf("  ! %s %zu B %s: member %u exited with status %d\n", mode_names[mode],
-			       size, phase == THROUGHPUT ? "throughput" : "sequential", i, status[i]);
+			printf("  ! %s %zu B %s: member %u exited with status %d\n",
+			       mode_names[mode], size, what, i, status[i]);
 	remove_tree(r.dir);
 	if (rc)
 		res->failed = true;
@@ -422,9 +423,11 @@ static int measure_fdatasync(const char *tmp, double *median_us, double *p99_us)
 	memset(block, 0x5a, sizeof block);
 	for (unsigned i = 0; i < total && !rc && us; i++) {
 		uint64_t t0 = clock_now_ns();
-		if (pwrite(fd, block, sizeof block, (off_t)i * SYNC_BYTES) != (ssize_t)sizeof block ||
+		off_t at = (off_t)i * SYNC_BYTES;
+		if (pwrite(fd, block, sizeof block, at) != (ssize_t)sizeof block ||
 		    fdatasync(fd) != 0) {
-			fprintf(stderr, "durable: write + fdatasync on %s: %s\n", path, strerror(errno));
+			fprintf(stderr, "durable: write + fdatasync on %s: %s\n", path,
+				strerror(errno));
 			rc = 1;
 		}
 		if (i >= warmup)
@@ -458,12 +461,12 @@ static const char *fs_name(long type)
 }
 
 static const char *plot_script =
-	"set terminal pngcairo size 1400,560\n"
+	"set terminal pngcairo size 1600,600\n"
 	"set output outfile\n"
 	"set datafile separator ','\n"
 	"set datafile missing NaN\n"
-	"set multiplot layout 1,2 title sprintf('persist.mode: %d members on 127.0.0.1, logs on %s', "
-	"members, fs)\n"
+	"set multiplot layout 1,2 title sprintf('persist.mode: %d members on 127.0.0.1, "
+	"logs on %s', members, fs)\n"
 	"set style fill solid 0.7 border -1\n"
 	"set boxwidth 0.4\n"
 	"set logscale y\n"
@@ -472,26 +475,28 @@ static const char *plot_script =
 	"'durable 10K' 7)\n"
 	"set xrange [-0.8:7.8]\n"
 	"set key top right font ',9'\n"
+	"set xtics font ',9'\n"
 	"pos(m, b) = (m eq 'off' ? 0 : m eq 'async' ? 3 : 6) + (b > 1024 ? 1 : 0)\n"
 	"set title 'Throughput at member 0, every member sending flat out'\n"
 	"set ylabel 'messages/s'\n"
 	"set yrange [100:*]\n"
-	"plot 'durable.csv' using (stringcolumn(1) eq 'throughput' ? pos(stringcolumn(2), $3) - 0.2 "
-	": NaN):6 with boxes lc rgb '#4070c0' title 'delivered', "
+	"plot 'durable.csv' using (stringcolumn(1) eq 'throughput' ? "
+	"pos(stringcolumn(2), $3) - 0.2 : NaN):6 with boxes lc rgb '#4070c0' title 'delivered', "
 	"'' using (stringcolumn(1) eq 'throughput' ? pos(stringcolumn(2), $3) + 0.2 : NaN):8 "
 	"with boxes lc rgb '#c04040' title 'persisted everywhere', "
 	"2896 with lines dt 2 lc 'black' title 'etcd 3.4, 1 KiB, 32 clients', "
 	"28960 with lines dt 3 lc 'red' title 'target: 10x etcd'\n"
-	"set title 'One message at a time from member 0 (off: grp\\_send + own delivery; "
-	"else grp\\_send\\_durable)'\n"
+	"set title 'Member 0 alone, one at a time: grp\\_send\\_durable "
+	"(off: grp\\_send + own delivery)'\n"
+	"set key top left font ',9'\n"
 	"set ylabel 'microseconds'\n"
 	"set yrange [1:*]\n"
-	"plot 'durable.csv' using (stringcolumn(1) eq 'sequential' ? pos(stringcolumn(2), $3) - 0.2 "
-	": NaN):10 with boxes lc rgb '#4070c0' title 'median', "
+	"plot 'durable.csv' using (stringcolumn(1) eq 'sequential' ? "
+	"pos(stringcolumn(2), $3) - 0.2 : NaN):10 with boxes lc rgb '#4070c0' title 'median', "
 	"'' using (stringcolumn(1) eq 'sequential' ? pos(stringcolumn(2), $3) + 0.2 : NaN):11 "
 	"with boxes lc rgb '#c04040' title 'p99', "
 	"1200 with lines dt 2 lc 'black' title 'etcd 3.4, one client, 1 KiB', "
-	"300 with lines dt 3 lc 'red' title 'target', "
+	"300 with lines dt 3 lc 'red' title 'target 0.3 ms', "
 	"syncus with lines dt 4 lc 'dark-green' title '1 KiB write + fdatasync, median'\n"
 	"unset multiplot\n";
 
@@ -499,9 +504,9 @@ static void csv_row(FILE *csv, const char *phase, const char *mode, size_t bytes
 		    uint64_t count, double rate, double mbps, double persisted_rate, double lag_ms,
 		    double median_us, double p99_us, const char *fs)
 {
-	fprintf(csv, "%s,%s,%zu,%u,%llu,%.0f,%.2f,%.0f,%.2f,%.1f,%.1f,%.2f,%s\n", phase, mode, bytes,
-		members, (unsigned long long)count, rate, mbps, persisted_rate, lag_ms, median_us,
-		p99_us, perf_loadavg(), fs);
+	fprintf(csv, "%s,%s,%zu,%u,%llu,%.0f,%.2f,%.0f,%.2f,%.1f,%.1f,%.2f,%s\n", phase, mode,
+		bytes, members, (unsigned long long)count, rate, mbps, persisted_rate, lag_ms,
+		median_us, p99_us, perf_loadavg(), fs);
 	fflush(csv);
 }
 
@@ -525,8 +530,8 @@ static void print_row(enum mode mode, size_t size, const struct result *r)
 	       delivered, mbps, persisted, lag, seq, r->failed ? "  (failures above)" : "");
 }
 
-static void verdict(const char *what, double ours, double theirs, bool higher_better,
-		    double target)
+static void verdict(const char *what, int decimals, double ours, double theirs,
+		    bool higher_better, double target)
 {
 	if (isnan(ours)) {
 		printf("  %-44s n/a\n", what);
@@ -534,8 +539,8 @@ static void verdict(const char *what, double ours, double theirs, bool higher_be
 	}
 	bool met = higher_better ? ours >= target : ours <= target;
 	double factor = higher_better ? ours / theirs : theirs / ours;
-	printf("  %-44s %10.3f  = %.1fx etcd, target %s%.3f: %s\n", what, ours, factor,
-	       higher_better ? ">= " : "<= ", target, met ? "met" : "MISSED");
+	printf("  %-44s %9.*f  = %.2fx etcd; target %s%.*f: %s\n", what, decimals, ours, factor,
+	       higher_better ? ">= " : "<= ", decimals, target, met ? "met" : "MISSED");
 }
 
 int main(int argc, char **argv)
@@ -555,8 +560,8 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc || o.members < 1 || o.members > 64 || o.messages < 2 || o.iters < 10)
 		goto usage;
-	if ((size_t)snprintf(o.tmp, sizeof o.tmp, "%s/durable-XXXXXX", o.tmp_base) >= sizeof o.tmp ||
-	    !mkdtemp(o.tmp)) {
+	size_t need = (size_t)snprintf(o.tmp, sizeof o.tmp, "%s/durable-XXXXXX", o.tmp_base);
+	if (need >= sizeof o.tmp || !mkdtemp(o.tmp)) {
 		fprintf(stderr, "durable: cannot make a directory in %s: %s\n", o.tmp_base,
 			strerror(errno));
 		return 1;
@@ -570,7 +575,8 @@ int main(int argc, char **argv)
 		snprintf(fs, sizeof fs, "unknown (%s)", strerror(errno));
 	FILE *csv = perf_csv_open(o.dir, "durable.csv",
 				  "phase,mode,bytes,members,count,msgs_per_s,MB_per_s,"
-				  "persisted_msgs_per_s,persist_lag_ms,median_us,p99_us,loadavg,fs");
+				  "persisted_msgs_per_s,persist_lag_ms,median_us,p99_us,loadavg,"
+				  "fs");
 	if (!csv) {
 		remove_tree(o.tmp);
 		return 1;
@@ -606,7 +612,8 @@ int main(int argc, char **argv)
 					      .persisted_per_s = NAN, .lag_ms = NAN,
 					      .median_us = NAN, .p99_us = NAN };
 			char label[64];
-			snprintf(label, sizeof label, "%s %zu B throughput", mode_names[m], sizes[s]);
+			snprintf(label, sizeof label, "%s %zu B throughput", mode_names[m],
+				 sizes[s]);
 			perf_progress(label, done, phases);
 			failures += run_group(&o, (enum mode)m, sizes[s], THROUGHPUT, r) != 0;
 			done++;
@@ -615,13 +622,14 @@ int main(int argc, char **argv)
 					r->delivered, r->msgs_per_s,
 					r->msgs_per_s * (double)sizes[s] / 1e6, r->persisted_per_s,
 					r->lag_ms, NAN, NAN, fs);
-			snprintf(label, sizeof label, "%s %zu B sequential", mode_names[m], sizes[s]);
+			snprintf(label, sizeof label, "%s %zu B sequential", mode_names[m],
+				 sizes[s]);
 			perf_progress(label, done, phases);
 			failures += run_group(&o, (enum mode)m, sizes[s], SEQUENTIAL, r) != 0;
 			done++;
 			if (!isnan(r->median_us))
-				csv_row(csv, "sequential", mode_names[m], sizes[s], o.members, o.iters,
-					NAN, NAN, NAN, NAN, r->median_us, r->p99_us, fs);
+				csv_row(csv, "sequential", mode_names[m], sizes[s], o.members,
+					o.iters, NAN, NAN, NAN, NAN, r->median_us, r->p99_us, fs);
 			print_row((enum mode)m, sizes[s], r);
 		}
 	}
@@ -637,15 +645,16 @@ int main(int argc, char **argv)
 	printf("\n  reference: etcd 3.4, 3 members on 127.0.0.1, 1 KiB puts: %.0f puts/s with "
 	       "32 clients (p50 %.1f ms),\n  %.1f ms per put for one sequential client\n",
 	       ETCD_PUTS_PER_S, ETCD_P50_MS, ETCD_SEQ_MS);
-	size_t k1 = 0; /* 1 KiB */
-	verdict("durable 1 KiB, persisted everywhere, msgs/s", res[MODE_DURABLE][k1].persisted_per_s,
-		ETCD_PUTS_PER_S, true, TARGET_FACTOR * ETCD_PUTS_PER_S);
-	verdict("durable 1 KiB, sequential median, ms", res[MODE_DURABLE][k1].median_us / 1e3,
+	const struct result *durable_1k = &res[MODE_DURABLE][0], *async_1k = &res[MODE_ASYNC][0];
+	double target_rate = TARGET_FACTOR * ETCD_PUTS_PER_S;
+	verdict("durable 1 KiB, persisted everywhere, msgs/s", 0, durable_1k->persisted_per_s,
+		ETCD_PUTS_PER_S, true, target_rate);
+	verdict("durable 1 KiB, sequential median, ms", 3, durable_1k->median_us / 1e3,
 		ETCD_SEQ_MS, false, TARGET_SEQ_MS);
-	verdict("async 1 KiB, persisted everywhere, msgs/s", res[MODE_ASYNC][k1].persisted_per_s,
-		ETCD_PUTS_PER_S, true, TARGET_FACTOR * ETCD_PUTS_PER_S);
-	verdict("async 1 KiB, sequential median, ms", res[MODE_ASYNC][k1].median_us / 1e3,
-		ETCD_SEQ_MS, false, TARGET_SEQ_MS);
+	verdict("async 1 KiB, persisted everywhere, msgs/s", 0, async_1k->persisted_per_s,
+		ETCD_PUTS_PER_S, true, target_rate);
+	verdict("async 1 KiB, sequential median, ms", 3, async_1k->median_us / 1e3, ETCD_SEQ_MS,
+		false, TARGET_SEQ_MS);
 	printf("  (the disk's floor for one durable message: %.3f ms median, %.3f ms p99 "
 	       "for 1 KiB + fdatasync)\n",
 	       sync_median / 1e3, sync_p99 / 1e3);
