@@ -28,7 +28,7 @@ void frame_header_encode(uint8_t out[FRAME_HEADER_LEN], enum frame_type type, ui
 
 static bool frame_type_known(uint16_t type)
 {
-	return (type >= FRAME_HELLO && type <= FRAME_VIEW_INFO) ||
+	return (type >= FRAME_HELLO && type <= FRAME_RESTART_INFO) ||
 	       (type >= FRAME_CHALLENGE && type <= FRAME_AUTH_OK);
 }
 
@@ -226,6 +226,47 @@ int view_info_decode(const uint8_t *buf, size_t len, struct view_info *out)
 	for (unsigned s = 0; s < out->n_senders; s++)
 		out->senders[s] = rc_u32(&r);
 	if (r.bad || rc_left(&r) != 0 || !view_senders_valid(out))
+		return GRP_EPROTO;
+	return 0;
+}
+
+int restart_info_encode(const struct restart_info *ri, uint8_t *buf, size_t cap, size_t *len)
+{
+	if (ri->n == 0 || ri->n > VIEW_INFO_MAX_MEMBERS)
+		return GRP_EINVAL;
+	struct wcursor w = { .p = buf, .cap = cap };
+	wc_u32(&w, ri->id);
+	wc_u32(&w, ri->last_vid);
+	wc_u64(&w, ri->last_version);
+	wc_u32(&w, ri->n);
+	for (unsigned i = 0; i < ri->n; i++)
+		wc_u32(&w, ri->ids[i]);
+	if (w.bad)
+		return GRP_EMSGSIZE;
+	*len = w.off;
+	return 0;
+}
+
+int restart_info_decode(const uint8_t *buf, size_t len, struct restart_info *out)
+{
+	struct rcursor r = { .p = buf, .len = len };
+	out->id = rc_u32(&r);
+	out->last_vid = rc_u32(&r);
+	out->last_version = rc_u64(&r);
+	out->n = rc_u32(&r);
+	if (r.bad || out->id >= FAB_MAX_PEERS || out->n == 0 || out->n > VIEW_INFO_MAX_MEMBERS)
+		return GRP_EPROTO;
+	bool listed = false;
+	for (unsigned i = 0; i < out->n; i++) {
+		out->ids[i] = rc_u32(&r);
+		if (out->ids[i] >= FAB_MAX_PEERS)
+			return GRP_EPROTO;
+		for (unsigned j = 0; j < i; j++)
+			if (out->ids[j] == out->ids[i])
+				return GRP_EPROTO;
+		listed |= out->ids[i] == out->id;
+	}
+	if (r.bad || rc_left(&r) != 0 || !listed)
 		return GRP_EPROTO;
 	return 0;
 }

@@ -32,6 +32,9 @@ enum frame_type {
 	FRAME_REJECT = 3,      /* a refusal: struct reject */
 	FRAME_VIEW_QUERY = 4,  /* asks a member for its view: no payload */
 	FRAME_VIEW_INFO = 5,   /* the answer: struct view_info */
+	/* The answer to VIEW_QUERY of a member with a log that restarts the
+	 * group (no view yet): struct restart_info. */
+	FRAME_RESTART_INFO = 6,
 	/* The handshake (auth.h), kept apart from the protocol's numbers. */
 	FRAME_CHALLENGE = 16,  /* server's nonce */
 	FRAME_AUTH = 17,       /* client's nonce and proof */
@@ -118,6 +121,20 @@ int view_info_encode(const struct view_info *v, uint8_t *buf, size_t cap, size_t
 /* Checks every field: ids below FAB_MAX_PEERS and distinct, senders
  * distinct ranks, hosts printable. */
 int view_info_decode(const uint8_t *buf, size_t len, struct view_info *out);
+
+/* What a restarting member's log says (total restart). */
+struct restart_info {
+	uint32_t id;
+	uint32_t last_vid;       /* of the last view in its log */
+	uint64_t last_version;   /* the last version in its log */
+	uint32_t n;              /* that view's members, by node id */
+	uint32_t ids[VIEW_INFO_MAX_MEMBERS];
+};
+
+int restart_info_encode(const struct restart_info *r, uint8_t *buf, size_t cap, size_t *len);
+/* Checks every field: ids below FAB_MAX_PEERS and distinct, the member
+ * among them, n from 1 to VIEW_INFO_MAX_MEMBERS. */
+int restart_info_decode(const uint8_t *buf, size_t len, struct restart_info *out);
 
 #define REJECT_REASON_MAX 200u
 

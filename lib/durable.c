@@ -70,6 +70,74 @@ int durable_open(grp_t *g, const grp_config *cfg)
 	return 0;
 }
 
+static int decode_view(const struct plog_record *r, uint32_t *vid, unsigned *ids, unsigned cap,
+		       unsigned *n)
+{
+	struct rcursor c = { .p = r->data, .len = r->len };
+	uint8_t format = rc_u8(&c);
+	*vid = rc_u32(&c);
+	uint32_t count = rc_u32(&c);
+	if (c.bad || format != VIEW_RECORD_VERSION || count == 0 || count > cap ||
+	    rc_left(&c) != 4u * count || (r->version >> EPOCH_VERSION_SHIFT) != *vid)
+		return GRP_ECORRUPT;
+	for (unsigned i = 0; i < count; i++)
+		ids[i] = rc_u32(&c);
+	*n = count;
+	return 0;
+}
+
+int durable_last_view(grp_t *g, uint32_t *vid, unsigned *ids, unsigned cap, unsigned *n)
+{
+	struct plog_iter *it;
+	int rc = plog_iter_versions(g->durable.log, 0, UINT64_MAX, &it);
+	if (rc)
+		return rc;
+	struct plog_record r;
+	int found = GRP_ENOTFOUND;
+	while ((rc = plog_iter_next(it, &r)) == 1)
+		if (r.kind == PLOG_VIEW)
+			found = decode_view(&r, vid, ids, cap, n);
+	plog_iter_free(it);
+	if (found == GRP_ECORRUPT)
+		log_error(MOD, "the log's last view record is malformed");
+	return rc ? rc : found;
+}
+
+int durable_truncate(grp_t *g, uint64_t version)
+{
+	int rc = plog_truncate_after(g->durable.log, version);
+	if (!rc) {
+		log_warn(MOD, "log cut back to version %llu (from %llu): the group restarted from "
+			 "a shorter log, so what followed was never persisted everywhere",
+			 (unsigned long long)version,
+			 (unsigned long long)atomic_load(&g->durable.last_version));
+		atomic_store(&g->durable.last_version, version);
+	}
+	return rc;
+}
+
+int durable_restart_pending(grp_t *g, const unsigned *base, unsigned n)
+{
+	struct durable *d = &g->durable;
+	d->restart_base = malloc(n * sizeof *base);
+	if (!d->restart_base)
+		return GRP_ENOMEM;
+	memcpy(d->restart_base, base, n * sizeof *base);
+	d->restart_n = n;
+	atomic_store(&d->restart_pending, true);
+	return 0;
+}
+
+/* Whether v holds a strict majority of the view the group restarts from. */
+static bool restart_quorum(const struct durable *d, const grp_view *v)
+{
+	unsigned present = 0;
+	for (unsigned i = 0; i < d->restart_n; i++)
+		for (unsigned j = 0; j < v->n_members; j++)
+			present += v->members[j] == d->restart_base[i];
+	return 2 * present > d->restart_n;
+}
+
 static grp_delivery delivery_of(const struct plog_record *r)
 {
 	return (grp_delivery){
@@ -161,6 +229,7 @@ void durable_close(grp_t *g)
 	if (d->log)
 		plog_close(d->log);
 	free(d->pending_view);
+	free(d->restart_base);
 	*d = (struct durable){ 0 };
 }
 
@@ -209,7 +278,18 @@ void durable_view(grp_t *g, const grp_view *v, enum durable_view_kind kind)
 {
 	struct durable *d = &g->durable;
 	uint64_t version = epoch_version(v->vid, 0);
-	if (d->log && kind != DURABLE_VIEW_STOP && !atomic_load(&d->failed)) {
+	/* A view of a restart that has no quorum yet is not the group's:
+	 * nothing is sent in it, and a restart after a crash now starts
+	 * again from the view before. */
+	bool unlogged = atomic_load(&d->restart_pending) && kind != DURABLE_VIEW_STOP &&
+			!restart_quorum(d, v);
+	if (atomic_load(&d->restart_pending) && !unlogged && kind != DURABLE_VIEW_STOP) {
+		atomic_store(&d->restart_pending, false);
+		log_info(MOD, "view %u holds a majority of the last view: the group restarted",
+			 v->vid);
+		links_notify(g->links);
+	}
+	if (d->log && kind != DURABLE_VIEW_STOP && !unlogged && !atomic_load(&d->failed)) {
 		uint8_t *rec = malloc(VIEW_RECORD_MAX);
 		size_t len = rec ? encode_view(v, rec) : 0;
 		int rc = rec ? 0 : GRP_ENOMEM;

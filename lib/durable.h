@@ -50,6 +50,12 @@ struct durable {
 	uint8_t *pending_view;
 	size_t pending_view_len;
 	uint64_t pending_version;
+	/* Total restart: until a view holds a strict majority of the last
+	 * view of the logs (restart_base), views are not logged and
+	 * grp_join does not return. Engine thread writes, grp_join reads. */
+	atomic_bool restart_pending;
+	unsigned restart_n;
+	unsigned *restart_base;
 	/* The last version in the log (what a joiner announces): written on
 	 * the thread that appends, read by a rejoin thread. */
 	_Atomic uint64_t last_version;
@@ -64,6 +70,12 @@ enum durable_view_kind {
 /* Opens the log of persist.* (GRP_ECONFIG, or plog_open's errors); with
  * persist.mode = off does nothing. */
 int durable_open(grp_t *g, const grp_config *cfg);
+/* The last view in the log: vid and members (GRP_ENOTFOUND: none). */
+int durable_last_view(grp_t *g, uint32_t *vid, unsigned *ids, unsigned cap, unsigned *n);
+/* Cuts off every record above version (before the replay). */
+int durable_truncate(grp_t *g, uint64_t version);
+/* Views stay unlogged until one holds a strict majority of base[]. */
+int durable_restart_pending(grp_t *g, const unsigned *base, unsigned n);
 /* Replays the local log into deliver callbacks (before joining). */
 int durable_replay(grp_t *g);
 /* Adds the engine client (once g->links exists). */

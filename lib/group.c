@@ -10,6 +10,7 @@
 #include "group_internal.h"
 #include "log.h"
 #include "membership.h"
+#include "restart.h"
 #include "setup.h"
 
 static const char *MOD = "group";
@@ -231,7 +232,7 @@ static bool first_reported(void *arg)
 	return atomic_load_explicit(&((grp_t *)arg)->first_reported, memory_order_acquire);
 }
 
-static struct membership_callbacks callbacks_of(grp_t *g)
+struct membership_callbacks group_membership_callbacks(grp_t *g)
 {
 	return (struct membership_callbacks){
 		.deliver = deliver, .installed = report_view, .stopped = report_stop, .arg = g,
@@ -241,7 +242,7 @@ static struct membership_callbacks callbacks_of(grp_t *g)
 int group_enter_view(grp_t *g, const struct view_info *v)
 {
 	struct membership_departures joined = { 0 };
-	struct membership_callbacks cb = callbacks_of(g);
+	struct membership_callbacks cb = group_membership_callbacks(g);
 	g->joining = true;
 	g->is_sender = false;
 	atomic_store(&g->first_reported, false);
@@ -261,6 +262,23 @@ int group_enter_view(grp_t *g, const struct view_info *v)
 	if (!rc)
 		rc = links_wait(g->links, first_reported, g, g->connect_timeout_ms);
 	return rc ? rc : handoff_load(g, g->handoff.from);
+}
+
+int group_join_through(grp_t *g, const struct links_member *contacts, unsigned n)
+{
+	struct view_info *v = malloc(sizeof *v);
+	if (!v)
+		return GRP_ENOMEM;
+	struct links_join_params jp = {
+		.contacts = contacts, .n_contacts = n, .sender = g->is_sender,
+		.log_version = atomic_load(&g->durable.last_version),
+		.timeout_ms = g->connect_timeout_ms,
+	};
+	int rc = links_join(g->links, &jp, v);
+	if (!rc)
+		rc = group_enter_view(g, v);
+	free(v);
+	return rc;
 }
 
 /* A joiner: into the running group of the contacts. */
@@ -283,7 +301,7 @@ static int start(grp_t *g, const grp_config *cfg)
 	int rc = member_setup_read(cfg, &s);
 	if (rc)
 		return rc;
-	struct membership_callbacks cb = callbacks_of(g);
+	struct membership_callbacks cb = group_membership_callbacks(g);
 	unsigned *ids = calloc(s.n ? s.n : 1, sizeof *ids);
 	g->params.ids = ids;
 	rc = ids ? read_multicast(g, cfg, &s) : GRP_ENOMEM;
@@ -291,15 +309,12 @@ static int start(grp_t *g, const grp_config *cfg)
 		rc = rejoin_init(g, cfg, &s);
 	if (!rc)
 		rc = durable_open(g, cfg);
-	if (!rc && !s.joining && g->durable.last_version) {
-		log_error(MOD, "persist.dir holds a log (up to version %llu): a member with a log "
-			  "comes back through group.contact; a group is formed only with empty logs",
-			  (unsigned long long)g->durable.last_version);
-		rc = GRP_ECONFIG;
-	}
-	if (!rc)
+	bool restarting = !rc && !s.joining && atomic_load(&g->durable.last_version);
+	if (!rc && !restarting)
 		rc = durable_replay(g);
-	if (!rc && s.joining) {
+	if (!rc && restarting) {
+		rc = restart_group(g, &s);
+	} else if (!rc && s.joining) {
 		rc = join_running(g, cfg, &s);
 	} else if (!rc) {
 		rc = member_setup_connect(&s, &g->links, ids);

@@ -43,6 +43,11 @@ struct grp {
 /* The view v, which adds us, on g->links: its epoch, the first view
  * report, and the state loaded from the member that serves it. */
 int group_enter_view(grp_t *g, const struct view_info *v);
+/* Joins the running group of the contacts on g->links, open and serving
+ * the bootstrap port already (restart.c). */
+int group_join_through(grp_t *g, const struct links_member *contacts, unsigned n);
+/* The membership's callbacks into the API layer. */
+struct membership_callbacks group_membership_callbacks(grp_t *g);
 /* Stops the engine, tells the others we leave (unless stopped), closes. */
 void group_disconnect(grp_t *g);
 

@@ -6,6 +6,7 @@
  * may not know yet (another joiner) introduces itself with HELLO_PEER: it
  * is connected, not queued. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <group/error.h>
@@ -25,16 +26,34 @@ void admit_view_query(struct links *l, int fd, struct auth_session *s)
 	static _Thread_local uint8_t buf[FRAME_MAX_PAYLOAD];
 	size_t len = 0;
 	pthread_mutex_lock(&l->form_lock);
-	int rc = l->view && !l->view_withdrawn ? view_info_encode(l->view, buf, sizeof buf, &len)
-					       : GRP_EAGAIN;
+	enum frame_type answer = FRAME_VIEW_INFO;
+	int rc = GRP_EAGAIN;
+	if (l->view && !l->view_withdrawn) {
+		rc = view_info_encode(l->view, buf, sizeof buf, &len);
+	} else if (l->restart) {
+		answer = FRAME_RESTART_INFO;
+		rc = restart_info_encode(l->restart, buf, sizeof buf, &len);
+	}
 	pthread_mutex_unlock(&l->form_lock);
 	if (rc) {
 		log_debug(MOD, "view query: %s", grp_strerror(rc));
 		links_send_reject(l, fd, s, GRP_EAGAIN, "this member is in no view yet");
 		return;
 	}
-	session_send(fd, s, FRAME_VIEW_INFO, l->params.group_id, buf, len,
-		     clock_deadline_ms(ANSWER_MS));
+	session_send(fd, s, answer, l->params.group_id, buf, len, clock_deadline_ms(ANSWER_MS));
+}
+
+int links_publish_restart(struct links *l, const struct restart_info *info)
+{
+	struct restart_info *copy = malloc(sizeof *copy);
+	if (!copy)
+		return GRP_ENOMEM;
+	*copy = *info;
+	pthread_mutex_lock(&l->form_lock);
+	free(l->restart);
+	l->restart = copy;
+	pthread_mutex_unlock(&l->form_lock);
+	return 0;
 }
 
 /* Whether another process has h's id in v: a joiner the view already

@@ -21,9 +21,10 @@ static uint64_t ask_deadline(uint64_t deadline)
 	return d < deadline ? d : deadline;
 }
 
-/* Asks host:port for its view. */
-static int query(struct links *l, const char *host, uint16_t port, uint64_t deadline,
-		 struct view_info *out)
+/* Asks host:port for its view; a restarting member answers with what its
+ * log says instead (restart may be NULL where that is of no use). */
+static int ask_for_view(struct links *l, const char *host, uint16_t port, uint64_t deadline,
+			struct view_info *out, struct restart_info *restart)
 {
 	static _Thread_local uint8_t buf[FRAME_MAX_PAYLOAD];
 	struct frame_header hdr;
@@ -33,11 +34,27 @@ static int query(struct links *l, const char *host, uint16_t port, uint64_t dead
 		log_debug(MOD, "asking %s:%u for its view: %s", host, port, grp_strerror(rc));
 		return rc;
 	}
+	if (restart && hdr.type == FRAME_RESTART_INFO &&
+	    restart_info_decode(buf, hdr.length, restart) == 0)
+		return LINKS_SURVEY_RESTARTING;
 	if (hdr.type != FRAME_VIEW_INFO || view_info_decode(buf, hdr.length, out) != 0) {
 		log_debug(MOD, "%s:%u has no view for us (frame %u)", host, port, hdr.type);
 		return GRP_EAGAIN; /* refused (no view yet) or malformed: ask elsewhere */
 	}
-	return 0;
+	return LINKS_SURVEY_RUNNING;
+}
+
+static int query(struct links *l, const char *host, uint16_t port, uint64_t deadline,
+		 struct view_info *out)
+{
+	int rc = ask_for_view(l, host, port, deadline, out, NULL);
+	return rc == LINKS_SURVEY_RUNNING ? 0 : rc;
+}
+
+int links_survey(struct links *l, const struct links_member *m, unsigned timeout_ms,
+		 struct view_info *view, struct restart_info *restart)
+{
+	return ask_for_view(l, m->host, m->port, clock_deadline_ms(timeout_ms), view, restart);
 }
 
 /* Whether v lists us: our id at our bootstrap address. Our id at another
@@ -180,7 +197,9 @@ int links_join(struct links *l, const struct links_join_params *p, struct view_i
 	l->form.mine.log_version = p->log_version;
 	pthread_mutex_unlock(&l->form_lock);
 	int rc = links_transfer_ring(l);
-	if (!rc)
+	/* A restarting member serves the port already (it answered the
+	 * survey). */
+	if (!rc && !l->boot_started)
 		rc = links_serve(l);
 	struct view_info *v = malloc(sizeof *v);
 	if (!v)

@@ -137,6 +137,7 @@ void links_close(struct links *l)
 	free(l->peer_mailbox);
 	free(l->peers);
 	free(l->view);
+	free(l->restart);
 	free(l->form.ids);
 	for (unsigned i = 0; i < 2; i++)
 		if (l->boot_wake[i] >= 0)

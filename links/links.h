@@ -108,6 +108,18 @@ struct links_join_params {
 	const atomic_bool *cancel;
 };
 int links_join(struct links *l, const struct links_join_params *p, struct view_info *added);
+/* Total restart (lib/restart.c). While we have no view, view queries are
+ * answered with what our log says (FRAME_RESTART_INFO); serve the port
+ * first (links_serve). */
+int links_publish_restart(struct links *l, const struct restart_info *info);
+/* Asks member m for its view: LINKS_SURVEY_RUNNING and *view filled (it
+ * is in a running group), LINKS_SURVEY_RESTARTING and *restart filled (it
+ * restarts from its log too), or an error (GRP_EAGAIN: no view, or no
+ * answer; GRP_ESTRANGER). Not from the engine thread. */
+enum { LINKS_SURVEY_RUNNING = 1, LINKS_SURVEY_RESTARTING = 2 };
+int links_survey(struct links *l, const struct links_member *m, unsigned timeout_ms,
+		 struct view_info *view, struct restart_info *restart);
+
 /* The last log version joiner `id` announced when it asked to join (0:
  * none). Any thread. */
 uint64_t links_joiner_log_version(struct links *l, unsigned id);

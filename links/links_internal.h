@@ -100,6 +100,9 @@ struct links {
 	 * we left it (we stopped: joiners are not answered); under form_lock. */
 	struct view_info *view;
 	bool view_withdrawn;
+	/* Restarting the group from our log: what we answer a view query
+	 * with while we have no view (NULL otherwise). */
+	struct restart_info *restart;
 	/* Processes asking to join (HELLO_JOIN | HELLO_SENDER in flags), until
 	 * a published view lists them or their link is gone; under form_lock,
 	 * n_asking also read without it to let the engine skip the lock. */

@@ -20,7 +20,8 @@ static struct hello sample_hello(void)
 {
 	struct hello h = { .rank = 2, .n_members = 4, .id = 4000, .provider = "tcp",
 			   .fabric_addr_len = 16, .boot_host = "node-4.example", .boot_port = 7004,
-			   .n_regions = 2, .token = 0x0123456789abcdefu };
+			   .n_regions = 2, .token = 0x0123456789abcdefu,
+			   .log_version = (3ull << 40) | 17 };
 	for (unsigned i = 0; i < 16; i++)
 		h.fabric_addr[i] = (uint8_t)(0xa0 + i);
 	h.regions[0] = (struct fab_remote_region){ .key = 7, .addr = 0x7f0000001000, .len = 4096 };
@@ -33,6 +34,7 @@ static void test_header_round_trip(void **state)
 	(void)state;
 	static const enum frame_type types[] = {
 		FRAME_HELLO, FRAME_HELLO_REPLY, FRAME_REJECT, FRAME_VIEW_QUERY, FRAME_VIEW_INFO,
+		FRAME_RESTART_INFO,
 	};
 	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
 		uint8_t raw[FRAME_HEADER_LEN];
@@ -65,7 +67,7 @@ static void test_header_fields_validated(void **state)
 	assert_int_equal(decode_with_byte(good, 4, FRAME_VERSION + 1), GRP_EVERSION); /* newer */
 	assert_int_equal(decode_with_byte(good, 6, 0), GRP_EPROTO);        /* type 0 */
 	assert_int_equal(decode_with_byte(good, 6, 99), GRP_EPROTO);       /* unknown type */
-	assert_int_equal(decode_with_byte(good, 6, FRAME_VIEW_INFO + 1), GRP_EPROTO); /* next one */
+	assert_int_equal(decode_with_byte(good, 6, FRAME_RESTART_INFO + 1), GRP_EPROTO); /* next one */
 	assert_int_equal(decode_with_byte(good, 10, 0x10), GRP_EMSGSIZE);  /* length 1 MiB+ */
 	assert_int_equal(decode_with_byte(good, 12, 1), GRP_EPROTO);       /* reserved */
 	assert_int_equal(decode_with_byte(good, 16, 0), GRP_ESTRANGER);    /* group */
@@ -90,6 +92,7 @@ static void test_hello_round_trip(void **state)
 	assert_string_equal(out.boot_host, "node-4.example");
 	assert_int_equal(out.boot_port, 7004);
 	assert_int_equal(out.n_regions, 2);
+	assert_true(out.log_version == in.log_version);
 	assert_true(out.regions[0].addr == in.regions[0].addr);
 	assert_true(out.regions[1].len == in.regions[1].len);
 }
@@ -609,6 +612,70 @@ static void test_fuzz_decoders(void **state)
 	free(view);
 }
 
+
+static struct restart_info sample_restart(void)
+{
+	struct restart_info r = { .id = 7, .last_vid = 12, .last_version = (12ull << 40) | 99, .n = 3 };
+	r.ids[0] = 3;
+	r.ids[1] = 7;
+	r.ids[2] = 4095;
+	return r;
+}
+
+static void test_restart_info_round_trip_and_truncations(void **state)
+{
+	(void)state;
+	struct restart_info in = sample_restart(), out;
+	uint8_t buf[256];
+	size_t len;
+	assert_int_equal(restart_info_encode(&in, buf, sizeof buf, &len), 0);
+	assert_int_equal(len, 4 + 4 + 8 + 4 + 3 * 4);
+	assert_int_equal(restart_info_decode(buf, len, &out), 0);
+	assert_int_equal(out.id, 7);
+	assert_int_equal(out.last_vid, 12);
+	assert_true(out.last_version == in.last_version);
+	assert_int_equal(out.n, 3);
+	assert_memory_equal(out.ids, in.ids, 3 * sizeof in.ids[0]);
+	for (size_t cut = 0; cut < len; cut++)
+		assert_int_equal(restart_info_decode(buf, cut, &out), GRP_EPROTO);
+	buf[len] = 0;
+	assert_int_equal(restart_info_decode(buf, len + 1, &out), GRP_EPROTO);
+}
+
+/* Each bad field alone is refused: a stranger's id, no members, too many,
+ * an id out of range, a duplicate, a sender not among its own view. */
+static void test_restart_info_bad_fields_rejected(void **state)
+{
+	(void)state;
+	uint8_t buf[256];
+	size_t len;
+	struct restart_info out;
+	struct restart_info bad[6];
+	for (unsigned i = 0; i < 6; i++)
+		bad[i] = sample_restart();
+	bad[0].id = FAB_MAX_PEERS;
+	bad[1].n = 0;
+	bad[2].ids[2] = FAB_MAX_PEERS;
+	bad[3].ids[2] = 3;
+	bad[4].id = 5;
+	bad[5].n = VIEW_INFO_MAX_MEMBERS + 1;
+	assert_int_equal(restart_info_encode(&bad[1], buf, sizeof buf, &len), GRP_EINVAL);
+	assert_int_equal(restart_info_encode(&bad[5], buf, sizeof buf, &len), GRP_EINVAL);
+	unsigned encodable[] = { 0, 2, 3, 4 };
+	for (unsigned i = 0; i < 4; i++) {
+		assert_int_equal(restart_info_encode(&bad[encodable[i]], buf, sizeof buf, &len), 0);
+		assert_int_equal(restart_info_decode(buf, len, &out), GRP_EPROTO);
+	}
+	/* n = 0 and n too large, written by hand. */
+	struct restart_info ok = sample_restart();
+	assert_int_equal(restart_info_encode(&ok, buf, sizeof buf, &len), 0);
+	memset(buf + 16, 0, 4);
+	assert_int_equal(restart_info_decode(buf, len, &out), GRP_EPROTO);
+	uint32_t huge = VIEW_INFO_MAX_MEMBERS + 1;
+	memcpy(buf + 16, &huge, 4);
+	assert_int_equal(restart_info_decode(buf, len, &out), GRP_EPROTO);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -622,6 +689,8 @@ int main(void)
 		cmocka_unit_test(test_hello_flags_validated),
 		cmocka_unit_test(test_hello_boot_address_validated),
 		cmocka_unit_test(test_view_info_round_trip),
+		cmocka_unit_test(test_restart_info_round_trip_and_truncations),
+		cmocka_unit_test(test_restart_info_bad_fields_rejected),
 		cmocka_unit_test(test_view_info_largest_fits_a_frame),
 		cmocka_unit_test(test_view_info_every_truncation_rejected),
 		cmocka_unit_test(test_view_info_bad_fields_rejected),

@@ -1,0 +1,225 @@
+/* Total restart: every member went down, and members come back with their
+ * logs and the group's member list (group.members).
+ *
+ * Each one serves its bootstrap port at once, answering view queries with
+ * what its log says (last view, last version), and asks every listed
+ * address the same. A member in a running group answers with its view:
+ * then we join that group (one member restarting). Otherwise, once the
+ * answers come from a strict majority of the newest last view among them
+ * (the base view), and either all of its members answered or
+ * RESTART_GRACE_MS passed since the majority was reached, the restart
+ * leader is the base member with the longest log (the lowest id among
+ * equals). Every log is a prefix of one history (a message is logged only
+ * once delivered, after every member of its view received it), so the
+ * leader's holds what any other member's does, up to its end: the others
+ * cut their logs back to the leader's end (what is cut was never
+ * persisted everywhere, since the frontier is a minimum over the logs),
+ * replay them, and join the leader, which forms a group of one at the base
+ * view's vid + 1 and ships each the records it lacks. No view is logged,
+ * and grp_join does not return, until a view holds a strict majority of
+ * the base view: a minority cannot restart the group, and a restart that
+ * fails before then leaves the logs as they were. */
+#include "restart.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "durable.h"
+#include "group_internal.h"
+#include "log.h"
+
+static const char *MOD = "restart";
+
+#define RESTART_GRACE_MS 2000u
+#define ASK_TIMEOUT_MS 1000u
+#define SURVEY_PAUSE_MS 50u
+
+struct survey {
+	struct restart_info mine;
+	/* By node id: the answer of each restarting member, where it is. */
+	struct restart_info *answers;
+	bool *answered;
+	struct links_member *at;
+	/* The newest last view among the answers. */
+	const struct restart_info *base;
+	unsigned present; /* base members that answered */
+};
+
+static void find_base(struct survey *sv)
+{
+	sv->base = &sv->mine;
+	for (unsigned id = 0; id < FAB_MAX_PEERS; id++)
+		if (sv->answered[id] && sv->answers[id].last_vid > sv->base->last_vid)
+			sv->base = &sv->answers[id];
+	sv->present = 0;
+	for (unsigned i = 0; i < sv->base->n; i++)
+		sv->present += sv->answered[sv->base->ids[i]];
+}
+
+/* The base member with the longest log, the lowest id among equals. */
+static const struct restart_info *leader_of(const struct survey *sv)
+{
+	const struct restart_info *best = NULL;
+	for (unsigned i = 0; i < sv->base->n; i++) {
+		const struct restart_info *a = &sv->answers[sv->base->ids[i]];
+		if (!sv->answered[sv->base->ids[i]])
+			continue;
+		if (!best || a->last_version > best->last_version ||
+		    (a->last_version == best->last_version && a->id < best->id))
+			best = a;
+	}
+	return best;
+}
+
+/* Asks every listed address once; LINKS_SURVEY_RUNNING with *contact set
+ * if one of them is in a running group. */
+static int ask_all(grp_t *g, const struct member_setup *s, struct survey *sv,
+		   struct links_member *contact)
+{
+	static _Thread_local struct view_info view;
+	static _Thread_local struct restart_info info;
+	for (unsigned r = 0; r < s->n; r++) {
+		if (r == s->rank)
+			continue;
+		int rc = links_survey(g->links, &s->members[r], ASK_TIMEOUT_MS, &view, &info);
+		if (rc == LINKS_SURVEY_RUNNING) {
+			*contact = s->members[r];
+			log_info(MOD, "%s:%u is in a running group (view %u): joining it",
+				 s->members[r].host, s->members[r].port, view.vid);
+			return rc;
+		}
+		if (rc == LINKS_SURVEY_RESTARTING && info.id != sv->mine.id) {
+			sv->answers[info.id] = info;
+			sv->answered[info.id] = true;
+			sv->at[info.id] = s->members[r];
+		}
+		if (rc == GRP_ESTRANGER)
+			return rc;
+	}
+	return 0;
+}
+
+static int run_survey(grp_t *g, const struct member_setup *s, struct survey *sv,
+		      struct links_member *contact)
+{
+	uint64_t deadline = clock_deadline_ms(g->connect_timeout_ms);
+	uint64_t quorum_since = 0;
+	for (;;) {
+		int rc = ask_all(g, s, sv, contact);
+		if (rc)
+			return rc;
+		find_base(sv);
+		bool quorum = 2 * sv->present > sv->base->n;
+		if (quorum && !quorum_since)
+			quorum_since = clock_now_ns();
+		if (quorum && (sv->present == sv->base->n ||
+			       clock_now_ns() - quorum_since >= RESTART_GRACE_MS * 1000000ull))
+			return 0;
+		if (clock_ms_left(deadline) == 0) {
+			log_error(MOD, "only %u of the %u members of view %u came back: a minority "
+				  "cannot restart the group", sv->present, sv->base->n,
+				  sv->base->last_vid);
+			return GRP_EMINORITY;
+		}
+		clock_sleep_ms(SURVEY_PAUSE_MS);
+	}
+}
+
+static bool restarted(void *arg)
+{
+	grp_t *g = arg;
+	return !atomic_load(&g->durable.restart_pending) || membership_stopped(g->membership);
+}
+
+/* The leader: a group of one at base vid + 1, which the others join. */
+static int lead(grp_t *g, const struct survey *sv)
+{
+	struct epoch_params *p = &g->params;
+	unsigned *ids = (unsigned *)p->ids, *senders = (unsigned *)p->senders;
+	p->vid = sv->base->last_vid + 1;
+	p->n = 1;
+	p->me = 0;
+	ids[0] = sv->mine.id;
+	senders[0] = 0;
+	p->n_senders = g->is_sender ? 1 : 0;
+	struct membership_callbacks cb = group_membership_callbacks(g);
+	int rc = durable_replay(g);
+	if (!rc)
+		rc = handoff_start(g);
+	if (!rc)
+		rc = durable_start(g);
+	if (!rc)
+		rc = membership_start(g->links, p, &g->gms, &cb, &g->snd, NULL, &g->membership);
+	if (!rc)
+		rc = membership_await_first_view(g->membership, g->connect_timeout_ms);
+	return rc;
+}
+
+/* A follower: cut back to the leader's end, replay, join the leader. */
+static int follow(grp_t *g, const struct restart_info *leader, const struct links_member *at)
+{
+	int rc = 0;
+	if (atomic_load(&g->durable.last_version) > leader->last_version)
+		rc = durable_truncate(g, leader->last_version);
+	if (!rc)
+		rc = durable_replay(g);
+	if (!rc)
+		rc = group_join_through(g, at, 1);
+	return rc;
+}
+
+int restart_group(grp_t *g, struct member_setup *s)
+{
+	struct survey sv = {
+		.answers = calloc(FAB_MAX_PEERS, sizeof *sv.answers),
+		.answered = calloc(FAB_MAX_PEERS, sizeof *sv.answered),
+		.at = calloc(FAB_MAX_PEERS, sizeof *sv.at),
+	};
+	int rc = sv.answers && sv.answered && sv.at ? 0 : GRP_ENOMEM;
+	sv.mine.id = s->links.my_id;
+	sv.mine.last_version = atomic_load(&g->durable.last_version);
+	if (!rc)
+		rc = durable_last_view(g, &sv.mine.last_vid, sv.mine.ids, VIEW_INFO_MAX_MEMBERS,
+				       &sv.mine.n);
+	if (rc == GRP_ENOTFOUND)
+		log_error(MOD, "the log holds no view: it cannot restart a group");
+	if (!rc) {
+		sv.answers[sv.mine.id] = sv.mine;
+		sv.answered[sv.mine.id] = true;
+		rc = links_open(&s->links, &g->links);
+		s->links.listen_fd = -1; /* links_open took it, on every path */
+	}
+	if (!rc)
+		rc = links_serve(g->links);
+	if (!rc)
+		rc = links_publish_restart(g->links, &sv.mine);
+	struct links_member contact;
+	if (!rc)
+		rc = run_survey(g, s, &sv, &contact);
+	if (rc == LINKS_SURVEY_RUNNING) {
+		rc = durable_replay(g);
+		if (!rc)
+			rc = group_join_through(g, &contact, 1);
+	} else if (!rc) {
+		const struct restart_info *leader = leader_of(&sv);
+		log_info(MOD, "restarting from view %u (%u of %u members back): leader %u, log up "
+			 "to version %llu", sv.base->last_vid, sv.present, sv.base->n, leader->id,
+			 (unsigned long long)leader->last_version);
+		rc = durable_restart_pending(g, sv.base->ids, sv.base->n);
+		if (!rc)
+			rc = leader->id == sv.mine.id ? lead(g, &sv)
+						      : follow(g, leader, &sv.at[leader->id]);
+		if (!rc)
+			rc = links_wait(g->links, restarted, g, g->connect_timeout_ms);
+		if (!rc)
+			rc = membership_stopped(g->membership);
+		if (rc == GRP_ETIMEDOUT)
+			log_error(MOD, "no view with a majority of view %u's members came about",
+				  sv.base->last_vid);
+	}
+	free(sv.answers);
+	free(sv.answered);
+	free(sv.at);
+	return rc;
+}

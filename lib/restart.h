@@ -1,0 +1,17 @@
+/* Total restart from the members' logs (restart.c). */
+#ifndef GRP_LIB_RESTART_H
+#define GRP_LIB_RESTART_H
+
+#include <group/group.h>
+
+#include "setup.h"
+
+/* A member whose log is not empty and that was given group.members: finds
+ * the others (a running group to join, or members restarting too), and
+ * restarts the group with them once a strict majority of the last view is
+ * back. Opens g->links. Errors: GRP_EMINORITY (no majority came back
+ * within fabric.connect_timeout_ms), GRP_ENOTFOUND (the log holds no
+ * view), those of joining and forming. */
+int restart_group(grp_t *g, struct member_setup *s);
+
+#endif
