@@ -250,10 +250,10 @@ int group_enter_view(grp_t *g, const struct view_info *v)
 	if (!rc)
 		rc = handoff_start(g);
 	if (!rc)
-		rc = durable_start(g);
-	if (!rc)
 		rc = membership_start(g->links, &g->params, &g->gms, &cb, &g->snd, &joined,
 				      &g->membership);
+	if (!rc)
+		rc = durable_start(g);
 	free((void *)joined.joined);
 	if (!rc)
 		rc = membership_await_first_view(g->membership, g->connect_timeout_ms);
@@ -321,10 +321,10 @@ static int start(grp_t *g, const grp_config *cfg)
 		if (!rc)
 			rc = handoff_start(g);
 		if (!rc)
-			rc = durable_start(g);
-		if (!rc)
 			rc = membership_start(g->links, &g->params, &g->gms, &cb, &g->snd, NULL,
 					      &g->membership);
+		if (!rc)
+			rc = durable_start(g);
 		if (!rc)
 			rc = membership_await_first_view(g->membership, g->connect_timeout_ms);
 	}

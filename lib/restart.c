@@ -148,9 +148,9 @@ static int lead(grp_t *g, const struct survey *sv)
 	if (!rc)
 		rc = handoff_start(g);
 	if (!rc)
-		rc = durable_start(g);
-	if (!rc)
 		rc = membership_start(g->links, p, &g->gms, &cb, &g->snd, NULL, &g->membership);
+	if (!rc)
+		rc = durable_start(g);
 	if (!rc)
 		rc = membership_await_first_view(g->membership, g->connect_timeout_ms);
 	return rc;
