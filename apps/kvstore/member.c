@@ -58,6 +58,19 @@ static int read_senders(const char *text, bool *sends)
 	return 0;
 }
 
+/* How many members group.members lists (0 if it cannot be read): a
+ * durable replica names its senders by node id, among these. */
+static unsigned members_listed(const grp_config *cfg)
+{
+	static char members[SENDERS_TEXT_LEN * 4]; /* the member's thread alone reads it */
+	if (grp_config_get(cfg, "group.members", members, sizeof members) != 0)
+		return 0;
+	unsigned listed = 1;
+	for (const char *p = members; *p; p++)
+		listed += *p == ',';
+	return listed;
+}
+
 /* A founder's replica expects every sender of multicast.senders to
  * perform ops operations; a joiner's learns what to expect with the
  * state. 0, or 1 having said why. */
@@ -75,6 +88,10 @@ static int replica_for(struct replica *r, const grp_config *cfg, uint64_t ops, b
 		fprintf(stderr, "kvstore: cannot read multicast.senders '%s'\n", senders);
 		return 1;
 	}
+	/* By node id, "all" would name every possible one. */
+	for (unsigned id = durable ? members_listed(cfg) : REPLICA_MAX_MEMBERS;
+	     id < REPLICA_MAX_MEMBERS; id++)
+		sends[id] = false;
 	if (replica_init(r, ops, founder ? sends : NULL, durable) != 0) {
 		fprintf(stderr, "kvstore: out of memory\n");
 		return 1;
@@ -213,18 +230,10 @@ static int check_durable(grp_t *g, struct replica *r, const struct member_plan *
 	return 0;
 }
 
-/* How many of group.members send: a durable replica's senders are by node
- * id, and "all" marks every possible one. */
-static uint64_t senders_count(const struct replica *r, const grp_config *cfg)
+static uint64_t senders_count(const struct replica *r)
 {
-	static char members[SENDERS_TEXT_LEN * 4]; /* the member's thread alone reads it */
-	if (grp_config_get(cfg, "group.members", members, sizeof members) != 0)
-		return 0;
-	unsigned listed = 1;
-	for (const char *p = members; *p; p++)
-		listed += *p == ',';
 	uint64_t n = 0;
-	for (unsigned id = 0; id < listed && id < TALLY_IDS; id++)
+	for (unsigned id = 0; id < TALLY_IDS; id++)
 		n += r->tally.sends[id];
 	return n;
 }
@@ -238,7 +247,7 @@ int member_run(const grp_config *cfg, const struct member_plan *plan, char *line
 	/* Halfway through the load; after a restart, at the first mark, so
 	 * that the history read back spans the log before the crash. */
 	r.probe.armed = plan->probe && durable;
-	r.probe.after = plan->restart ? 0 : senders_count(&r, cfg) * plan->load.ops / 2;
+	r.probe.after = plan->restart ? 0 : senders_count(&r) * plan->load.ops / 2;
 	int status = 0;
 	grp_t *g;
 	int rc = grp_join(cfg, durable ? &replica_durable_callbacks : &replica_callbacks, &r, &g);
