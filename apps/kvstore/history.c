@@ -127,11 +127,10 @@ int history_probe_check(grp_t *g, const struct history_probe *p, unsigned rank)
 				char want[48], have[48];
 				describe(&p->values[i], want, sizeof want);
 				describe(&got, have, sizeof have);
-				fprintf(stderr, "kvstore: member %u: history: %.*s as of %s %" PRIu64
-					" (version 0x%" PRIx64 ", time %" PRIu64 "): the live map held %s, "
-					"the log gives %s\n", rank, p->key_lens[i], p->keys[i], how,
-					by_time ? p->time_us : p->version, p->version, p->time_us, want,
-					have);
+				fprintf(stderr, "kvstore: member %u: history: %.*s as of its %s "
+					"(version 0x%" PRIx64 ", time %" PRIu64 " us): the live map held "
+					"%s, the log gives %s\n", rank, p->key_lens[i], p->keys[i], how,
+					p->version, p->time_us, want, have);
 				status = 1;
 			}
 		}
