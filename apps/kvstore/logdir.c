@@ -1,5 +1,6 @@
 #include "logdir.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -26,6 +27,22 @@ static int make_dirs(char *path)
 	}
 }
 
+/* Whether dir holds anything: an earlier run's logs belong to another
+ * group.name (each --local run has its own), so a member would refuse
+ * them, and its acknowledgements would mix with ours. */
+static bool has_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return false;
+	const struct dirent *e;
+	bool found = false;
+	while (!found && (e = readdir(d)) != NULL)
+		found = strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+	closedir(d);
+	return found;
+}
+
 int logdir_prepare(const char *given, char *out, size_t cap, bool *made)
 {
 	*made = strcmp(given, "auto") == 0;
@@ -35,6 +52,11 @@ int logdir_prepare(const char *given, char *out, size_t cap, bool *made)
 	}
 	if (*made ? mkdtemp(out) == NULL : make_dirs(out) != 0) {
 		fprintf(stderr, "kvstore: --persist %s: %s\n", out, strerror(errno));
+		return -1;
+	}
+	if (!*made && has_entries(out)) {
+		fprintf(stderr, "kvstore: --persist %s: not empty (an earlier run's logs?): give an "
+			"empty or new directory, or auto\n", out);
 		return -1;
 	}
 	return 0;

@@ -6,8 +6,8 @@
 #include <stddef.h>
 
 /* "auto": makes a fresh directory in /tmp (*made set); anything else:
- * that directory, made with its parents if missing. Its path in out: 0,
- * or -1 having said why. */
+ * that directory, made with its parents if missing, and empty. Its path
+ * in out: 0, or -1 having said why. */
 int logdir_prepare(const char *given, char *out, size_t cap, bool *made);
 
 /* Removes dir and everything in it: 0, or -1 having said why. */
