@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -138,6 +139,15 @@ static int open_dir(struct plog *log)
 	if (log->dirfd < 0) {
 		log_error("persist", "opening %s: %s", log->dir, strerror(errno));
 		return segment_errno_error(errno);
+	}
+	/* Two writers would interleave their records: the lock lives as long
+	 * as the descriptor, and goes with the process however it ends. */
+	if (flock(log->dirfd, LOCK_EX | LOCK_NB) != 0) {
+		int err = errno;
+		log_error("persist", "%s: %s", log->dir,
+			  err == EWOULDBLOCK ? "another process has this log open"
+					     : strerror(err));
+		return err == EWOULDBLOCK ? GRP_EBUSY : segment_errno_error(err);
 	}
 	return 0;
 }

@@ -83,7 +83,8 @@ struct plog;
  * that is not the last, or a bad segment header: the log names file,
  * offset and reason; nothing is changed on disk), GRP_ESTRANGER (the log
  * belongs to another group), GRP_EVERSION (a format version we do not
- * know), GRP_ENOSPC (no space for a segment), GRP_EIO, GRP_EINVAL,
+ * know), GRP_EBUSY (another process has the log open: the directory is
+ * locked while a log is open), GRP_ENOSPC (no space for a segment), GRP_EIO, GRP_EINVAL,
  * GRP_ENOMEM. Starts the writer thread. */
 int plog_open(const struct plog_params *params, struct plog **out, struct plog_open_report *report);
 /* Stops the writer after it wrote and synced everything appended. */
