@@ -58,6 +58,7 @@ static struct plog *plog_alloc(const struct plog_params *p)
 	log->sync_interval_ms = p->sync_interval_ms;
 	log->on_synced = p->on_synced;
 	log->on_failed = p->on_failed;
+	log->on_room = p->on_room;
 	log->arg = p->arg;
 	pthread_mutex_init(&log->file_lock, NULL);
 	pthread_rwlock_init(&log->layout_lock, NULL);
