@@ -199,14 +199,15 @@ int links_join(struct links *l, const struct links_join_params *p, struct view_i
 	if (!p->contacts || p->n_contacts == 0)
 		return GRP_EINVAL;
 	uint64_t deadline = clock_deadline_ms(p->timeout_ms);
-	pthread_mutex_lock(&l->form_lock);
-	l->form.mine.log_version = p->log_version;
-	pthread_mutex_unlock(&l->form_lock);
 	int rc = links_transfer_ring(l);
 	/* A restarting member serves the port already (it answered the
 	 * survey). */
 	if (!rc && !l->boot_started)
 		rc = links_serve(l);
+	/* After links_serve, which builds our introduction afresh. */
+	pthread_mutex_lock(&l->form_lock);
+	l->form.mine.log_version = p->log_version;
+	pthread_mutex_unlock(&l->form_lock);
 	struct view_info *v = malloc(sizeof *v);
 	if (!v)
 		rc = GRP_ENOMEM;
