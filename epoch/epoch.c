@@ -320,13 +320,18 @@ static void deliver_one(struct epoch *e, uint64_t seq)
 	e->cb.deliver(e->cb.arg, &d);
 }
 
+static bool above_ready(const struct epoch *e)
+{
+	return !e->cb.ready || e->cb.ready(e->cb.arg);
+}
+
 static bool deliver_stable(struct epoch *e)
 {
-	uint64_t stable = min_over_members(e, e->lay.contiguous);
-	if (stable <= e->delivered)
-		return false;
-	for (; e->delivered < stable; e->delivered++)
+	uint64_t stable = min_over_members(e, e->lay.contiguous), from = e->delivered;
+	for (; e->delivered < stable && above_ready(e); e->delivered++)
 		deliver_one(e, e->delivered);
+	if (e->delivered == from)
+		return false;
 	grp_sst_store_u64(e->sst, e->lay.delivered, e->delivered);
 	return true;
 }
@@ -392,7 +397,8 @@ bool epoch_has_work(const struct epoch *e)
 	    atomic_load_explicit(&e->next_k, memory_order_acquire) > e->pushed)
 		return true;
 	/* Sealing moves our own contiguous count without anything arriving. */
-	return null_due(e) || min_over_members(e, e->lay.contiguous) > e->delivered ||
+	return null_due(e) ||
+	       (min_over_members(e, e->lay.contiguous) > e->delivered && above_ready(e)) ||
 	       (e->sealed && contiguous_now(e) != grp_sst_load_u64(sst, e->me, e->lay.contiguous));
 }
 

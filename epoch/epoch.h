@@ -68,19 +68,30 @@ struct epoch_params {
 	size_t extra_bytes;      /* columns of the layer above in the same table */
 };
 
-/* A delivered message's version: the view, then the message's number
- * among the view's deliveries from 1 (0 stands for the view itself).
- * Every member of the view computes the same, and it increases along the
- * group's order across views. */
+/* A delivered message's version: the view (vid + 1, so that no version
+ * is 0, which stands for none), then the message's number among the
+ * view's deliveries from 1 (0 stands for the view itself). Every member
+ * of the view computes the same, and it increases along the group's order
+ * across views. */
 #define EPOCH_VERSION_SHIFT 40
 static inline uint64_t epoch_version(uint32_t vid, uint64_t nth)
 {
-	return (uint64_t)vid << EPOCH_VERSION_SHIFT | nth;
+	return ((uint64_t)vid + 1) << EPOCH_VERSION_SHIFT | nth;
+}
+
+static inline uint32_t epoch_version_vid(uint64_t version)
+{
+	return (uint32_t)((version >> EPOCH_VERSION_SHIFT) - 1);
 }
 
 struct epoch_callbacks {
 	/* On the engine thread, in delivery order. */
 	void (*deliver)(void *arg, const grp_delivery *msg);
+	/* Whether the layer above takes a delivery now (its log has room):
+	 * if not, stable messages wait, which fills the senders' windows, and
+	 * the engine may sleep until notified. A trim at a view change is
+	 * delivered whole regardless. NULL: always. */
+	bool (*ready)(void *arg);
 	void *arg;
 };
 

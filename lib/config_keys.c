@@ -4,7 +4,7 @@
  *
  * The registry's order is the dump's: sections come in the order their
  * first key appears here (group, member, fabric, engine, multicast, rdmc,
- * membership, log), and keys within a section in registry order. */
+ * membership, persist, log), and keys within a section in registry order. */
 #include <group/config.h>
 
 #include "config_keys.h"
@@ -13,6 +13,7 @@
 #include "links_keys.h"
 #include "log.h"
 #include "membership_keys.h"
+#include "persist_keys.h"
 #include "rdmc_keys.h"
 
 /* The keys the API layer itself uses. */
@@ -33,6 +34,7 @@ static const struct config_keys *const registry[] = {
 	&epoch_config_keys,
 	&rdmc_config_keys,
 	&membership_config_keys,
+	&persist_config_keys,
 	&log_config_keys,
 	&api_config_keys,
 };

@@ -20,19 +20,45 @@ enum stream_kind { STREAM_APP_STATE = 0, STREAM_LOG = 1 };
 #define STREAM_RECORD_HEADER (1u + 4u + 8u + 8u + 4u)
 #define VIEW_RECORD_MAX (1u + 4u + 4u + 4u * FAB_MAX_PEERS)
 
+/* The writer thread's progress wakes the engine: the frontier may move,
+ * and deliveries waiting for room may go on. */
+static void wake_engine(grp_t *g)
+{
+	struct durable *d = &g->durable;
+	pthread_mutex_lock(&d->notify_lock);
+	if (d->notify)
+		links_notify(d->notify);
+	pthread_mutex_unlock(&d->notify_lock);
+}
+
 static void log_failed(void *arg, int err)
 {
 	grp_t *g = arg;
 	int none = 0;
 	atomic_compare_exchange_strong(&g->durable.failed, &none, err);
-	links_notify(g->links);
+	wake_engine(g);
 }
 
 static void log_synced(void *arg, uint64_t version)
 {
 	(void)version;
-	grp_t *g = arg;
-	links_notify(g->links);
+	wake_engine(arg);
+}
+
+void durable_detach(grp_t *g)
+{
+	struct durable *d = &g->durable;
+	pthread_mutex_lock(&d->notify_lock);
+	d->notify = NULL;
+	pthread_mutex_unlock(&d->notify_lock);
+}
+
+bool durable_ready(grp_t *g)
+{
+	const struct epoch_params *p = &g->params;
+	size_t largest = p->rdmc_max_payload > p->max_smc_payload ? p->rdmc_max_payload
+								   : p->max_smc_payload;
+	return !g->durable.log || handoff_holding(g) || plog_has_room(g->durable.log, largest);
 }
 
 int durable_open(grp_t *g, const grp_config *cfg)
@@ -63,10 +89,6 @@ int durable_open(grp_t *g, const grp_config *cfg)
 		return rc;
 	}
 	g->durable.last_version = report.last_version;
-	log_info(MOD, "log %s: %llu records, versions %llu..%llu%s", dir,
-		 (unsigned long long)report.records, (unsigned long long)report.first_version,
-		 (unsigned long long)report.last_version,
-		 report.truncated ? ", a torn tail cut off" : "");
 	return 0;
 }
 
@@ -78,7 +100,7 @@ static int decode_view(const struct plog_record *r, uint32_t *vid, unsigned *ids
 	*vid = rc_u32(&c);
 	uint32_t count = rc_u32(&c);
 	if (c.bad || format != VIEW_RECORD_VERSION || count == 0 || count > cap ||
-	    rc_left(&c) != 4u * count || (r->version >> EPOCH_VERSION_SHIFT) != *vid)
+	    rc_left(&c) != 4u * count || epoch_version_vid(r->version) != *vid)
 		return GRP_ECORRUPT;
 	for (unsigned i = 0; i < count; i++)
 		ids[i] = rc_u32(&c);
@@ -101,19 +123,6 @@ int durable_last_view(grp_t *g, uint32_t *vid, unsigned *ids, unsigned cap, unsi
 	if (found == GRP_ECORRUPT)
 		log_error(MOD, "the log's last view record is malformed");
 	return rc ? rc : found;
-}
-
-int durable_truncate(grp_t *g, uint64_t version)
-{
-	int rc = plog_truncate_after(g->durable.log, version);
-	if (!rc) {
-		log_warn(MOD, "log cut back to version %llu (from %llu): the group restarted from "
-			 "a shorter log, so what followed was never persisted everywhere",
-			 (unsigned long long)version,
-			 (unsigned long long)atomic_load(&g->durable.last_version));
-		atomic_store(&g->durable.last_version, version);
-	}
-	return rc;
 }
 
 int durable_restart_pending(grp_t *g, const unsigned *base, unsigned n)
@@ -141,7 +150,7 @@ static bool restart_quorum(const struct durable *d, const grp_view *v)
 static grp_delivery delivery_of(const struct plog_record *r)
 {
 	return (grp_delivery){
-		.vid = (uint32_t)(r->version >> EPOCH_VERSION_SHIFT),
+		.vid = epoch_version_vid(r->version),
 		.sender = r->sender,
 		.data = r->data,
 		.len = r->len,
@@ -155,17 +164,19 @@ int durable_replay(grp_t *g)
 {
 	if (!g->durable.log)
 		return 0;
+	struct durable *d = &g->durable;
 	struct plog_iter *it;
-	int rc = plog_iter_versions(g->durable.log, 0, UINT64_MAX, &it);
+	int rc = plog_iter_versions(d->log, d->app_has + 1, UINT64_MAX, &it);
 	if (rc)
 		return rc;
 	struct plog_record r;
 	uint64_t replayed = 0;
 	while ((rc = plog_iter_next(it, &r)) == 1) {
+		d->app_has = r.version;
 		if (r.kind != PLOG_MESSAGE)
 			continue;
-		grp_delivery d = delivery_of(&r);
-		g->cb.deliver(g, &d, g->user);
+		grp_delivery msg = delivery_of(&r);
+		g->cb.deliver(g, &msg, g->user);
 		replayed++;
 	}
 	plog_iter_free(it);
@@ -217,6 +228,9 @@ int durable_start(grp_t *g)
 	if (!g->durable.log)
 		return 0;
 	struct links_client c = { .run = run, .arg = g };
+	pthread_mutex_lock(&g->durable.notify_lock);
+	g->durable.notify = g->links;
+	pthread_mutex_unlock(&g->durable.notify_lock);
 	int rc = links_client_add(g->links, &c, &g->durable.client);
 	g->durable.client_added = rc == 0;
 	g->durable.published_in = NULL;
@@ -230,7 +244,9 @@ void durable_close(grp_t *g)
 		plog_close(d->log);
 	free(d->pending_view);
 	free(d->restart_base);
-	*d = (struct durable){ 0 };
+	d->log = NULL;
+	d->pending_view = NULL;
+	d->restart_base = NULL;
 }
 
 static void fail(grp_t *g, int rc)
@@ -256,6 +272,7 @@ void durable_deliver(grp_t *g, const grp_delivery *msg)
 		return;
 	}
 	d->last_version = msg->version;
+	d->app_has = msg->version;
 	if (msg->sender == links_my_id(g->links)) {
 		atomic_store_explicit(&d->own_version, msg->version, memory_order_relaxed);
 		atomic_fetch_add_explicit(&d->own_delivered, 1, memory_order_release);
@@ -301,7 +318,8 @@ void durable_view(grp_t *g, const grp_view *v, enum durable_view_kind kind)
 			rec = NULL;
 		} else if (rec) {
 			rc = plog_append(d->log, PLOG_VIEW, 0, version, 0, rec, len, NULL);
-			d->last_version = rc ? d->last_version : version;
+			if (!rc)
+				d->last_version = d->app_has = version;
 		}
 		free(rec);
 		if (rc) {
@@ -318,28 +336,68 @@ void durable_sent(grp_t *g)
 	atomic_fetch_add_explicit(&g->durable.own_sent, 1, memory_order_relaxed);
 }
 
-/* Serving: the records of our log a joiner lacks. */
-int durable_serve(grp_t *g, uint64_t after, uint64_t before)
+/* The last version of our log at or below `version` (0: none): where a
+ * joiner whose log ends at `version` must cut its own back to. Its log
+ * is a prefix of the group's history unless the group restarted without
+ * its end, from a shorter log. */
+static int common_end(struct plog *log, uint64_t version, uint64_t *out)
 {
-	uint8_t kind = STREAM_LOG;
+	uint32_t vid = epoch_version_vid(version);
+	uint64_t from = version ? epoch_version(vid, 0) : 0;
+	*out = 0;
+	for (int pass = 0; pass < 2 && !*out; pass++, from = 0) {
+		struct plog_iter *it;
+		int rc = plog_iter_versions(log, from, version, &it);
+		if (rc)
+			return rc;
+		struct plog_record r;
+		while ((rc = plog_iter_next(it, &r)) == 1)
+			*out = r.version;
+		plog_iter_free(it);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Serving: for each joiner where its log must end, then the records of
+ * ours after the lowest of those ends. */
+int durable_serve(grp_t *g, const unsigned *to, unsigned n, uint64_t before)
+{
+	uint8_t head[4 + 1];
+	struct wcursor w = { .p = head, .cap = sizeof head };
+	wc_u8(&w, STREAM_LOG);
+	wc_u32(&w, n);
 	/* Records still in the writer's ring are not readable yet. */
 	int rc = plog_sync(g->durable.log);
 	if (!rc)
-		rc = grp_state_write(g, &kind, 1);
+		rc = grp_state_write(g, head, w.off);
+	uint64_t after = UINT64_MAX;
+	for (unsigned i = 0; i < n && !rc; i++) {
+		uint64_t cut;
+		rc = common_end(g->durable.log, links_joiner_log_version(g->links, to[i]), &cut);
+		uint8_t entry[12];
+		struct wcursor e = { .p = entry, .cap = sizeof entry };
+		wc_u32(&e, to[i]);
+		wc_u64(&e, cut);
+		if (!rc)
+			rc = grp_state_write(g, entry, sizeof entry);
+		after = cut < after ? cut : after;
+	}
 	struct plog_iter *it = NULL;
 	if (!rc && before > after + 1)
 		rc = plog_iter_versions(g->durable.log, after + 1, before - 1, &it);
 	struct plog_record r;
 	uint64_t shipped = 0;
 	while (!rc && it && (rc = plog_iter_next(it, &r)) == 1) {
-		uint8_t head[STREAM_RECORD_HEADER];
-		struct wcursor w = { .p = head, .cap = sizeof head };
-		wc_u8(&w, (uint8_t)r.kind);
-		wc_u32(&w, r.sender);
-		wc_u64(&w, r.version);
-		wc_u64(&w, r.hlc);
-		wc_u32(&w, (uint32_t)r.len);
-		rc = grp_state_write(g, head, sizeof head);
+		uint8_t rec[STREAM_RECORD_HEADER];
+		struct wcursor c = { .p = rec, .cap = sizeof rec };
+		wc_u8(&c, (uint8_t)r.kind);
+		wc_u32(&c, r.sender);
+		wc_u64(&c, r.version);
+		wc_u64(&c, r.hlc);
+		wc_u32(&c, (uint32_t)r.len);
+		rc = grp_state_write(g, rec, sizeof rec);
 		if (!rc && r.len)
 			rc = grp_state_write(g, r.data, r.len);
 		shipped++;
@@ -379,7 +437,11 @@ static int load_record(grp_t *g, uint8_t **buf, size_t *cap, struct plog_record 
 	r->version = rc_u64(&c);
 	r->hlc = rc_u64(&c);
 	r->len = rc_u32(&c);
-	size_t limit = kind == PLOG_VIEW ? VIEW_RECORD_MAX : g->max_msg;
+	/* grp_max_msg_size, which grp_join sets only once it returns. */
+	const struct epoch_params *p = &g->params;
+	size_t limit = kind == PLOG_VIEW ? VIEW_RECORD_MAX
+		       : p->rdmc_max_payload > p->max_smc_payload ? p->rdmc_max_payload
+								   : p->max_smc_payload;
 	if ((kind != PLOG_MESSAGE && kind != PLOG_VIEW) || r->len > limit) {
 		log_error(MOD, "shipped log record: kind %u, length %zu: refused", kind, r->len);
 		return GRP_EPROTO;
@@ -397,14 +459,67 @@ static int load_record(grp_t *g, uint8_t **buf, size_t *cap, struct plog_record 
 	return rc == 1 ? GRP_EPROTO : rc;
 }
 
+/* Our entry in the stream's table of where each joiner's log must end. */
+static int read_cut(grp_t *g, uint64_t *cut)
+{
+	uint8_t raw[4];
+	int rc = read_exactly(g, raw, sizeof raw);
+	struct rcursor c = { .p = raw, .len = sizeof raw };
+	uint32_t n = rc ? 0 : rc_u32(&c);
+	bool found = false;
+	if (!rc && (n == 0 || n > FAB_MAX_PEERS))
+		rc = GRP_EPROTO;
+	for (uint32_t i = 0; i < n && !rc; i++) {
+		uint8_t entry[12];
+		rc = read_exactly(g, entry, sizeof entry);
+		struct rcursor e = { .p = entry, .len = sizeof entry };
+		uint32_t id = rc_u32(&e);
+		uint64_t at = rc_u64(&e);
+		if (!rc && id == links_my_id(g->links)) {
+			*cut = at;
+			found = true;
+		}
+	}
+	if (!rc && !found)
+		rc = GRP_EPROTO;
+	if (rc)
+		log_error(MOD, "the log stream names no end for our log: %s",
+			  grp_strerror(rc == 1 ? GRP_EPROTO : rc));
+	return rc == 1 ? GRP_EPROTO : rc;
+}
+
+/* Our own log up to the group's history, replayed where the application
+ * has not seen it (a fresh process; a member that rejoined by itself saw
+ * it live). */
+static int replay_local(grp_t *g, uint64_t cut)
+{
+	struct durable *d = &g->durable;
+	int rc = 0;
+	if (d->log && atomic_load(&d->last_version) > cut) {
+		log_warn(MOD, "our log goes past the group's history (to version %llu, the "
+			 "group's to %llu): the group restarted without it, cutting back",
+			 (unsigned long long)atomic_load(&d->last_version),
+			 (unsigned long long)cut);
+		rc = plog_truncate_after(d->log, cut);
+		if (!rc)
+			atomic_store(&d->last_version, cut);
+	}
+	return rc ? rc : durable_replay(g);
+}
+
 /* The records we lack, into the log and the application, in order. */
 static int load_log(grp_t *g)
 {
 	struct durable *d = &g->durable;
+	uint64_t cut = 0;
+	int rc = read_cut(g, &cut);
+	if (!rc)
+		rc = replay_local(g, cut);
+	if (rc)
+		return rc;
 	uint8_t *buf = NULL;
 	size_t cap = 0;
 	uint64_t last = d->last_version, loaded = 0;
-	int rc;
 	struct plog_record r;
 	while ((rc = load_record(g, &buf, &cap, &r)) == 0) {
 		if (r.version <= last)
@@ -421,7 +536,7 @@ static int load_log(grp_t *g)
 			if (rc)
 				break;
 		}
-		last = r.version;
+		last = d->app_has = r.version;
 		if (r.kind == PLOG_MESSAGE) {
 			grp_delivery msg = delivery_of(&r);
 			g->cb.deliver(g, &msg, g->user);
@@ -470,7 +585,7 @@ int durable_load(grp_t *g)
 		rc = plog_append(d->log, PLOG_VIEW, 0, d->pending_version, 0, d->pending_view,
 				 d->pending_view_len, NULL);
 		if (!rc)
-			d->last_version = d->pending_version;
+			d->last_version = d->app_has = d->pending_version;
 	}
 	free(d->pending_view);
 	d->pending_view = NULL;

@@ -16,6 +16,7 @@
 #ifndef GRP_LIB_DURABLE_H
 #define GRP_LIB_DURABLE_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -29,6 +30,9 @@ struct durable {
 	struct plog *log;           /* NULL: persist.mode = off */
 	links_client_id client;
 	bool client_added;
+	/* The links the writer thread wakes; cleared before they close. */
+	pthread_mutex_t notify_lock;
+	struct links *notify;
 	/* The version persisted at every member of the view, as reported
 	 * (engine thread writes, any thread reads). */
 	_Atomic uint64_t frontier;
@@ -56,6 +60,8 @@ struct durable {
 	atomic_bool restart_pending;
 	unsigned restart_n;
 	unsigned *restart_base;
+	/* The last version the application was handed (thread that appends). */
+	uint64_t app_has;
 	/* The last version in the log (what a joiner announces): written on
 	 * the thread that appends, read by a rejoin thread. */
 	_Atomic uint64_t last_version;
@@ -72,11 +78,11 @@ enum durable_view_kind {
 int durable_open(grp_t *g, const grp_config *cfg);
 /* The last view in the log: vid and members (GRP_ENOTFOUND: none). */
 int durable_last_view(grp_t *g, uint32_t *vid, unsigned *ids, unsigned cap, unsigned *n);
-/* Cuts off every record above version (before the replay). */
-int durable_truncate(grp_t *g, uint64_t version);
 /* Views stay unlogged until one holds a strict majority of base[]. */
 int durable_restart_pending(grp_t *g, const unsigned *base, unsigned n);
-/* Replays the local log into deliver callbacks (before joining). */
+/* Replays the local log into deliver callbacks, from after what the
+ * application has seen (a member with a log replays as it forms a group,
+ * or once the member serving it said where its log must end). */
 int durable_replay(grp_t *g);
 /* Adds the engine client (once g->links exists). */
 int durable_start(grp_t *g);
@@ -85,13 +91,22 @@ void durable_close(grp_t *g);
  * that holds the log while a transfer holds deliveries back). */
 void durable_deliver(grp_t *g, const grp_delivery *msg);
 void durable_view(grp_t *g, const grp_view *v, enum durable_view_kind kind);
+/* Engine thread: whether the log takes the largest message now without
+ * waiting (deliveries pause until it does). */
+bool durable_ready(grp_t *g);
+/* Before g->links closes: the writer thread stops waking its engine. */
+void durable_detach(grp_t *g);
 /* Under send_lock after a commit of ours. */
 void durable_sent(grp_t *g);
 
-/* State transfer of a member with a log: the serving side writes the
- * records from `after` on (grp_state_write), the joining side appends and
- * replays them, then its pending first view record. */
-int durable_serve(grp_t *g, uint64_t after, uint64_t before);
+/* State transfer of a member with a log: the serving side writes, for
+ * each joiner, the last version of its own log at or below the one the
+ * joiner announced (where the joiner's log must end: beyond it, the joiner
+ * holds what a restart without it dropped), then its records after the
+ * lowest of those and before the new view (grp_state_write); the joining
+ * side cuts its log there, replays it, appends and replays the records,
+ * then its pending first view record. */
+int durable_serve(grp_t *g, const unsigned *to, unsigned n, uint64_t before);
 /* Joining: reads the stream's kind; a log's records are appended and
  * replayed, an application state goes to state_load. */
 int durable_load(grp_t *g);

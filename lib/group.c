@@ -179,6 +179,11 @@ static void deliver(void *arg, const grp_delivery *msg)
 	handoff_deliver(arg, msg);
 }
 
+static bool ready_to_deliver(void *arg)
+{
+	return durable_ready(arg);
+}
+
 void group_renew_epoch(grp_t *g)
 {
 	membership_renew(g->membership);
@@ -235,7 +240,8 @@ static bool first_reported(void *arg)
 struct membership_callbacks group_membership_callbacks(grp_t *g)
 {
 	return (struct membership_callbacks){
-		.deliver = deliver, .installed = report_view, .stopped = report_stop, .arg = g,
+		.deliver = deliver, .ready = ready_to_deliver, .installed = report_view,
+		.stopped = report_stop, .arg = g,
 	};
 }
 
@@ -250,10 +256,10 @@ int group_enter_view(grp_t *g, const struct view_info *v)
 	if (!rc)
 		rc = handoff_start(g);
 	if (!rc)
-		rc = durable_start(g);
-	if (!rc)
 		rc = membership_start(g->links, &g->params, &g->gms, &cb, &g->snd, &joined,
 				      &g->membership);
+	if (!rc)
+		rc = durable_start(g);
 	free((void *)joined.joined);
 	if (!rc)
 		rc = membership_await_first_view(g->membership, g->connect_timeout_ms);
@@ -310,8 +316,6 @@ static int start(grp_t *g, const grp_config *cfg)
 	if (!rc)
 		rc = durable_open(g, cfg);
 	bool restarting = !rc && !s.joining && atomic_load(&g->durable.last_version);
-	if (!rc && !restarting)
-		rc = durable_replay(g);
 	if (!rc && restarting) {
 		rc = restart_group(g, &s);
 	} else if (!rc && s.joining) {
@@ -321,10 +325,10 @@ static int start(grp_t *g, const grp_config *cfg)
 		if (!rc)
 			rc = handoff_start(g);
 		if (!rc)
-			rc = durable_start(g);
-		if (!rc)
 			rc = membership_start(g->links, &g->params, &g->gms, &cb, &g->snd, NULL,
 					      &g->membership);
+		if (!rc)
+			rc = durable_start(g);
 		if (!rc)
 			rc = membership_await_first_view(g->membership, g->connect_timeout_ms);
 	}
@@ -346,6 +350,7 @@ void group_disconnect(grp_t *g)
 	if (g->links) {
 		links_engine_stop(g->links);
 		handoff_stop(g);
+		durable_detach(g);
 	}
 	membership_stop(g->membership);
 	g->membership = NULL;
@@ -362,6 +367,7 @@ static void free_group(grp_t *g)
 	free((void *)g->params.ids);
 	free((void *)g->params.senders);
 	pthread_mutex_destroy(&g->snd.send_lock);
+	pthread_mutex_destroy(&g->durable.notify_lock);
 	free(g);
 }
 
@@ -377,6 +383,7 @@ GRP_API int grp_join(const grp_config *cfg, const grp_callbacks *callbacks, void
 	       callbacks->size < sizeof g->cb ? callbacks->size : sizeof g->cb);
 	g->user = user;
 	pthread_mutex_init(&g->snd.send_lock, NULL);
+	pthread_mutex_init(&g->durable.notify_lock, NULL);
 	int rc = start(g, cfg);
 	if (rc) {
 		free_group(g);

@@ -125,16 +125,6 @@ void handoff_view(grp_t *g, const grp_view *v, enum durable_view_kind kind)
 	durable_view(g, v, kind);
 }
 
-/* The lowest version the joiners' logs end at: the stream starts after. */
-static uint64_t joiners_have(grp_t *g, const unsigned *ids, unsigned n)
-{
-	uint64_t lowest = UINT64_MAX;
-	for (unsigned i = 0; i < n; i++) {
-		uint64_t v = links_joiner_log_version(g->links, ids[i]);
-		lowest = v < lowest ? v : lowest;
-	}
-	return n ? lowest : 0;
-}
 
 static void *serve_main(void *arg)
 {
@@ -142,8 +132,7 @@ static void *serve_main(void *arg)
 	struct handoff *h = &g->handoff;
 	pthread_setname_np(pthread_self(), "grp-xfer");
 	serving = g;
-	int rc = g->durable.log ? durable_serve(g, joiners_have(g, h->to, h->n_to),
-						 epoch_version(h->vid, 0))
+	int rc = g->durable.log ? durable_serve(g, h->to, h->n_to, epoch_version(h->vid, 0))
 				: durable_serve_app_state(g);
 	if (rc)
 		log_error(MOD, "state_save failed (%d): the joiners' grp_join fails", rc);

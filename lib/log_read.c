@@ -48,7 +48,7 @@ GRP_API int grp_log_next(grp_log_iter *li, grp_delivery *msg)
 		;
 	if (rc == 1)
 		*msg = (grp_delivery){
-			.vid = (uint32_t)(r.version >> EPOCH_VERSION_SHIFT), .sender = r.sender,
+			.vid = epoch_version_vid(r.version), .sender = r.sender,
 			.data = r.data, .len = r.len, .version = r.version,
 			.timestamp_us = r.hlc, .replayed = 1,
 		};

@@ -12,10 +12,10 @@
  * equals). Every log is a prefix of one history (a message is logged only
  * once delivered, after every member of its view received it), so the
  * leader's holds what any other member's does, up to its end: the others
- * cut their logs back to the leader's end (what is cut was never
- * persisted everywhere, since the frontier is a minimum over the logs),
- * replay them, and join the leader, which forms a group of one at the base
- * view's vid + 1 and ships each the records it lacks. No view is logged,
+ * join the leader, which forms a group of one at the base view's vid + 1
+ * and tells each joiner where its log must end (its own end, for a longer
+ * one: what is cut was never persisted everywhere, since the frontier is a
+ * minimum over the logs), then ships the records it lacks. No view is logged,
  * and grp_join does not return, until a view holds a strict majority of
  * the base view: a minority cannot restart the group, and a restart that
  * fails before then leaves the logs as they were. */
@@ -148,26 +148,14 @@ static int lead(grp_t *g, const struct survey *sv)
 	if (!rc)
 		rc = handoff_start(g);
 	if (!rc)
-		rc = durable_start(g);
-	if (!rc)
 		rc = membership_start(g->links, p, &g->gms, &cb, &g->snd, NULL, &g->membership);
+	if (!rc)
+		rc = durable_start(g);
 	if (!rc)
 		rc = membership_await_first_view(g->membership, g->connect_timeout_ms);
 	return rc;
 }
 
-/* A follower: cut back to the leader's end, replay, join the leader. */
-static int follow(grp_t *g, const struct restart_info *leader, const struct links_member *at)
-{
-	int rc = 0;
-	if (atomic_load(&g->durable.last_version) > leader->last_version)
-		rc = durable_truncate(g, leader->last_version);
-	if (!rc)
-		rc = durable_replay(g);
-	if (!rc)
-		rc = group_join_through(g, at, 1);
-	return rc;
-}
 
 int restart_group(grp_t *g, struct member_setup *s)
 {
@@ -191,16 +179,16 @@ int restart_group(grp_t *g, struct member_setup *s)
 		s->links.listen_fd = -1; /* links_open took it, on every path */
 	}
 	if (!rc)
-		rc = links_serve(g->links);
+		rc = links_serve_joinable(g->links);
 	if (!rc)
 		rc = links_publish_restart(g->links, &sv.mine);
 	struct links_member contact;
 	if (!rc)
 		rc = run_survey(g, s, &sv, &contact);
+	/* A member that joins has the member serving it say where its log
+	 * must end (the leader's end, for a follower) before it replays. */
 	if (rc == LINKS_SURVEY_RUNNING) {
-		rc = durable_replay(g);
-		if (!rc)
-			rc = group_join_through(g, &contact, 1);
+		rc = group_join_through(g, &contact, 1);
 	} else if (!rc) {
 		const struct restart_info *leader = leader_of(&sv);
 		log_info(MOD, "restarting from view %u (%u of %u members back): leader %u, log up "
@@ -209,7 +197,7 @@ int restart_group(grp_t *g, struct member_setup *s)
 		rc = durable_restart_pending(g, sv.base->ids, sv.base->n);
 		if (!rc)
 			rc = leader->id == sv.mine.id ? lead(g, &sv)
-						      : follow(g, leader, &sv.at[leader->id]);
+						      : group_join_through(g, &sv.at[leader->id], 1);
 		if (!rc)
 			rc = links_wait(g->links, restarted, g, g->connect_timeout_ms);
 		if (!rc)

@@ -51,6 +51,12 @@ static int query(struct links *l, const char *host, uint16_t port, uint64_t dead
 	return rc == LINKS_SURVEY_RUNNING ? 0 : rc;
 }
 
+int links_serve_joinable(struct links *l)
+{
+	int rc = links_transfer_ring(l);
+	return rc ? rc : links_serve(l);
+}
+
 int links_survey(struct links *l, const struct links_member *m, unsigned timeout_ms,
 		 struct view_info *view, struct restart_info *restart)
 {

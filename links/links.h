@@ -112,6 +112,9 @@ int links_join(struct links *l, const struct links_join_params *p, struct view_i
  * answered with what our log says (FRAME_RESTART_INFO); serve the port
  * first (links_serve). */
 int links_publish_restart(struct links *l, const struct restart_info *info);
+/* links_serve, announcing a state-transfer ring in our introductions, so
+ * that links_join may follow. */
+int links_serve_joinable(struct links *l);
 /* Asks member m for its view: LINKS_SURVEY_RUNNING and *view filled (it
  * is in a running group), LINKS_SURVEY_RESTARTING and *restart filled (it
  * restarts from its log too), or an error (GRP_EAGAIN: no view, or no

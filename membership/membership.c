@@ -52,6 +52,12 @@ static void deliver(void *arg, const grp_delivery *msg)
 	m->cb.deliver(m->cb.arg, msg);
 }
 
+static bool ready(void *arg)
+{
+	struct membership *m = arg;
+	return !m->cb.ready || m->cb.ready(m->cb.arg);
+}
+
 static bool first_view(const struct membership *m)
 {
 	return atomic_load(&m->join) == JOIN_PENDING;
@@ -63,7 +69,7 @@ static void publish(struct membership *m);
  * must post its keys for the view to be installed. */
 static int create_epoch(struct membership *m, struct epoch **out)
 {
-	struct epoch_callbacks cb = { .deliver = deliver, .arg = m };
+	struct epoch_callbacks cb = { .deliver = deliver, .ready = ready, .arg = m };
 	m->params.extra_bytes = gms_columns_bytes(m->params.n, m->params.n_senders);
 	int rc = epoch_create(m->links, &m->params, &cb, m->snd, out);
 	if (!rc)

@@ -39,6 +39,9 @@ struct membership_departures {
 
 struct membership_callbacks {
 	void (*deliver)(void *arg, const grp_delivery *msg);
+	/* Whether deliver may be called now (epoch_callbacks.ready); NULL:
+	 * always. */
+	bool (*ready)(void *arg);
 	/* The view of epoch e is installed; first: the group's first view. */
 	void (*installed)(void *arg, const struct epoch *e, bool first,
 			  const struct membership_departures *departed);

@@ -21,7 +21,8 @@ static void crc_table_build(void)
 	/* Table k advances a byte's contribution by k further zero bytes. */
 	for (uint32_t n = 0; n < 256; n++)
 		for (int k = 1; k < 8; k++)
-			crc_table[k][n] = (crc_table[k - 1][n] >> 8) ^ crc_table[0][crc_table[k - 1][n] & 0xff];
+			crc_table[k][n] = (crc_table[k - 1][n] >> 8) ^
+					  crc_table[0][crc_table[k - 1][n] & 0xff];
 }
 
 uint32_t plog_crc32c(uint32_t crc, const void *buf, size_t len)

@@ -104,11 +104,12 @@ static int iter_read(struct plog_iter *it, struct record_header *h, const uint8_
 			return err == GRP_EIO ? corrupt(it, seg, "record cut short") : err;
 		/* The keys before a seek's starting point are unknown: the order
 		 * is checked along what this iterator read itself. */
-		const char *reason = record_decode_header(p, end - it->off, it->prev_version, it->prev_hlc, h);
+		const char *reason =
+			record_decode_header(p, end - it->off, it->prev_version, it->prev_hlc, h);
 		if (reason)
 			return corrupt(it, seg, reason);
-		if ((err = segment_window_get(&it->window, seg->fd, it->off, RECORD_HEADER_BYTES + h->len, end,
-					      &p)) != 0)
+		err = segment_window_get(&it->window, seg->fd, it->off, RECORD_HEADER_BYTES + h->len, end, &p);
+		if (err)
 			return err == GRP_EIO ? corrupt(it, seg, "record cut short") : err;
 		if (!record_crc_ok(p, h->len))
 			return corrupt(it, seg, "crc mismatch");

@@ -18,8 +18,9 @@
 #include "record.h"
 
 #define MIB (1024u * 1024u)
-/* Segment files are a whole number of pages: records are 8-aligned, and
- * a file cut anywhere else was not made by us. */
+/* Configured segments are whole pages. Every segment file, also one sized
+ * to fit a large record, is a multiple of the record alignment: a file of
+ * another size was not made by us (open_segment refuses it). */
 #define SEGMENT_SIZE_ALIGN 4096u
 
 static int params_check(const struct plog_params *p)
@@ -104,16 +105,27 @@ int plog_segments_remove_from(struct plog *log, size_t first)
 int plog_segment_zero(struct plog_segment *seg, uint64_t from, uint64_t to)
 {
 	static const uint8_t zeros[64 * 1024];
-	while (from < to) {
-		size_t n = to - from < sizeof zeros ? (size_t)(to - from) : sizeof zeros;
-		ssize_t done = pwrite(seg->fd, zeros, n, (off_t)from);
-		if (done < 0 && errno == EINTR)
-			continue;
-		if (done <= 0)
-			return done < 0 ? errno : EIO;
-		from += (uint64_t)done;
+	/* From the end backwards, synced step by step: a crash leaves records
+	 * followed by zeros (a shorter log, or a torn tail the next open
+	 * cuts), not zeros followed by records, which open refuses. Only a
+	 * crash inside one step on a device that reorders writes can. */
+	const uint64_t step = 1024 * 1024;
+	while (to > from) {
+		uint64_t step_from = to - from > step ? to - step : from;
+		for (uint64_t off = step_from; off < to;) {
+			size_t n = to - off < sizeof zeros ? (size_t)(to - off) : sizeof zeros;
+			ssize_t done = pwrite(seg->fd, zeros, n, (off_t)off);
+			if (done < 0 && errno == EINTR)
+				continue;
+			if (done <= 0)
+				return done < 0 ? errno : EIO;
+			off += (uint64_t)done;
+		}
+		if (fdatasync(seg->fd) != 0)
+			return errno;
+		to = step_from;
 	}
-	return fdatasync(seg->fd) != 0 ? errno : 0;
+	return 0;
 }
 
 static int open_dir(struct plog *log)
@@ -188,9 +200,10 @@ static int open_segment(struct plog *log, uint32_t index)
 	return err;
 }
 
-static int create_segment(struct plog *log, uint32_t index, uint64_t first_version, uint64_t bytes)
+int plog_segment_create(struct plog *log, uint32_t index, uint64_t first_version, uint64_t bytes)
 {
-	struct segment_header h = { .group_id = log->group_id, .first_version = first_version, .index = index };
+	struct segment_header h = { .group_id = log->group_id, .first_version = first_version,
+				    .index = index };
 	int fd;
 	int err = segment_create(log->dirfd, log->dir, &h, bytes, &fd);
 	if (err)
@@ -281,7 +294,8 @@ static int scan_segment(struct plog *log, size_t s, bool last, struct scan *sc, 
 	int err = 0;
 	while (seg->bytes - off >= RECORD_HEADER_BYTES) {
 		const uint8_t *p;
-		if ((err = segment_window_get(&sc->window, seg->fd, off, RECORD_HEADER_BYTES, seg->bytes, &p)) != 0)
+		err = segment_window_get(&sc->window, seg->fd, off, RECORD_HEADER_BYTES, seg->bytes, &p);
+		if (err)
 			return err;
 		if (record_header_is_zero(p))
 			break;
@@ -382,7 +396,7 @@ static int recover(struct plog *log, struct plog_open_report *report)
 		}
 	}
 	segment_remove_leftovers(log->dirfd, log->dir);
-	if (log->n_segs == 0 && (err = create_segment(log, 0, 0, log->segment_bytes)) != 0)
+	if (log->n_segs == 0 && (err = plog_segment_create(log, 0, 0, log->segment_bytes)) != 0)
 		return err;
 	struct plog_segment *cur = log->segs[log->n_segs - 1];
 	log->write_off = atomic_load_explicit(&cur->written_end, memory_order_relaxed);

@@ -42,8 +42,10 @@ struct plog_params {
 	enum plog_mode mode;
 	size_t segment_bytes;     /* preallocated size of a segment file (>= 1 MiB) */
 	size_t ring_bytes;        /* the writer's ring (>= 1 MiB) */
-	unsigned sync_interval_ms; /* PLOG_ASYNC: how often to fdatasync */
-	/* On the writer thread, after the synced version advanced (may be NULL). */
+	unsigned sync_interval_ms; /* PLOG_ASYNC: how often to fdatasync (> 0) */
+	/* On the writer thread, after the synced version advanced (may be NULL).
+	 * The values increase, but restart from the version kept after a
+	 * plog_truncate_after. */
 	void (*on_synced)(void *arg, uint64_t synced_version);
 	/* On the writer thread, once, when a write or sync failed: the log
 	 * accepts nothing more (err: GRP_ENOSPC, GRP_EIO). May be NULL. */
@@ -88,13 +90,17 @@ int plog_open(const struct plog_params *params, struct plog **out, struct plog_o
 void plog_close(struct plog *log);
 
 /* Appends one record (version above every version in the log, else
- * GRP_EINVAL; hlc is raised to last hlc + 1 if below it, so that hlc
- * increases along the log, and the value used is returned in *hlc_out
- * when not NULL). Waits while the writer's ring is full; a record larger
- * than the ring waits until the ring is empty and is written by the
- * caller. GRP_ENOSPC or GRP_EIO once the log failed. */
+ * GRP_EINVAL; hlc is raised to last hlc + 1 if not above it, so that hlc
+ * strictly increases along the log, and the value used is returned in
+ * *hlc_out when not NULL). Waits while the writer's ring is full; a record
+ * larger than half the ring waits until the ring is empty and is written
+ * by the caller. GRP_ENOSPC or GRP_EIO once the log failed. */
 int plog_append(struct plog *log, enum plog_kind kind, uint32_t sender, uint64_t version,
 		uint64_t hlc, const void *data, size_t len, uint64_t *hlc_out);
+/* Whether plog_append of a len-byte record would return without waiting
+ * for the writer (or the log failed): the appender's thread, which may
+ * then do other work instead of blocking. */
+bool plog_has_room(struct plog *log, size_t len);
 /* Waits until everything appended so far is synced (every mode). */
 int plog_sync(struct plog *log);
 /* The highest version synced (PLOG_DURABLE: on disk; PLOG_ASYNC: written
@@ -114,7 +120,9 @@ int plog_iter_versions(struct plog *log, uint64_t from, uint64_t to, struct plog
 /* Records with from <= hlc <= to, in order. */
 int plog_iter_times(struct plog *log, uint64_t from, uint64_t to, struct plog_iter **out);
 /* 1 and *rec filled, 0 at the end, or an error (GRP_ECORRUPT if a record
- * read back fails its CRC, GRP_EIO). Sees records written when called. */
+ * read back fails its CRC, GRP_EIO). Sees records written when called;
+ * after a plog_truncate_after it goes on after the last record it
+ * returned. Every iterator is freed before plog_close. */
 int plog_iter_next(struct plog_iter *it, struct plog_record *rec);
 void plog_iter_free(struct plog_iter *it);
 

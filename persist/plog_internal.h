@@ -10,11 +10,12 @@
  *                segment or index entry or truncates, read by iterators.
  *   wait_lock    only for sleeping: writer_cv (the writer waits for work)
  *                and progress_cv (appender, plog_sync and close wait for
- *                the writer). The sleeper raises a flag or count before
- *                its last check; the waker publishes, then (seq_cst fence)
- *                reads the flag and signals under wait_lock only if
- *                someone sleeps, so no wake-up is lost and a busy path
- *                takes no lock. */
+ *                the writer). The sleeper raises a flag or count with a
+ *                read-modify-write before its last check; the waker
+ *                publishes, then reads the flag with a read-modify-write
+ *                and signals under wait_lock only if someone sleeps: no
+ *                wake-up is lost (one RMW reads from the other, see
+ *                wake_writer) and a busy path takes no lock. */
 #ifndef GRP_PERSIST_PLOG_INTERNAL_H
 #define GRP_PERSIST_PLOG_INTERNAL_H
 
@@ -103,7 +104,7 @@ struct plog {
 	pthread_mutex_t wait_lock;
 	pthread_cond_t writer_cv;
 	pthread_cond_t progress_cv;
-	_Atomic bool writer_sleeping;
+	_Atomic unsigned writer_sleeping;  /* 0 or 1; read by RMW (writer.c) */
 	_Atomic unsigned progress_waiters;
 	pthread_t writer;
 	bool writer_started;
@@ -144,7 +145,12 @@ void plog_free(struct plog *log);
 /* Removes the segments from position first on (closing, unlinking and
  * freeing them) and syncs the directory. 0 or GRP_EIO (logged). */
 int plog_segments_remove_from(struct plog *log, size_t first);
-/* Writes zeros over [from, to) of seg and fdatasyncs it. 0 or an errno. */
+/* Creates the segment file of that index (see segment_create) and appends
+ * it to the segment array under layout_lock. 0, GRP_ENOSPC, GRP_EIO (both
+ * logged) or GRP_ENOMEM. */
+int plog_segment_create(struct plog *log, uint32_t index, uint64_t first_version, uint64_t bytes);
+/* Writes zeros over [from, to) of seg, from the end backwards, synced.
+ * 0 or an errno. */
 int plog_segment_zero(struct plog_segment *seg, uint64_t from, uint64_t to);
 
 #endif

@@ -90,6 +90,7 @@ static int apply_cut(struct plog *log, const struct cut *cut)
 	atomic_store_explicit(&log->written_version, cut->kept_version, memory_order_release);
 	atomic_store_explicit(&log->synced_version, cut->kept_version, memory_order_release);
 	atomic_store_explicit(&log->durable_version, cut->kept_version, memory_order_release);
+	atomic_store_explicit(&log->sync_request, cut->kept_version, memory_order_release);
 	return 0;
 }
 
@@ -108,12 +109,15 @@ int plog_truncate_after(struct plog *log, uint64_t version)
 	pthread_mutex_lock(&log->file_lock);
 	pthread_rwlock_wrlock(&log->layout_lock);
 	struct cut cut = { .seg = 0 };
-	int rc = find_cut(log, version, &cut);
+	/* A periodic sync may have failed since plog_sync. */
+	int rc = atomic_load_explicit(&log->failed, memory_order_acquire);
+	if (rc == 0)
+		rc = find_cut(log, version, &cut);
 	if (rc == 1) {
 		err = apply_cut(log, &cut);
 		if (!err)
-			log_info("persist", "%s: truncated after version %" PRIu64 " (segment %zu, offset %" PRIu64 ")",
-				 log->dir, version, cut.seg, cut.off);
+			log_info("persist", "%s: truncated after version %" PRIu64 " (segment %zu, offset %" PRIu64
+				 ")", log->dir, version, cut.seg, cut.off);
 	} else {
 		err = rc;
 	}

@@ -23,23 +23,23 @@ static const uint8_t zero_padding[RECORD_ALIGN];
 
 /* ---- waking and waiting (see plog_internal.h) ---- */
 
+/* The flag is read with a read-modify-write (not a load, nor a fence,
+ * which ThreadSanitizer does not model): if it comes before the sleeper's
+ * own RMW raising the flag, that one reads from it and so sees what the
+ * caller published before; if after, it sees the flag raised. */
 static void wake_writer(struct plog *log)
 {
-	/* Orders the caller's publication before the flag's load; pairs with
-	 * the fence in writer_sleep. */
-	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load_explicit(&log->writer_sleeping, memory_order_relaxed)) {
+	if (atomic_fetch_add_explicit(&log->writer_sleeping, 0, memory_order_acq_rel)) {
 		pthread_mutex_lock(&log->wait_lock);
 		pthread_cond_signal(&log->writer_cv);
 		pthread_mutex_unlock(&log->wait_lock);
 	}
 }
 
+/* As wake_writer, for the threads in wait_until. */
 static void notify_progress(struct plog *log)
 {
-	/* Pairs with the fence in wait_until. */
-	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load_explicit(&log->progress_waiters, memory_order_relaxed) > 0) {
+	if (atomic_fetch_add_explicit(&log->progress_waiters, 0, memory_order_acq_rel) > 0) {
 		pthread_mutex_lock(&log->wait_lock);
 		pthread_cond_broadcast(&log->progress_cv);
 		pthread_mutex_unlock(&log->wait_lock);
@@ -51,10 +51,9 @@ static void wait_until(struct plog *log, bool (*ready)(struct plog *log, uint64_
 	if (ready(log, arg))
 		return;
 	pthread_mutex_lock(&log->wait_lock);
-	atomic_fetch_add_explicit(&log->progress_waiters, 1, memory_order_relaxed);
-	/* The count is visible before the state is read again: the writer
-	 * either sees it and signals, or published before this read. */
-	atomic_thread_fence(memory_order_seq_cst);
+	/* An RMW: the notifier's RMW either reads this count and signals, or
+	 * comes before it, and then what it published is seen below. */
+	atomic_fetch_add_explicit(&log->progress_waiters, 1, memory_order_acq_rel);
 	while (!ready(log, arg))
 		pthread_cond_wait(&log->progress_cv, &log->wait_lock);
 	atomic_fetch_sub_explicit(&log->progress_waiters, 1, memory_order_relaxed);
@@ -145,33 +144,15 @@ static int make_room(struct plog *log, uint64_t total, uint64_t version)
 	if (fdatasync(cur->fd) != 0)
 		return fail_errno(log, "syncing", cur, errno);
 	uint64_t bytes = SEGMENT_HEADER_BYTES + total;
-	bytes = bytes < log->segment_bytes ? log->segment_bytes : (bytes + 4095) & ~(uint64_t)4095;
-	struct segment_header h = { .group_id = log->group_id, .first_version = version,
-				    .index = cur->index + 1 };
-	int fd;
-	int err = segment_create(log->dirfd, log->dir, &h, bytes, &fd);
+	if (bytes < log->segment_bytes)
+		bytes = log->segment_bytes;
+	uint32_t index = cur->index + 1;
+	int err = plog_segment_create(log, index, version, bytes);
 	if (err) {
 		char name[SEGMENT_NAME_MAX];
-		segment_name(name, h.index, true);
-		return plog_fail(log, err, "creating segment", name, err == GRP_ENOSPC ? ENOSPC : EIO);
-	}
-	struct plog_segment *seg = calloc(1, sizeof *seg);
-	if (!seg) {
-		close(fd);
-		return plog_fail(log, GRP_EIO, "allocating segment", "", ENOMEM);
-	}
-	seg->index = h.index;
-	seg->fd = fd;
-	seg->bytes = bytes;
-	seg->first_version = version;
-	segment_name(seg->name, h.index, false);
-	atomic_init(&seg->written_end, SEGMENT_HEADER_BYTES);
-	pthread_rwlock_wrlock(&log->layout_lock);
-	err = plog_segments_push(log, seg);
-	pthread_rwlock_unlock(&log->layout_lock);
-	if (err) {
-		plog_segment_free(seg);
-		return plog_fail(log, GRP_EIO, "allocating segment", "", ENOMEM);
+		segment_name(name, index, false);
+		return plog_fail(log, err == GRP_ENOMEM ? GRP_EIO : err, "creating segment", name,
+				 err == GRP_ENOSPC ? ENOSPC : err == GRP_ENOMEM ? ENOMEM : EIO);
 	}
 	log->write_off = SEGMENT_HEADER_BYTES;
 	log->last_indexed_off = 0;
@@ -230,7 +211,8 @@ static void write_batch(struct plog *log, uint64_t tail)
 		record_peek_header(raw, &h);
 		uint64_t total = record_total_bytes(h.len);
 		if (current_segment(log)->bytes - log->write_off < total) {
-			if ((err = flush_run(log, &run)) != 0 || (err = make_room(log, total, h.version)) != 0)
+			err = flush_run(log, &run);
+			if (err || (err = make_room(log, total, h.version)) != 0)
 				break;
 			run.file_off = log->write_off;
 		}
@@ -242,6 +224,13 @@ static void write_batch(struct plog *log, uint64_t tail)
 		pos += total;
 		run.ring_end = pos;
 		run.last_version = h.version;
+		/* Frees space a quarter of the ring at a time, so the appender
+		 * fills the ring while the rest of the batch is written. */
+		if (run.ring_end - run.ring_start >= log->ring_bytes / 4) {
+			if ((err = flush_run(log, &run)) != 0)
+				break;
+			run.file_off = log->write_off;
+		}
 	}
 	if (!err)
 		flush_run(log, &run);
@@ -292,16 +281,18 @@ static bool sync_wanted(const struct plog *log)
 static bool ring_pending(const struct plog *log)
 {
 	return atomic_load_explicit(&log->ring_tail, memory_order_acquire) !=
-	       atomic_load_explicit(&log->ring_head, memory_order_relaxed);
+	       atomic_load_explicit(&log->ring_head, memory_order_acquire);
 }
 
 static bool writer_has_work(const struct plog *log, const struct writer_state *ws)
 {
+	/* First: a failure between a truncation's plog_sync and its pause
+	 * must not leave the truncation waiting for a parked writer. */
+	if (atomic_load_explicit(&log->pause_requested, memory_order_acquire))
+		return true;
 	if (failure(log))
 		return !ws->reported_failure || ring_pending(log) ||
 		       atomic_load_explicit(&log->closing, memory_order_acquire);
-	if (atomic_load_explicit(&log->pause_requested, memory_order_acquire))
-		return true;
 	return ring_pending(log) || sync_wanted(log) ||
 	       atomic_load_explicit(&log->synced_version, memory_order_acquire) != ws->reported_synced ||
 	       atomic_load_explicit(&log->closing, memory_order_acquire);
@@ -310,9 +301,8 @@ static bool writer_has_work(const struct plog *log, const struct writer_state *w
 static void writer_sleep(struct plog *log, const struct writer_state *ws)
 {
 	pthread_mutex_lock(&log->wait_lock);
-	atomic_store_explicit(&log->writer_sleeping, true, memory_order_relaxed);
-	/* The flag before the last look at the state; pairs with wake_writer. */
-	atomic_thread_fence(memory_order_seq_cst);
+	/* Raised by an RMW before the last look at the state: see wake_writer. */
+	atomic_exchange_explicit(&log->writer_sleeping, 1, memory_order_acq_rel);
 	if (!writer_has_work(log, ws)) {
 		if (log->mode == PLOG_ASYNC && unsynced(log)) {
 			struct timespec until =
@@ -322,7 +312,7 @@ static void writer_sleep(struct plog *log, const struct writer_state *ws)
 			pthread_cond_wait(&log->writer_cv, &log->wait_lock);
 		}
 	}
-	atomic_store_explicit(&log->writer_sleeping, false, memory_order_relaxed);
+	atomic_store_explicit(&log->writer_sleeping, 0, memory_order_relaxed);
 	pthread_mutex_unlock(&log->wait_lock);
 }
 
@@ -572,4 +562,10 @@ void plog_close(struct plog *log)
 	if (log->writer_started)
 		pthread_join(log->writer, NULL);
 	plog_free(log);
+}
+
+bool plog_has_room(struct plog *log, size_t len)
+{
+	uint64_t total = record_total_bytes(len);
+	return total > log->ring_bytes / 2 ? ring_empty(log, 0) : ring_has_room(log, total);
 }

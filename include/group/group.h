@@ -103,20 +103,22 @@
  * written since the last). Each member publishes the last version its log
  * holds; the lowest over the view is "persisted everywhere": the persisted
  * callback and grp_persisted report it, and grp_send_durable returns once
- * its message is there. A member with a log is its log: grp_join first
- * replays the log into deliver callbacks (replayed = 1), cutting off a
- * torn tail (reported in the log) and failing with GRP_ECORRUPT on damage
- * it cannot repair (nothing is changed then); joining, it announces its
- * last version, and the member that serves it ships the records it lacks
- * instead of calling state_save; they reach deliver (replayed = 1) after
- * the view callback of the view that added it and before anything of that
- * view. Total restart: a member with a non-empty log given group.members
+ * its message is there. A member with a log is its log: grp_join checks
+ * it, cutting off a torn tail (reported in the log) and failing with
+ * GRP_ECORRUPT on damage it cannot repair (nothing is changed then);
+ * joining, it announces its last version, and the member that serves it
+ * tells it where its log must end (a log longer than the group's history
+ * is cut back: the group restarted without its end) and ships the records
+ * it lacks instead of calling state_save; the log, then those records,
+ * reach deliver (replayed = 1) after the view callback of the view that
+ * added it and before anything of that view (a restart's leader replays
+ * its log before it forms the group). Total restart: a member with a non-empty log given group.members
  * (not group.contact) asks every listed member; if one is in a running
  * group it joins it as above; else, once a strict majority of the newest
  * last view among the logs is back (and all of it, or 2 s passed), the
- * member with the longest log leads: the others cut their logs back to its
- * end (nothing persisted everywhere is ever cut), replay, and join it; it
- * forms the group at that view's vid + 1 and ships each what it lacks.
+ * member with the longest log leads: it forms the group at that view's
+ * vid + 1, and the others join it as above (their logs cut back to its
+ * end: nothing persisted everywhere is ever cut).
  * grp_join returns once a view holds that majority (GRP_EMINORITY if it
  * never came back within fabric.connect_timeout_ms: a minority cannot
  * restart the group). Every member must use the same persist.mode (off or
@@ -186,7 +188,7 @@ typedef struct grp_delivery {
 	uint64_t seq;      /* position in the view's total order (null turns count) */
 	const void *data;
 	size_t len;
-	/* The message's place in the group's history: (vid << 40) | its
+	/* The message's place in the group's history: ((vid + 1) << 40) | its
 	 * number among the view's deliveries, from 1. The same at every
 	 * member, increasing along the delivery order across views; the
 	 * versions of the log (persist.mode) and of grp_persisted. */

@@ -16,6 +16,7 @@
 #include "links_keys.h"
 #include "membership_keys.h"
 #include "log.h"
+#include "persist_keys.h"
 #include "rdmc_keys.h"
 #include "schedule.h"
 
@@ -52,6 +53,11 @@ static const struct {
 	{ "rdmc.schedule", "binomial" },
 	{ "membership.suspect_timeout_ms", "1000" },
 	{ "membership.rejoin", "off" },
+	{ "persist.mode", "off" },
+	{ "persist.dir", "" },
+	{ "persist.segment_mb", "64" },
+	{ "persist.ring_mb", "16" },
+	{ "persist.sync_interval_ms", "200" },
 	{ "log.level", "error" },
 };
 
@@ -623,7 +629,8 @@ static void test_dump_lists_every_layer_key_once(void **state)
 	free(text);
 
 	static const char *const sections[] = {
-		"group", "member", "fabric", "engine", "multicast", "rdmc", "membership", "log",
+		"group", "member", "fabric", "engine", "multicast", "rdmc", "membership", "persist",
+		"log",
 	};
 	assert_int_equal(outline.section_count, ARRAY_SIZE(sections));
 	for (size_t i = 0; i < ARRAY_SIZE(sections); i++)
@@ -631,7 +638,7 @@ static void test_dump_lists_every_layer_key_once(void **state)
 
 	const struct config_keys *const layers[] = {
 		&links_config_keys, &fabric_config_keys, &epoch_config_keys,
-		&rdmc_config_keys, &membership_config_keys, &log_config_keys,
+		&rdmc_config_keys, &membership_config_keys, &persist_config_keys, &log_config_keys,
 	};
 	for (size_t l = 0; l < ARRAY_SIZE(layers); l++) {
 		for (size_t k = 0; k < layers[l]->count; k++) {

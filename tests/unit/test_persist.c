@@ -52,7 +52,8 @@ static void test_crc32c_matches_bitwise(void **state)
 			assert_int_equal(plog_crc32c(0, buf + start, len), crc32c_bitwise(buf + start, len));
 	uint32_t whole = plog_crc32c(0, buf, sizeof buf);
 	for (size_t split = 0; split <= sizeof buf; split += 13)
-		assert_int_equal(plog_crc32c(plog_crc32c(0, buf, split), buf + split, sizeof buf - split), whole);
+		assert_int_equal(plog_crc32c(plog_crc32c(0, buf, split), buf + split, sizeof buf - split),
+				 whole);
 }
 
 /* ---- round trip ---- */
@@ -124,6 +125,8 @@ static void test_round_trip(void **state)
 	append_mixed(log, ex, N);
 	assert_true(plog_last_version(log) == ex[N - 1].version);
 	assert_true(plog_last_hlc(log) == ex[N - 1].hlc);
+	/* Iterators see what the writer wrote: all of it once synced. */
+	assert_int_equal(plog_sync(log), 0);
 	check_all(log, ex, N);
 	plog_close(log);
 
@@ -201,6 +204,50 @@ static void test_bad_params(void **state)
 	tmp_remove(&t);
 }
 
+/* A record larger than a segment gets a segment of its own, sized to
+ * fit; the records around it go on in ordinary segments. */
+static void test_record_larger_than_segment(void **state)
+{
+	(void)state;
+	struct tmp t;
+	tmp_make(&t);
+	struct plog_params p = params_for(&t, PLOG_DURABLE);
+	struct plog *log;
+	assert_int_equal(plog_open(&p, &log, NULL), 0);
+	size_t big = 3 * MIB + 5;
+	uint8_t *buf = malloc(big);
+	for (uint64_t v = 1; v <= 5; v++) {
+		size_t len = v == 3 ? big : 100;
+		payload_fill(buf, len, v);
+		assert_int_equal(plog_append(log, PLOG_MESSAGE, 1, v, v, buf, len, NULL), 0);
+	}
+	free(buf);
+	assert_int_equal(plog_sync(log), 0);
+	assert_int_equal(count_segments(&t), 3);
+	char path[256];
+	seg_path(path, sizeof path, &t, 1);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_true((uint64_t)st.st_size == 64 + record_total_bytes(big));
+	plog_close(log);
+	struct plog_open_report rep;
+	assert_int_equal(plog_open(&p, &log, &rep), 0);
+	assert_int_equal(rep.records, 5);
+	struct plog_iter *it;
+	assert_int_equal(plog_iter_versions(log, 2, 4, &it), 0);
+	struct plog_record rec;
+	for (uint64_t v = 2; v <= 4; v++) {
+		assert_int_equal(plog_iter_next(it, &rec), 1);
+		assert_true(rec.version == v);
+		assert_int_equal(rec.len, v == 3 ? big : 100);
+		assert_true(payload_matches(rec.data, rec.len, v));
+	}
+	assert_int_equal(plog_iter_next(it, &rec), 0);
+	plog_iter_free(it);
+	plog_close(log);
+	tmp_remove(&t);
+}
+
 /* ---- rollover and iterators ---- */
 
 enum { KIB_RECORDS = 4000 };
@@ -215,7 +262,9 @@ static void append_kib(struct plog *log, uint64_t from, uint64_t to)
 	uint8_t buf[1024];
 	for (uint64_t v = from; v <= to; v++) {
 		payload_fill(buf, sizeof buf, v);
-		assert_int_equal(plog_append(log, PLOG_MESSAGE, (uint32_t)v, v, kib_hlc(v), buf, sizeof buf, NULL), 0);
+		assert_int_equal(plog_append(log, PLOG_MESSAGE, (uint32_t)v, v, kib_hlc(v), buf, sizeof buf,
+					     NULL),
+				 0);
 	}
 }
 
@@ -274,6 +323,33 @@ static void test_rollover_and_ranges(void **state)
 	expect_range(it, 2500, 2600);
 	assert_int_equal(plog_iter_times(log, kib_hlc(17), kib_hlc(3333), &it), 0);
 	expect_range(it, 17, 3333);
+	plog_close(log);
+	tmp_remove(&t);
+}
+
+/* A record changed on disk after it was written fails its check when
+ * read back. */
+static void test_iterator_checks_crc(void **state)
+{
+	(void)state;
+	struct tmp t;
+	tmp_make(&t);
+	struct plog_params p = params_for(&t, PLOG_DURABLE);
+	struct plog *log;
+	assert_int_equal(plog_open(&p, &log, NULL), 0);
+	append_kib(log, 1, 10);
+	assert_int_equal(plog_sync(log), 0);
+	char path[256];
+	seg_path(path, sizeof path, &t, 0);
+	uint8_t junk = 0xa5;
+	assert_int_equal(file_write_at(path, 64 + 4 * record_total_bytes(1024) + 600, &junk, 1), 0);
+	struct plog_iter *it;
+	assert_int_equal(plog_iter_versions(log, 1, 10, &it), 0);
+	struct plog_record rec;
+	for (uint64_t v = 1; v <= 4; v++)
+		assert_int_equal(plog_iter_next(it, &rec), 1);
+	assert_int_equal(plog_iter_next(it, &rec), GRP_ECORRUPT);
+	plog_iter_free(it);
 	plog_close(log);
 	tmp_remove(&t);
 }
@@ -402,7 +478,9 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_hlc_raised_and_versions_increase),
 		cmocka_unit_test(test_bad_params),
+		cmocka_unit_test(test_record_larger_than_segment),
 		cmocka_unit_test(test_rollover_and_ranges),
+		cmocka_unit_test(test_iterator_checks_crc),
 		cmocka_unit_test(test_iterate_while_appending),
 		cmocka_unit_test(test_durable_synced),
 		cmocka_unit_test(test_async_synced),

@@ -59,11 +59,14 @@ static int fill_until_full(const struct tmp *t)
 	}
 	if (err == 0)
 		err = plog_sync(log);
+	/* Failed for good: every later call says so. */
+	int again = plog_append(log, PLOG_MESSAGE, 1, v + 100, v + 100, buf, sizeof buf, NULL);
+	int sync_again = plog_sync(log);
 	uint64_t synced = plog_synced(log);
 	plog_close(log);
 	if (err == 0)
 		return CHILD_NEVER_FULL;
-	if (err != GRP_ENOSPC)
+	if (err != GRP_ENOSPC || again != GRP_ENOSPC || sync_again != GRP_ENOSPC)
 		return CHILD_WRONG_ERROR;
 	if (atomic_load(&failed_calls) != 1 || atomic_load(&failed_with) != GRP_ENOSPC)
 		return CHILD_ON_FAILED_WRONG;
