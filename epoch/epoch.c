@@ -298,17 +298,21 @@ static bool flush(struct epoch *e)
 	return changed;
 }
 
-static void deliver_one(struct epoch *e, uint64_t seq)
+/* Delivers global sequence seq unless the layer above cannot take it now
+ * (then false, and nothing happened). */
+static bool deliver_one(struct epoch *e, uint64_t seq, bool may_wait)
 {
 	unsigned s = order_sender(seq, e->lay.S);
 	uint64_t k = order_index(seq, e->lay.S);
 	unsigned m = e->senders[s];
 	if (e->sender_gone[s] && k >= e->received[s])
-		return; /* a turn after its sender sealed: a null */
+		return true; /* a turn after its sender sealed: a null */
 	const uint8_t *slot = epoch_slot(e, m, k);
 	struct slot_header h = slot_header_of(e, m, k);
 	if (h.flags & SLOT_NULL)
-		return;
+		return true;
+	if (may_wait && e->cb.ready && !e->cb.ready(e->cb.arg, h.len))
+		return false;
 	grp_delivery d = {
 		.vid = e->vid, .sender = e->ids[m], .index = e->messages_from[s]++, .seq = seq,
 		.data = h.flags & SLOT_LARGE ? rdmc_relay_buffer(e->relay, s, slot_buffer(&h))
@@ -318,18 +322,31 @@ static void deliver_one(struct epoch *e, uint64_t seq)
 		.timestamp_us = h.sent_us,
 	};
 	e->cb.deliver(e->cb.arg, &d);
+	return true;
 }
 
-static bool above_ready(const struct epoch *e)
+/* The next stable message waits for the layer above. */
+static bool above_waits(const struct epoch *e)
 {
-	return !e->cb.ready || e->cb.ready(e->cb.arg);
+	if (!e->cb.ready)
+		return false;
+	for (uint64_t seq = e->delivered; seq < min_over_members(e, e->lay.contiguous); seq++) {
+		unsigned s = order_sender(seq, e->lay.S);
+		uint64_t k = order_index(seq, e->lay.S);
+		if (e->sender_gone[s] && k >= e->received[s])
+			continue;
+		struct slot_header h = slot_header_of(e, e->senders[s], k);
+		if (!(h.flags & SLOT_NULL))
+			return !e->cb.ready(e->cb.arg, h.len);
+	}
+	return false;
 }
 
 static bool deliver_stable(struct epoch *e)
 {
 	uint64_t stable = min_over_members(e, e->lay.contiguous), from = e->delivered;
-	for (; e->delivered < stable && above_ready(e); e->delivered++)
-		deliver_one(e, e->delivered);
+	while (e->delivered < stable && deliver_one(e, e->delivered, true))
+		e->delivered++;
 	if (e->delivered == from)
 		return false;
 	grp_sst_store_u64(e->sst, e->lay.delivered, e->delivered);
@@ -398,7 +415,7 @@ bool epoch_has_work(const struct epoch *e)
 		return true;
 	/* Sealing moves our own contiguous count without anything arriving. */
 	return null_due(e) ||
-	       (min_over_members(e, e->lay.contiguous) > e->delivered && above_ready(e)) ||
+	       (min_over_members(e, e->lay.contiguous) > e->delivered && !above_waits(e)) ||
 	       (e->sealed && contiguous_now(e) != grp_sst_load_u64(sst, e->me, e->lay.contiguous));
 }
 
@@ -851,7 +868,7 @@ bool epoch_deliver_trim(struct epoch *e, const uint64_t *trim)
 	}
 	for (; e->delivered < end; e->delivered++)
 		if (order_index(e->delivered, S) < trim[order_sender(e->delivered, S)])
-			deliver_one(e, e->delivered);
+			deliver_one(e, e->delivered, false);
 	return true;
 }
 

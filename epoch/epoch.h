@@ -87,11 +87,11 @@ static inline uint32_t epoch_version_vid(uint64_t version)
 struct epoch_callbacks {
 	/* On the engine thread, in delivery order. */
 	void (*deliver)(void *arg, const grp_delivery *msg);
-	/* Whether the layer above takes a delivery now (its log has room):
-	 * if not, stable messages wait, which fills the senders' windows, and
-	 * the engine may sleep until notified. A trim at a view change is
-	 * delivered whole regardless. NULL: always. */
-	bool (*ready)(void *arg);
+	/* Whether the layer above takes a delivery of len bytes now (its log
+	 * has room): if not, stable messages wait, which fills the senders'
+	 * windows, and the engine may sleep until notified. A trim at a view
+	 * change is delivered whole regardless. NULL: always. */
+	bool (*ready)(void *arg, size_t len);
 	void *arg;
 };
 

@@ -45,6 +45,11 @@ static void log_synced(void *arg, uint64_t version)
 	wake_engine(arg);
 }
 
+static void log_room(void *arg)
+{
+	wake_engine(arg);
+}
+
 void durable_detach(grp_t *g)
 {
 	struct durable *d = &g->durable;
@@ -53,12 +58,9 @@ void durable_detach(grp_t *g)
 	pthread_mutex_unlock(&d->notify_lock);
 }
 
-bool durable_ready(grp_t *g)
+bool durable_ready(grp_t *g, size_t len)
 {
-	const struct epoch_params *p = &g->params;
-	size_t largest = p->rdmc_max_payload > p->max_smc_payload ? p->rdmc_max_payload
-								   : p->max_smc_payload;
-	return !g->durable.log || handoff_holding(g) || plog_has_room(g->durable.log, largest);
+	return !g->durable.log || handoff_holding(g) || plog_has_room(g->durable.log, len);
 }
 
 int durable_open(grp_t *g, const grp_config *cfg)
@@ -80,6 +82,7 @@ int durable_open(grp_t *g, const grp_config *cfg)
 		.sync_interval_ms = (unsigned)config_uint(cfg, "persist.sync_interval_ms"),
 		.on_synced = log_synced,
 		.on_failed = log_failed,
+		.on_room = log_room,
 		.arg = g,
 	};
 	struct plog_open_report report;

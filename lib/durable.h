@@ -91,9 +91,9 @@ void durable_close(grp_t *g);
  * that holds the log while a transfer holds deliveries back). */
 void durable_deliver(grp_t *g, const grp_delivery *msg);
 void durable_view(grp_t *g, const grp_view *v, enum durable_view_kind kind);
-/* Engine thread: whether the log takes the largest message now without
- * waiting (deliveries pause until it does). */
-bool durable_ready(grp_t *g);
+/* Engine thread: whether the log takes a len-byte message now without
+ * waiting (deliveries pause until it does; the writer wakes the engine). */
+bool durable_ready(grp_t *g, size_t len);
 /* Before g->links closes: the writer thread stops waking its engine. */
 void durable_detach(grp_t *g);
 /* Under send_lock after a commit of ours. */

@@ -179,9 +179,9 @@ static void deliver(void *arg, const grp_delivery *msg)
 	handoff_deliver(arg, msg);
 }
 
-static bool ready_to_deliver(void *arg)
+static bool ready_to_deliver(void *arg, size_t len)
 {
-	return durable_ready(arg);
+	return durable_ready(arg, len);
 }
 
 void group_renew_epoch(grp_t *g)

@@ -52,10 +52,10 @@ static void deliver(void *arg, const grp_delivery *msg)
 	m->cb.deliver(m->cb.arg, msg);
 }
 
-static bool ready(void *arg)
+static bool ready(void *arg, size_t len)
 {
 	struct membership *m = arg;
-	return !m->cb.ready || m->cb.ready(m->cb.arg);
+	return !m->cb.ready || m->cb.ready(m->cb.arg, len);
 }
 
 static bool first_view(const struct membership *m)

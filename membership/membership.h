@@ -39,9 +39,9 @@ struct membership_departures {
 
 struct membership_callbacks {
 	void (*deliver)(void *arg, const grp_delivery *msg);
-	/* Whether deliver may be called now (epoch_callbacks.ready); NULL:
-	 * always. */
-	bool (*ready)(void *arg);
+	/* Whether deliver may be called now with len bytes
+	 * (epoch_callbacks.ready); NULL: always. */
+	bool (*ready)(void *arg, size_t len);
 	/* The view of epoch e is installed; first: the group's first view. */
 	void (*installed)(void *arg, const struct epoch *e, bool first,
 			  const struct membership_departures *departed);

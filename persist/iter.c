@@ -108,7 +108,8 @@ static int iter_read(struct plog_iter *it, struct record_header *h, const uint8_
 			record_decode_header(p, end - it->off, it->prev_version, it->prev_hlc, h);
 		if (reason)
 			return corrupt(it, seg, reason);
-		err = segment_window_get(&it->window, seg->fd, it->off, RECORD_HEADER_BYTES + h->len, end, &p);
+		size_t whole = RECORD_HEADER_BYTES + h->len;
+		err = segment_window_get(&it->window, seg->fd, it->off, whole, end, &p);
 		if (err)
 			return err == GRP_EIO ? corrupt(it, seg, "record cut short") : err;
 		if (!record_crc_ok(p, h->len))

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -57,6 +58,7 @@ static struct plog *plog_alloc(const struct plog_params *p)
 	log->sync_interval_ms = p->sync_interval_ms;
 	log->on_synced = p->on_synced;
 	log->on_failed = p->on_failed;
+	log->on_room = p->on_room;
 	log->arg = p->arg;
 	pthread_mutex_init(&log->file_lock, NULL);
 	pthread_rwlock_init(&log->layout_lock, NULL);
@@ -138,6 +140,15 @@ static int open_dir(struct plog *log)
 	if (log->dirfd < 0) {
 		log_error("persist", "opening %s: %s", log->dir, strerror(errno));
 		return segment_errno_error(errno);
+	}
+	/* Two writers would interleave their records: the lock lives as long
+	 * as the descriptor, and goes with the process however it ends. */
+	if (flock(log->dirfd, LOCK_EX | LOCK_NB) != 0) {
+		int err = errno;
+		log_error("persist", "%s: %s", log->dir,
+			  err == EWOULDBLOCK ? "another process has this log open"
+					     : strerror(err));
+		return err == EWOULDBLOCK ? GRP_EBUSY : segment_errno_error(err);
 	}
 	return 0;
 }

@@ -47,6 +47,9 @@ struct plog_params {
 	 * The values increase, but restart from the version kept after a
 	 * plog_truncate_after. */
 	void (*on_synced)(void *arg, uint64_t synced_version);
+	/* On the writer thread, when it freed ring space after plog_has_room
+	 * said there was none. May be NULL. */
+	void (*on_room)(void *arg);
 	/* On the writer thread, once, when a write or sync failed: the log
 	 * accepts nothing more (err: GRP_ENOSPC, GRP_EIO). May be NULL. */
 	void (*on_failed)(void *arg, int err);
@@ -83,7 +86,8 @@ struct plog;
  * that is not the last, or a bad segment header: the log names file,
  * offset and reason; nothing is changed on disk), GRP_ESTRANGER (the log
  * belongs to another group), GRP_EVERSION (a format version we do not
- * know), GRP_ENOSPC (no space for a segment), GRP_EIO, GRP_EINVAL,
+ * know), GRP_EBUSY (another process has the log open: the directory is
+ * locked while a log is open), GRP_ENOSPC (no space for a segment), GRP_EIO, GRP_EINVAL,
  * GRP_ENOMEM. Starts the writer thread. */
 int plog_open(const struct plog_params *params, struct plog **out, struct plog_open_report *report);
 /* Stops the writer after it wrote and synced everything appended. */
@@ -99,7 +103,8 @@ int plog_append(struct plog *log, enum plog_kind kind, uint32_t sender, uint64_t
 		uint64_t hlc, const void *data, size_t len, uint64_t *hlc_out);
 /* Whether plog_append of a len-byte record would return without waiting
  * for the writer (or the log failed): the appender's thread, which may
- * then do other work instead of blocking. */
+ * then do other work instead of blocking; after a no, on_room is called
+ * once there is more room. */
 bool plog_has_room(struct plog *log, size_t len);
 /* Waits until everything appended so far is synced (every mode). */
 int plog_sync(struct plog *log);

@@ -57,6 +57,7 @@ struct plog {
 	unsigned sync_interval_ms;
 	void (*on_synced)(void *arg, uint64_t synced_version);
 	void (*on_failed)(void *arg, int err);
+	void (*on_room)(void *arg);
 	void *arg;
 
 	pthread_mutex_t file_lock;
@@ -106,6 +107,9 @@ struct plog {
 	pthread_cond_t progress_cv;
 	_Atomic unsigned writer_sleeping;  /* 0 or 1; read by RMW (writer.c) */
 	_Atomic unsigned progress_waiters;
+	/* 1 once plog_has_room said no: the writer calls on_room when it
+	 * frees space. Read and cleared by RMW on both sides (writer.c). */
+	_Atomic unsigned room_wanted;
 	pthread_t writer;
 	bool writer_started;
 };

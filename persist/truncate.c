@@ -116,8 +116,8 @@ int plog_truncate_after(struct plog *log, uint64_t version)
 	if (rc == 1) {
 		err = apply_cut(log, &cut);
 		if (!err)
-			log_info("persist", "%s: truncated after version %" PRIu64 " (segment %zu, offset %" PRIu64
-				 ")", log->dir, version, cut.seg, cut.off);
+			log_info("persist", "%s: truncated after version %" PRIu64 " (segment %zu, offset %"
+				 PRIu64 ")", log->dir, version, cut.seg, cut.off);
 	} else {
 		err = rc;
 	}

@@ -36,7 +36,9 @@ static void wake_writer(struct plog *log)
 	}
 }
 
-/* As wake_writer, for the threads in wait_until. */
+/* As wake_writer, for the threads in wait_until, and for an appender that
+ * asked plog_has_room: its RMW on room_wanted and ours are ordered, so
+ * either we see it raised, or it sees the space we freed before. */
 static void notify_progress(struct plog *log)
 {
 	if (atomic_fetch_add_explicit(&log->progress_waiters, 0, memory_order_acq_rel) > 0) {
@@ -44,6 +46,8 @@ static void notify_progress(struct plog *log)
 		pthread_cond_broadcast(&log->progress_cv);
 		pthread_mutex_unlock(&log->wait_lock);
 	}
+	if (atomic_exchange_explicit(&log->room_wanted, 0, memory_order_acq_rel) && log->on_room)
+		log->on_room(log->arg);
 }
 
 static void wait_until(struct plog *log, bool (*ready)(struct plog *log, uint64_t arg), uint64_t arg)
@@ -564,8 +568,16 @@ void plog_close(struct plog *log)
 	plog_free(log);
 }
 
+static bool room_for(struct plog *log, uint64_t total)
+{
+	return total > log->ring_bytes / 2 ? ring_empty(log, 0) : ring_has_room(log, total);
+}
+
 bool plog_has_room(struct plog *log, size_t len)
 {
 	uint64_t total = record_total_bytes(len);
-	return total > log->ring_bytes / 2 ? ring_empty(log, 0) : ring_has_room(log, total);
+	if (room_for(log, total))
+		return true;
+	atomic_exchange_explicit(&log->room_wanted, 1, memory_order_acq_rel);
+	return room_for(log, total);
 }

@@ -45,12 +45,15 @@ int load_send(grp_t *g, const struct load *load)
 		if (i == load->ops / 4 && load->quarter_sent)
 			load->quarter_sent(load->quarter_arg);
 		struct kv_op op = random_op(&rng, load->keys, max_msg, key, value);
-		int rc = grp_send(g, buf, op_encode(buf, &op));
+		size_t len = op_encode(buf, &op);
+		int rc = load->acked ? grp_send_durable(g, buf, len) : grp_send(g, buf, len);
 		if (rc) {
-			fprintf(stderr, "kvstore: member %u: grp_send of operation %" PRIu64 ": %s\n",
-				rank, i, grp_strerror(rc));
+			fprintf(stderr, "kvstore: member %u: %s of operation %" PRIu64 ": %s\n", rank,
+				load->acked ? "grp_send_durable" : "grp_send", i, grp_strerror(rc));
 			return 1;
 		}
+		if (load->acked && load->acked(load->acked_arg, i, &op) != 0)
+			return 1;
 	}
 	return 0;
 }

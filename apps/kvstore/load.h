@@ -6,6 +6,8 @@
 
 #include <group/group.h>
 
+#include "op.h"
+
 struct load {
 	uint64_t ops;  /* per sending member */
 	uint64_t keys; /* distinct keys */
@@ -14,6 +16,12 @@ struct load {
 	 * test to strike mid-load). */
 	void (*quarter_sent)(void *arg);
 	void *quarter_arg;
+	/* If set (persist.mode durable): each operation is sent with
+	 * grp_send_durable, so that once it returns 0 the operation is on
+	 * every member's disk, and acked(acked_arg, i, op) then tells the
+	 * client, as it were: 0, or non-zero to stop the load. */
+	int (*acked)(void *arg, uint64_t i, const struct kv_op *op);
+	void *acked_arg;
 };
 
 /* Multicasts this member's load->ops operations: 0, or 1 having said why. */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "localgroup.h"
+#include "logdir.h"
 #include "member.h"
 #include "result.h"
 #include "test_time.h"
@@ -74,6 +75,32 @@ static void list_slice(const char *list, unsigned from, unsigned to, char *out, 
 	snprintf(out, cap, "%.*s", (int)len, start);
 }
 
+/* One start of the local members: the options, and with --persist where
+ * their logs are and whether this is the start after --crash-all. */
+struct local_life {
+	const struct options *o;
+	const char *persist_dir; /* or NULL */
+	bool restart;
+};
+
+#define LOCAL_PATH_LEN 4096
+/* Each log's segment files are preallocated: small ones for a test's load. */
+#define LOCAL_SEGMENT_MB "8"
+
+/* persist.mode durable, each member's log in a directory of its own under
+ * the run's. */
+static int persist_member(grp_config *cfg, const struct local_member *m, const char *dir)
+{
+	char own[LOCAL_PATH_LEN];
+	snprintf(own, sizeof own, "%s/member-%u", dir, m->rank);
+	int rc = grp_config_set(cfg, "persist.mode", "durable");
+	if (!rc)
+		rc = grp_config_set(cfg, "persist.dir", own);
+	if (!rc && !getenv("GROUP_PERSIST_SEGMENT_MB"))
+		rc = grp_config_set(cfg, "persist.segment_mb", LOCAL_SEGMENT_MB);
+	return rc;
+}
+
 /* Ranks below o->local_n found the group from their list; the others join
  * it through theirs, on the sockets the launcher bound for them. */
 static int place_member(grp_config *cfg, const struct local_member *m, const struct options *o)
@@ -89,12 +116,27 @@ static int place_member(grp_config *cfg, const struct local_member *m, const str
 	return rc ? rc : grp_config_set(cfg, "multicast.senders", senders);
 }
 
+static void report_note(void *arg, const char *text)
+{
+	local_member_report(arg, "%s", text);
+}
+
+/* With --crash-all, the first sender tells the parent when to strike. */
+static unsigned first_sender(const struct options *o)
+{
+	return o->senders == SENDERS_ONE ? o->local_n - 1 : 0;
+}
+
 static int local_member(const struct local_member *m, void *arg)
 {
-	const struct options *o = arg;
+	const struct local_life *life = arg;
+	const struct options *o = life->o;
 	struct member_plan plan = { .load = o->load, .wait_ms = test_ms(MEMBER_WAIT_MS),
-				    .joins = m->rank < o->local_n ? o->add : 0 };
-	if (o->kill == (int)m->rank) {
+				    .joins = m->rank < o->local_n ? o->add : 0,
+				    .acked_dir = life->persist_dir, .acked_ids = o->local_n,
+				    .probe = life->persist_dir != NULL, .restart = life->restart,
+				    .note = report_note, .note_arg = (void *)m };
+	if (o->kill == (int)m->rank || (o->crash_all && !life->restart && m->rank == first_sender(o))) {
 		plan.load.quarter_sent = report_loading;
 		plan.load.quarter_arg = (void *)m;
 	}
@@ -103,6 +145,8 @@ static int local_member(const struct local_member *m, void *arg)
 	if (!cfg)
 		return 1;
 	int status = place_member(cfg, m, o) ? 1 : 0;
+	if (!status && life->persist_dir)
+		status = persist_member(cfg, m, life->persist_dir) ? 1 : 0;
 	/* Operations fit a send-window slot: no RDMC buffers (2 x 16 MiB per
 	 * sender by default, allocated again at every view change), unless
 	 * the environment asks for them. */
@@ -121,8 +165,10 @@ static int local_member(const struct local_member *m, void *arg)
 }
 
 /* Prints the result of each of the n members but `killed` (-1: nobody
- * was), joiners included, then whether they all agree. */
-static bool report_agreement(struct local_group *lg, unsigned n, unsigned joiners, int killed)
+ * was), joiners included, and the notes before them, then whether they
+ * all agree. */
+static bool report_agreement(struct local_group *lg, unsigned n, unsigned joiners, int killed,
+			     bool restarted)
 {
 	struct result results[LOCAL_MAX];
 	bool reported[LOCAL_MAX];
@@ -131,9 +177,11 @@ static bool report_agreement(struct local_group *lg, unsigned n, unsigned joiner
 		char line[RESULT_LEN];
 		if ((int)i == killed)
 			continue;
-		reported[i] = local_group_read_line(lg, i, line, sizeof line,
-						    test_ms(PARENT_WAIT_MS)) == 0 &&
-			      result_parse(line, &results[i]);
+		/* Notes (checks that passed) come before the result line. */
+		while ((reported[i] = local_group_read_line(lg, i, line, sizeof line,
+							    test_ms(PARENT_WAIT_MS)) == 0) &&
+		       !result_parse(line, &results[i]))
+			printf("%s\n", line);
 		if (reported[i]) {
 			printf("%s\n", line);
 			if (first < 0)
@@ -154,7 +202,8 @@ static bool report_agreement(struct local_group *lg, unsigned n, unsigned joiner
 	}
 	if (!agree)
 		return false;
-	printf("kvstore: all %u %s agree", n - (killed >= 0), killed >= 0 ? "survivors" : "members");
+	printf("kvstore: all %u %s agree", n - (killed >= 0),
+	       killed >= 0 ? "survivors" : restarted ? "restarted members" : "members");
 	if (joiners)
 		printf(", %u of them joined mid-load", joiners);
 	printf(" (hash 0x%016" PRIx64 ")\n", results[first].hash);
@@ -175,28 +224,77 @@ static bool kill_mid_load(struct local_group *lg, unsigned victim)
 	return true;
 }
 
+/* Waits for every member to exit: true if member `killed` (-1: none) died of
+ * SIGKILL, or all did (all_killed), and every other exited with 0. */
+static bool all_exited(struct local_group *lg, unsigned n, int killed, bool all_killed)
+{
+	int status[LOCAL_MAX];
+	local_group_finish(lg, test_ms(PARENT_WAIT_MS), status);
+	bool ok = true;
+	for (unsigned i = 0; i < n; i++) {
+		int want = all_killed || (int)i == killed ? 128 + SIGKILL : 0;
+		if (status[i] != want) {
+			fprintf(stderr, "kvstore: member %u failed (exit status %d, expected %d)\n", i,
+				status[i], want);
+			ok = false;
+		}
+	}
+	return ok;
+}
+
+/* --crash-all: a quarter into the load every member dies of SIGKILL, one
+ * after the other, so that their logs end at different points; then n new
+ * processes with the same node ids and logs, at new addresses, restart the
+ * group from their logs. */
+static bool crash_and_restart(const struct options *o, const char *dir)
+{
+	unsigned n = o->local_n;
+	struct local_life first = { .o = o, .persist_dir = dir }, second = first;
+	second.restart = true;
+	struct local_group *lg = local_group_start(n, local_member, &first);
+	if (!lg)
+		return false;
+	bool struck = kill_mid_load(lg, first_sender(o));
+	for (unsigned i = 0; struck && i < n; i++)
+		if (i != first_sender(o))
+			local_group_kill(lg, i, SIGKILL);
+	if (struck)
+		printf("kvstore: killed every member (SIGKILL); restarting them on their logs\n");
+	if (!all_exited(lg, n, -1, struck) || !struck)
+		return false;
+	lg = local_group_start(n, local_member, &second);
+	if (!lg)
+		return false;
+	bool agree = report_agreement(lg, n, 0, -1, true);
+	return all_exited(lg, n, -1, false) && agree;
+}
+
+static bool run_once(const struct options *o, const char *dir)
+{
+	unsigned n = o->local_n + o->add;
+	struct local_life life = { .o = o, .persist_dir = dir };
+	struct local_group *lg = local_group_start(n, local_member, &life);
+	if (!lg)
+		return false;
+	bool killed = o->kill < 0 || kill_mid_load(lg, (unsigned)o->kill);
+	bool agree = killed && report_agreement(lg, n, o->add, o->kill, false);
+	return all_exited(lg, n, o->kill, false) && agree;
+}
+
 int local_run(const struct options *o)
 {
 	if (o->kill >= 0 && !local_sender(o->senders, o->local_n, (unsigned)o->kill)) {
 		fprintf(stderr, "kvstore: --kill %d: not a sender\n", o->kill);
 		return 1;
 	}
-	unsigned n = o->local_n + o->add;
-	struct local_group *lg = local_group_start(n, local_member, (void *)o);
-	if (!lg)
+	char dir[LOCAL_PATH_LEN];
+	bool made = false;
+	if (o->persist && logdir_prepare(o->persist, dir, sizeof dir, &made) != 0)
 		return 1;
-	bool killed = o->kill < 0 || kill_mid_load(lg, (unsigned)o->kill);
-	bool agree = killed && report_agreement(lg, n, o->add, o->kill);
-	int status[LOCAL_MAX];
-	local_group_finish(lg, test_ms(PARENT_WAIT_MS), status);
-	bool exited_ok = true;
-	for (unsigned i = 0; i < n; i++) {
-		int want = (int)i == o->kill ? 128 + SIGKILL : 0;
-		if (status[i] != want) {
-			fprintf(stderr, "kvstore: member %u failed (exit status %d, expected %d)\n", i,
-				status[i], want);
-			exited_ok = false;
-		}
-	}
-	return agree && exited_ok ? 0 : 1;
+	bool ok = o->crash_all ? crash_and_restart(o, dir) : run_once(o, o->persist ? dir : NULL);
+	if (o->persist && ok && made)
+		logdir_remove(dir);
+	else if (o->persist)
+		printf("kvstore: the logs and acknowledged operations are in %s\n", dir);
+	return ok ? 0 : 1;
 }

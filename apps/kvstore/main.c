@@ -21,6 +21,19 @@
  *	the map from a member, applies what is delivered after, and must end
  *	with the same map as the others.
  *
+ *   kvstore --local 3 --ops 3000 --persist /tmp/kv [--crash-all]
+ *	the same in durable mode: each member logs what it delivers in
+ *	/tmp/kv/member-<id> (persist.mode durable; "auto": a fresh directory
+ *	in /tmp, removed if all went well), sends with grp_send_durable and
+ *	appends each acknowledged operation, with its version, to
+ *	/tmp/kv/acked-<id>.txt. Before leaving, each finds every acknowledged
+ *	operation in its log, byte for byte at its version, and reads a few
+ *	keys back from the log as of a version and a time, which must be what
+ *	its live map held then. --crash-all: a quarter into the load every
+ *	member is killed with SIGKILL, and new processes with the same ids and
+ *	logs restart the group (a total restart); they rebuild their maps
+ *	from their logs, must agree, and make the same checks.
+ *
  *   kvstore -c member0.ini --ops 3000 [--add 1]
  *	one member of a real deployment: group.members, member.rank and
  *	multicast.senders come from the INI file (GROUP_* variables override
@@ -32,7 +45,9 @@
  *
  * The map is map.c, the operations' wire format op.c, a member's replica
  * replica.c, the state a joiner loads snapshot.c, its run member.c, the
- * random load load.c, --local local.c. */
+ * random load load.c, --local local.c; with --persist, the acknowledged
+ * operations acked.c, reading a key's past from the log history.c, the
+ * directory logdir.c. */
 #include <stdio.h>
 
 #include <group/config.h>

@@ -93,6 +93,18 @@ int map_put(struct kv_map *map, const char *key, uint16_t key_len, const char *v
 	return 0;
 }
 
+bool map_get(const struct kv_map *map, const char *key, uint16_t key_len, const char **value,
+	     uint16_t *value_len)
+{
+	/* map_find hands out a link to change; reading through it changes nothing. */
+	struct kv_entry *e = *map_find((struct kv_map *)map, key, key_len);
+	if (!e)
+		return false;
+	*value = e->bytes + e->key_len;
+	*value_len = e->value_len;
+	return true;
+}
+
 void map_delete(struct kv_map *map, const char *key, uint16_t key_len)
 {
 	struct kv_entry **link = map_find(map, key, key_len);

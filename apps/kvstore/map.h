@@ -3,6 +3,7 @@
 #ifndef KV_MAP_H
 #define KV_MAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +23,11 @@ void map_free(struct kv_map *map);
  * map is then unchanged). */
 int map_put(struct kv_map *map, const char *key, uint16_t key_len, const char *value,
 	    uint16_t value_len);
+
+/* Whether the map holds key; if so *value (pointing into the map, valid
+ * until the next change) and *value_len are its value. */
+bool map_get(const struct kv_map *map, const char *key, uint16_t key_len, const char **value,
+	     uint16_t *value_len);
 
 /* Removes key, if the map holds it. */
 void map_delete(struct kv_map *map, const char *key, uint16_t key_len);

@@ -1,5 +1,7 @@
 #include "member.h"
 
+#include <inttypes.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +9,7 @@
 
 #include <group/group.h>
 
+#include "acked.h"
 #include "op.h"
 #include "replica.h"
 
@@ -55,10 +58,23 @@ static int read_senders(const char *text, bool *sends)
 	return 0;
 }
 
+/* How many members group.members lists (0 if it cannot be read): a
+ * durable replica names its senders by node id, among these. */
+static unsigned members_listed(const grp_config *cfg)
+{
+	static char members[SENDERS_TEXT_LEN * 4]; /* the member's thread alone reads it */
+	if (grp_config_get(cfg, "group.members", members, sizeof members) != 0)
+		return 0;
+	unsigned listed = 1;
+	for (const char *p = members; *p; p++)
+		listed += *p == ',';
+	return listed;
+}
+
 /* A founder's replica expects every sender of multicast.senders to
  * perform ops operations; a joiner's learns what to expect with the
  * state. 0, or 1 having said why. */
-static int replica_for(struct replica *r, const grp_config *cfg, uint64_t ops)
+static int replica_for(struct replica *r, const grp_config *cfg, uint64_t ops, bool durable)
 {
 	char senders[SENDERS_TEXT_LEN];
 	bool sends[REPLICA_MAX_MEMBERS];
@@ -72,7 +88,11 @@ static int replica_for(struct replica *r, const grp_config *cfg, uint64_t ops)
 		fprintf(stderr, "kvstore: cannot read multicast.senders '%s'\n", senders);
 		return 1;
 	}
-	if (replica_init(r, ops, founder ? sends : NULL) != 0) {
+	/* By node id, "all" would name every possible one. */
+	for (unsigned id = durable ? members_listed(cfg) : REPLICA_MAX_MEMBERS;
+	     id < REPLICA_MAX_MEMBERS; id++)
+		sends[id] = false;
+	if (replica_init(r, ops, founder ? sends : NULL, durable) != 0) {
 		fprintf(stderr, "kvstore: out of memory\n");
 		return 1;
 	}
@@ -108,14 +128,129 @@ static int send_load(grp_t *g, struct replica *r, const struct member_plan *plan
 	return status ? status : pause.status;
 }
 
+static bool persist_on(const grp_config *cfg)
+{
+	char mode[16];
+	return grp_config_get(cfg, "persist.mode", mode, sizeof mode) == 0 &&
+	       strcmp(mode, "off") != 0;
+}
+
+/* What the load calls once grp_send_durable returned for an operation:
+ * the client got its acknowledgement, so it goes into acked-<id>.txt with
+ * the version it was delivered at. */
+struct acker {
+	struct replica *r;
+	FILE *file;
+	unsigned rank;
+};
+
+static int on_acked(void *arg, uint64_t seq, const struct kv_op *op)
+{
+	struct acker *a = arg;
+	uint64_t version;
+	if (replica_own_version(a->r, seq, &version) != 0) {
+		fprintf(stderr, "kvstore: member %u: grp_send_durable returned for operation %" PRIu64
+			" before its delivery here\n", a->rank, seq);
+		return 1;
+	}
+	return acked_write(a->file, seq, version, op);
+}
+
+static void note(const struct member_plan *plan, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void note(const struct member_plan *plan, const char *fmt, ...)
+{
+	char text[RESULT_LEN];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	if (plan->note)
+		plan->note(plan->note_arg, text);
+	else
+		printf("%s\n", text);
+}
+
+/* A sender's part: its load (durably, keeping what was acknowledged, with
+ * --persist), or, back after a total crash, its mark. */
+static int send_part(grp_t *g, struct replica *r, const struct member_plan *plan, unsigned rank)
+{
+	if (plan->restart) {
+		uint8_t buf[OP_LEN_MAX];
+		char key[KEY_MAX + 1];
+		struct kv_op mark = { .code = OP_MARK, .key = key, .value = "" };
+		mark.key_len = (uint16_t)snprintf(key, sizeof key, "back-%u", r->self);
+		int rc = grp_send_durable(g, buf, op_encode(buf, &mark));
+		if (rc)
+			fprintf(stderr, "kvstore: member %u: grp_send_durable of its mark: %s\n", rank,
+				grp_strerror(rc));
+		return rc ? 1 : 0;
+	}
+	if (!plan->acked_dir)
+		return send_load(g, r, plan, rank);
+	struct acker acker = { .r = r, .rank = rank, .file = acked_open(plan->acked_dir, r->self) };
+	if (!acker.file)
+		return 1;
+	struct member_plan durable = *plan;
+	durable.load.acked = on_acked;
+	durable.load.acked_arg = &acker;
+	int status = send_load(g, r, &durable, rank);
+	fclose(acker.file);
+	return status;
+}
+
+/* What --persist checks before leaving: every acknowledged operation is
+ * in this member's log, and the log gives the probe's keys as the live
+ * map held them. */
+static int check_durable(grp_t *g, struct replica *r, const struct member_plan *plan,
+			 unsigned rank)
+{
+	if (plan->acked_dir) {
+		unsigned ids[TALLY_IDS];
+		for (unsigned i = 0; i < plan->acked_ids && i < TALLY_IDS; i++)
+			ids[i] = i;
+		uint64_t checked;
+		if (acked_check(g, plan->acked_dir, ids, plan->acked_ids, rank, &checked) != 0)
+			return 1;
+		note(plan, "member %u: all %" PRIu64 " acknowledged operations are in its log", rank,
+		     checked);
+	}
+	if (!plan->probe)
+		return 0;
+	/* Taken on the engine thread, long since: read under the lock. */
+	pthread_mutex_lock(&r->lock);
+	struct history_probe probe = r->probe;
+	uint64_t replayed = r->replayed;
+	pthread_mutex_unlock(&r->lock);
+	if (history_probe_check(g, &probe, rank) != 0)
+		return 1;
+	note(plan, "member %u: history of %u keys as of version 0x%" PRIx64 " and of time %" PRIu64
+	     " us read back from its log as the live map held them (%" PRIu64 " deliveries replayed)",
+	     rank, probe.n_keys, probe.version, probe.time_us, replayed);
+	return 0;
+}
+
+static uint64_t senders_count(const struct replica *r)
+{
+	uint64_t n = 0;
+	for (unsigned id = 0; id < TALLY_IDS; id++)
+		n += r->tally.sends[id];
+	return n;
+}
+
 int member_run(const grp_config *cfg, const struct member_plan *plan, char *line, size_t len)
 {
 	struct replica r;
-	if (replica_for(&r, cfg, plan->load.ops) != 0)
+	bool durable = persist_on(cfg);
+	if (replica_for(&r, cfg, plan->load.ops, durable) != 0)
 		return 1;
+	/* Halfway through the load; after a restart, at the first mark, so
+	 * that the history read back spans the log before the crash. */
+	r.probe.armed = plan->probe && durable;
+	r.probe.after = plan->restart ? 0 : senders_count(&r) * plan->load.ops / 2;
 	int status = 0;
 	grp_t *g;
-	int rc = grp_join(cfg, &replica_callbacks, &r, &g);
+	int rc = grp_join(cfg, durable ? &replica_durable_callbacks : &replica_callbacks, &r, &g);
 	if (rc) {
 		fprintf(stderr, "kvstore: grp_join: %s\n", grp_strerror(rc));
 		replica_destroy(&r);
@@ -130,11 +265,14 @@ int member_run(const grp_config *cfg, const struct member_plan *plan, char *line
 		status = 1;
 	}
 	if (!status && replica_sends(&r, rank))
-		status = send_load(g, &r, plan, rank);
+		status = send_part(g, &r, plan, rank);
 	if (!status && plan->joins)
 		status = replica_await_joins(&r, plan->joins, rank, plan->wait_ms);
 	if (!status)
-		status = replica_await_all(&r, rank, plan->wait_ms);
+		status = plan->restart ? replica_await_marks(&r, rank, plan->wait_ms)
+				       : replica_await_all(&r, rank, plan->wait_ms);
+	if (!status && durable)
+		status = check_durable(g, &r, plan, rank);
 	rc = grp_leave(g);
 	grp_free(g);
 	if (!status && rc) {

@@ -27,7 +27,7 @@ const char *op_decode(const void *data, size_t len, struct kv_op *op)
 	op->code = p[1];
 	op->key_len = (uint16_t)get_le(p + 2, 2);
 	op->value_len = (uint16_t)get_le(p + 4, 2);
-	if (op->code != OP_PUT && op->code != OP_DELETE)
+	if (op->code != OP_PUT && op->code != OP_DELETE && op->code != OP_MARK)
 		return "unknown operation";
 	if (op->key_len == 0 || op->key_len > KEY_MAX)
 		return "key length out of range";
@@ -35,6 +35,8 @@ const char *op_decode(const void *data, size_t len, struct kv_op *op)
 		return "value too long";
 	if (op->code == OP_DELETE && op->value_len != 0)
 		return "delete carries a value";
+	if (op->code == OP_MARK && op->value_len != 0)
+		return "mark carries a value";
 	if (len != OP_HEADER_LEN + (size_t)op->key_len + op->value_len)
 		return "lengths disagree with the message length";
 	op->key = (const char *)p + OP_HEADER_LEN;

@@ -1,10 +1,13 @@
 /* The operations members multicast, and their wire format, integers
  * little-endian:
  *
- *   u8 version (1) | u8 op (1 put, 2 delete) | u16 key length |
+ *   u8 version (1) | u8 op (1 put, 2 delete, 3 mark) | u16 key length |
  *   u16 value length | key bytes | value bytes
  *
- * A key has 1..64 bytes, a value 0..1000 and a delete has none. */
+ * A key has 1..64 bytes, a value 0..1000 and a delete has none. A mark
+ * changes no key: a member restarted from its log (--crash-all) sends one,
+ * its key naming the member, so that every member knows when all are back
+ * and have every record the restart shipped them; it has no value. */
 #ifndef KV_OP_H
 #define KV_OP_H
 
@@ -13,6 +16,7 @@
 
 #define OP_PUT 1
 #define OP_DELETE 2
+#define OP_MARK 3
 #define OP_HEADER_LEN 6
 #define KEY_MAX 64
 #define VALUE_MAX 1000

@@ -23,6 +23,8 @@ struct options {
 	enum senders_choice senders;
 	bool senders_given;
 	int kill; /* --kill R: the member to SIGKILL mid-load, or -1 */
+	const char *persist; /* --persist DIR (or "auto": a fresh temporary one), or NULL */
+	bool crash_all;      /* --crash-all: SIGKILL every member mid-load, restart them */
 };
 
 /* Fills o from the command line, defaults where it says nothing; sets

@@ -9,15 +9,18 @@
 #include "op.h"
 #include "snapshot.h"
 
-int replica_init(struct replica *r, uint64_t per_sender, const bool *sends)
+int replica_init(struct replica *r, uint64_t per_sender, const bool *sends, bool durable)
 {
 	memset(r, 0, sizeof *r);
 	if (map_init(&r->map) != 0)
 		return -1;
 	r->tally.per_sender = per_sender;
 	r->founder = sends != NULL;
+	r->durable = durable;
 	if (sends)
 		memcpy(r->sends_by_rank, sends, sizeof r->sends_by_rank);
+	for (unsigned id = 0; durable && sends && id < REPLICA_MAX_MEMBERS && id < TALLY_IDS; id++)
+		r->tally.sends[id] = sends[id];
 	clock_cond_init_monotonic(&r->changed);
 	pthread_mutex_init(&r->lock, NULL);
 	return 0;
@@ -30,9 +33,12 @@ void replica_destroy(struct replica *r)
 	pthread_mutex_destroy(&r->lock);
 }
 
-static void apply(struct replica *r, const struct kv_op *op)
+static void apply(struct replica *r, const struct kv_op *op, unsigned sender)
 {
-	if (op->code == OP_DELETE) {
+	if (op->code == OP_MARK) {
+		if (sender < TALLY_IDS)
+			r->marked[sender] = true;
+	} else if (op->code == OP_DELETE) {
 		map_delete(&r->map, op->key, op->key_len);
 		r->tally.deletes++;
 	} else if (map_put(&r->map, op->key, op->key_len, op->value, op->value_len) == 0) {
@@ -61,12 +67,20 @@ static void on_deliver(grp_t *g, const grp_delivery *msg, void *user)
 	if (invalid)
 		reject(r, grp_rank(g), msg, invalid);
 	else
-		apply(r, &op);
-	if (msg->sender < TALLY_IDS && r->tally.sends[msg->sender])
+		apply(r, &op, msg->sender);
+	/* A mark is no operation of the load: it counts nowhere. */
+	bool mark = !invalid && op.code == OP_MARK;
+	if (!mark && msg->sender < TALLY_IDS && r->tally.sends[msg->sender])
 		r->tally.from[msg->sender]++;
-	else
+	else if (!mark)
 		r->tally.strangers++;
 	r->delivered++;
+	r->replayed += msg->replayed != 0;
+	if (!msg->replayed && msg->sender == r->self && r->n_first > 0 && !mark) {
+		r->own_live++;
+		r->own_last_version = msg->version;
+	}
+	history_probe_take(&r->probe, &r->map, msg, invalid ? NULL : &op, r->delivered);
 	pthread_cond_broadcast(&r->changed);
 	pthread_mutex_unlock(&r->lock);
 }
@@ -81,7 +95,7 @@ static bool names_us_departed(const grp_view *v)
 static void first_view(struct replica *r)
 {
 	r->n_first = r->n_members;
-	for (unsigned i = 0; r->founder && i < r->n_members; i++)
+	for (unsigned i = 0; r->founder && !r->durable && i < r->n_members; i++)
 		if (r->members[i] < TALLY_IDS)
 			r->tally.sends[r->members[i]] = r->sends_by_rank[i];
 }
@@ -98,6 +112,7 @@ static void on_view(grp_t *g, const grp_view *view, void *user)
 	} else {
 		r->n_members = n;
 		memcpy(r->members, view->members, n * sizeof *r->members);
+		r->self = view->members[view->my_rank];
 		if (r->n_first == 0)
 			first_view(r);
 		if (n > r->largest)
@@ -147,9 +162,31 @@ const grp_callbacks replica_callbacks = {
 	.state_save = on_state_save, .state_load = on_state_load,
 };
 
+/* persist.mode on: the log is the state (see replica.h). */
+const grp_callbacks replica_durable_callbacks = {
+	.size = sizeof replica_durable_callbacks, .deliver = on_deliver, .view = on_view,
+};
+
+int replica_own_version(struct replica *r, uint64_t seq, uint64_t *version)
+{
+	pthread_mutex_lock(&r->lock);
+	int rc = r->own_live == seq + 1 ? 0 : -1;
+	*version = r->own_last_version;
+	pthread_mutex_unlock(&r->lock);
+	return rc;
+}
+
 bool replica_sends(struct replica *r, unsigned rank)
 {
-	return r->founder && rank < REPLICA_MAX_MEMBERS && r->sends_by_rank[rank];
+	if (!r->founder)
+		return false;
+	if (!r->durable)
+		return rank < REPLICA_MAX_MEMBERS && r->sends_by_rank[rank];
+	/* By node id: after a restart our rank need not be our first one. */
+	pthread_mutex_lock(&r->lock);
+	bool sends = r->self < TALLY_IDS && r->tally.sends[r->self];
+	pthread_mutex_unlock(&r->lock);
+	return sends;
 }
 
 /* Under lock: the view has grown by `joins` members. */
@@ -168,6 +205,16 @@ static bool all_applied(const struct replica *r, unsigned unused)
 		if (id < TALLY_IDS && r->tally.sends[id] && r->tally.from[id] < r->tally.per_sender)
 			return false;
 	}
+	return true;
+}
+
+/* Under lock: every sender sent its mark. */
+static bool all_marked(const struct replica *r, unsigned unused)
+{
+	(void)unused;
+	for (unsigned id = 0; id < TALLY_IDS; id++)
+		if (r->tally.sends[id] && !r->marked[id])
+			return false;
 	return true;
 }
 
@@ -221,6 +268,21 @@ int replica_await_all(struct replica *r, unsigned rank, unsigned timeout_ms)
 		fprintf(stderr, "kvstore: member %u: the senders of its view of %u members have not "
 			"all had their operations applied in %u ms (%" PRIu64 " applied)\n", rank,
 			r->n_members, timeout_ms, r->delivered);
+	pthread_mutex_unlock(&r->lock);
+	return 1;
+}
+
+int replica_await_marks(struct replica *r, unsigned rank, unsigned timeout_ms)
+{
+	int stopped;
+	if (await(r, all_marked, 0, timeout_ms, &stopped))
+		return 0;
+	pthread_mutex_lock(&r->lock);
+	if (stopped)
+		say_stopped(r, rank, stopped);
+	else
+		fprintf(stderr, "kvstore: member %u: not every sender was back (its mark delivered) "
+			"in %u ms\n", rank, timeout_ms);
 	pthread_mutex_unlock(&r->lock);
 	return 1;
 }

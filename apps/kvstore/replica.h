@@ -10,7 +10,16 @@
  *
  * A replica joining a running store takes over a member's map and counts
  * (snapshot.h) before it applies anything, so it waits for the same
- * operations as the others and ends with the same map. */
+ * operations as the others and ends with the same map.
+ *
+ * With persist.mode on (durable), the log is the state instead: grp_join
+ * replays this member's log, and a member that joins or restarts gets the
+ * records it lacks shipped, all as deliveries (replayed = 1) that the
+ * replica applies and counts like live ones; so it starts empty and takes
+ * no snapshot (the library would not ask for one, and a snapshot loaded on
+ * top of the replayed records would apply them twice). Its senders are
+ * then named by node id from the start, since replayed deliveries may come
+ * before any view. */
 #ifndef KV_REPLICA_H
 #define KV_REPLICA_H
 
@@ -20,6 +29,7 @@
 
 #include <group/group.h>
 
+#include "history.h"
 #include "map.h"
 #include "result.h"
 #include "tally.h"
@@ -41,18 +51,40 @@ struct replica {
 	int stopped;         /* our own departure (enum grp_departure), or 0 */
 	uint64_t delivered;  /* here, not counting the state we loaded */
 	bool out_of_memory;  /* a put could not be applied: the map is wrong */
+	/* persist.mode on: */
+	bool durable;
+	unsigned self;            /* our node id, once a view named it */
+	uint64_t own_live;        /* our own operations delivered live, in this process */
+	uint64_t own_last_version; /* the version of the last of them */
+	uint64_t replayed;        /* deliveries from a log */
+	bool marked[TALLY_IDS];   /* members that sent a mark (op.h) */
+	struct history_probe probe;
 };
 
 /* A founding member: each sender (sends[rank], by rank in the first view)
  * performs per_sender operations. A joiner (sends NULL): both come with
- * the state. 0, or -1 out of memory. */
-int replica_init(struct replica *r, uint64_t per_sender, const bool *sends);
+ * the state. durable: persist.mode is on, and sends[] is by node id
+ * (member.id at its default, the position in group.members). 0, or -1
+ * out of memory. */
+int replica_init(struct replica *r, uint64_t per_sender, const bool *sends, bool durable);
 void replica_destroy(struct replica *r);
 
-/* The callbacks to join the group with, the replica as their user data. */
+/* The callbacks to join the group with, the replica as their user data:
+ * with persist.mode off, and on (no state transfer: see above). */
 extern const grp_callbacks replica_callbacks;
+extern const grp_callbacks replica_durable_callbacks;
 
-/* Whether the member of this rank in the first view sends (founders). */
+/* The version at which our operation number `seq` (from 0, in this
+ * process) was delivered here, once grp_send_durable returned for it: 0,
+ * or -1 if the last of ours delivered is not that one. */
+int replica_own_version(struct replica *r, uint64_t seq, uint64_t *version);
+
+/* Waits until every sender has sent its mark (op.h), replayed or live: 0,
+ * or 1 (having said so) after timeout_ms or once this member stopped. */
+int replica_await_marks(struct replica *r, unsigned rank, unsigned timeout_ms);
+
+/* Whether the member of this rank in the first view sends (founders);
+ * durable: whether we do, by our node id. */
 bool replica_sends(struct replica *r, unsigned rank);
 
 /* Waits until the view has had `joins` members more than the first:

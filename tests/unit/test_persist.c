@@ -204,6 +204,26 @@ static void test_bad_params(void **state)
 	tmp_remove(&t);
 }
 
+/* One log, one writer: a second open of the directory is refused while
+ * the first is open, and succeeds once it is closed. */
+static void test_second_open_refused(void **state)
+{
+	(void)state;
+	struct tmp t;
+	tmp_make(&t);
+	struct plog *first, *second;
+	struct plog_params p = params_for(&t, PLOG_ASYNC);
+	assert_int_equal(plog_open(&p, &first, NULL), 0);
+	assert_int_equal(plog_append(first, PLOG_MESSAGE, 1, 1, 1, "x", 1, NULL), 0);
+	assert_int_equal(plog_open(&p, &second, NULL), GRP_EBUSY);
+	plog_close(first);
+	struct plog_open_report report;
+	assert_int_equal(plog_open(&p, &second, &report), 0);
+	assert_int_equal(report.records, 1);
+	plog_close(second);
+	tmp_remove(&t);
+}
+
 /* A record larger than a segment gets a segment of its own, sized to
  * fit; the records around it go on in ordinary segments. */
 static void test_record_larger_than_segment(void **state)
@@ -478,6 +498,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_hlc_raised_and_versions_increase),
 		cmocka_unit_test(test_bad_params),
+		cmocka_unit_test(test_second_open_refused),
 		cmocka_unit_test(test_record_larger_than_segment),
 		cmocka_unit_test(test_rollover_and_ranges),
 		cmocka_unit_test(test_iterator_checks_crc),
