@@ -1135,7 +1135,7 @@ static void test_restart_one_replays_and_catches_up(void **state)
  * flat out until SIGUSR2, then a "fin"; the state when every member's fin
  * was delivered is the end. */
 
-/* GROUP_TEST_CRASH_CYCLES, default 60: 50 to 160 s here (2 cores; runs
+/* GROUP_TEST_CRASH_CYCLES, default 60: 50 to 170 s here (2 cores; runs
  * vary), the time per cycle growing with the log, as each replacement
  * announces log version 0 (links_join sets it before links_serve rebuilds
  * the hello), so its log is cut back to nothing and the serving member
