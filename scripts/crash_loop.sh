@@ -15,9 +15,13 @@ while [ "$done_cycles" -lt "$total" ]; do
   n=$((total - done_cycles)); [ "$n" -gt 1000 ] && n=1000
   run=$((run + 1))
   echo "run $run: $n cycles ($done_cycles of $total done)"
-  GROUP_TEST_CRASH_CYCLES=$n "$root/$build/tests/test_persist_mp" crash_loop 2>&1 |
-    grep -E 'cycles in|highest version|^log [0-9]|OK|FAILED|ERROR' || true
-  if [ "${PIPESTATUS[0]}" -ne 0 ]; then echo "run $run failed"; exit 1; fi
+  out=$(mktemp)
+  status=0
+  GROUP_TEST_CRASH_CYCLES=$n "$root/$build/tests/test_persist_mp" crash_loop >"$out" 2>&1 ||
+    status=$?
+  grep -E 'cycles in|highest version|^log [0-9]|OK|FAILED|ERROR' "$out" || true
+  if [ "$status" -ne 0 ]; then echo "run $run failed: output in $out"; exit 1; fi
+  rm -f "$out"
   done_cycles=$((done_cycles + n))
 done
 echo "crash loop: $done_cycles cycles passed"
