@@ -170,8 +170,11 @@ int restart_group(grp_t *g, struct member_setup *s)
 	if (!rc)
 		rc = durable_last_view(g, &sv.mine.last_vid, sv.mine.ids, VIEW_INFO_MAX_MEMBERS,
 				       &sv.mine.n);
-	if (rc == GRP_ENOTFOUND)
-		log_error(MOD, "the log holds no view: it cannot restart a group");
+	if (rc == GRP_ENOTFOUND) {
+		/* The first record of every log is a view. */
+		log_error(MOD, "the log holds messages but no view: it is damaged");
+		rc = GRP_ECORRUPT;
+	}
 	if (!rc) {
 		sv.answers[sv.mine.id] = sv.mine;
 		sv.answered[sv.mine.id] = true;
