@@ -10,7 +10,7 @@
  * the others (a running group to join, or members restarting too), and
  * restarts the group with them once a strict majority of the last view is
  * back. Opens g->links. Errors: GRP_EMINORITY (no majority came back
- * within fabric.connect_timeout_ms), GRP_ENOTFOUND (the log holds no
+ * within fabric.connect_timeout_ms), GRP_ECORRUPT (the log holds no
  * view), those of joining and forming. */
 int restart_group(grp_t *g, struct member_setup *s);
 

@@ -245,7 +245,11 @@ typedef struct grp_callbacks {
  * the bootstrap port meanwhile; for a joiner: no view added it),
  * GRP_EIDTAKEN (a member of the view has this member.id), GRP_ETRANSFER,
  * GRP_ESTRANGER (the members do not share our secret), GRP_EPEER,
- * GRP_ENOMEM. */
+ * GRP_ENOMEM; with persist.mode on: GRP_ECORRUPT (the log is damaged
+ * where it cannot be repaired: the log names file, offset and reason),
+ * GRP_EBUSY (another process has persist.dir's log open), GRP_ENOSPC,
+ * GRP_EIO, GRP_EVERSION (a log format we do not know), GRP_EMINORITY
+ * (total restart: no majority of the last view came back). */
 GRP_API int grp_join(const grp_config *cfg, const grp_callbacks *callbacks, void *user,
 		     grp_t **out);
 
