@@ -63,6 +63,11 @@ run_suite links ./test_links
 # suspected whom and which view each installed, should a case fail.
 run_suite viewchange env GROUP_LOG=info ./test_viewchange kill9_non_leader \
   kill9_during_large_messages receiver_leaves_during_large_messages
+# Persistence over verbs: a member back on its log gets the records it lacks
+# by one-sided writes into its transfer ring, and a whole group restarts
+# from its logs (the guest's /tmp holds them).
+run_suite persist_mp env GROUP_LOG=info ./test_persist_mp restart_one_replays_and_catches_up
+run_suite restart env GROUP_LOG=info ./test_restart restart_3_of_3
 section "benchmarks over verbs"
 run_test fabric_bw ./fabric_bw -o /job/results -b 2e8 -n 2000
 run_quiet sst_pingpong ./sst_pingpong -o /job/results -n 2000 -t 1 -m 3

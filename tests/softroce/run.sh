@@ -22,6 +22,7 @@ rig() { setpriv --pdeathsig KILL bash "$here/rig.sh" "$@" & wait $!; }
 if ! rig build; then echo "softroce: cannot build the guest image; skipping"; exit 77; fi
 bins=("$build/tests/test_sst_multi" "$build/tests/test_multicast" "$build/tests/test_rdmc"
       "$build/tests/test_epoch" "$build/tests/test_links" "$build/tests/test_viewchange"
+      "$build/tests/test_persist_mp" "$build/tests/test_restart"
       "$build/apps/kvstore"
       "$build/perf/fabric_bw" "$build/perf/sst_pingpong")
 rig run "$here/job.sh" "${bins[@]}"
