@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fnv.h"
+
 static uint64_t mix(uint64_t x)
 {
 	x ^= x >> 33;
@@ -32,12 +34,7 @@ size_t payload_for(unsigned sender, uint64_t k, const struct payload_sizes *size
 
 uint64_t payload_hash(const void *data, size_t len)
 {
-	uint64_t h = 0xcbf29ce484222325u;
-	for (size_t i = 0; i < len; i++) {
-		h ^= ((const uint8_t *)data)[i];
-		h *= 0x100000001b3u;
-	}
-	return h;
+	return fnv_mix(FNV_OFFSET, data, len);
 }
 
 /* DIR/member-RANK.SUFFIX into path; false if it does not fit. */

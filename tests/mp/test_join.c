@@ -38,6 +38,7 @@
 
 #include "cases.h"
 #include "delivery_count.h"
+#include "fnv.h"
 #include "delivery_log.h"
 #include "localgroup.h"
 #include "state_read.h"
@@ -151,22 +152,12 @@ static void note_fin(struct app *a, const grp_delivery *msg)
 	delivery_count_add(&a->finished);
 }
 
-static uint64_t mix(uint64_t h, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-	for (size_t i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3u;
-	}
-	return h;
-}
-
 static void on_deliver(grp_t *g, const grp_delivery *msg, void *user)
 {
 	(void)g;
 	struct app *a = user;
-	a->hash = mix(a->hash, &msg->sender, sizeof msg->sender);
-	a->hash = mix(a->hash, msg->data, msg->len);
+	a->hash = fnv_mix(a->hash, &msg->sender, sizeof msg->sender);
+	a->hash = fnv_mix(a->hash, msg->data, msg->len);
 	a->count++;
 	if (a->log && !a->log_done) {
 		delivery_log_write(a->log, msg);

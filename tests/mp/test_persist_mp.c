@@ -53,6 +53,7 @@
 
 #include "cases.h"
 #include "delivery_count.h"
+#include "fnv.h"
 #include "frame.h"
 #include "localgroup.h"
 #include "plog.h"
@@ -327,16 +328,6 @@ static void app_restart(struct app *a)
 	a->log_intact = -1;
 }
 
-static uint64_t mix(uint64_t h, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-	for (size_t i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3u;
-	}
-	return h;
-}
-
 /* Message k of node id `id`: its kind, id and k, then bytes of them. */
 static size_t fill_msg(uint8_t *buf, size_t len, enum msg_kind kind, unsigned id, uint64_t k)
 {
@@ -382,8 +373,8 @@ static void on_deliver(grp_t *g, const grp_delivery *msg, void *user)
 {
 	(void)g;
 	struct app *a = user;
-	a->hash = mix(a->hash, &msg->sender, sizeof msg->sender);
-	a->hash = mix(a->hash, msg->data, msg->len);
+	a->hash = fnv_mix(a->hash, &msg->sender, sizeof msg->sender);
+	a->hash = fnv_mix(a->hash, msg->data, msg->len);
 	a->count++;
 	if (msg->replayed && a->log_intact < 0 && a->log_end)
 		a->log_intact = log_still_ends_at(a->sc->sh);
@@ -683,7 +674,7 @@ static void read_log(const struct scenario *sc, const char *dir, struct log_copy
 		}
 		out->r[out->n++] = (struct rec){ .kind = r.kind, .sender = r.sender,
 						 .version = r.version, .len = r.len,
-						 .hash = mix(0xcbf29ce484222325u, r.data, r.len) };
+						 .hash = fnv_mix(FNV_OFFSET, r.data, r.len) };
 		out->messages += r.kind == PLOG_MESSAGE;
 	}
 	plog_iter_free(it);
@@ -812,17 +803,17 @@ static uint64_t dir_digest(const char *dir)
 	struct dirent **names;
 	int n = scandir(dir, &names, NULL, alphasort);
 	assert_true(n >= 0);
-	uint64_t h = 0xcbf29ce484222325u;
+	uint64_t h = FNV_OFFSET;
 	for (int i = 0; i < n; i++) {
 		char path[512];
 		snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name);
-		h = mix(h, names[i]->d_name, strlen(names[i]->d_name) + 1);
+		h = fnv_mix(h, names[i]->d_name, strlen(names[i]->d_name) + 1);
 		struct stat st;
 		if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
 			size_t len;
 			uint8_t *buf = read_file(path, &len);
-			h = mix(h, &len, sizeof len);
-			h = mix(h, buf, len);
+			h = fnv_mix(h, &len, sizeof len);
+			h = fnv_mix(h, buf, len);
 			free(buf);
 		}
 		free(names[i]);

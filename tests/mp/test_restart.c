@@ -32,6 +32,8 @@
 
 #include "cases.h"
 #include "delivery_count.h"
+#include "fnv.h"
+#include "frame.h"
 #include "localgroup.h"
 #include "plog.h"
 #include "test_time.h"
@@ -69,22 +71,12 @@ struct app {
 
 static const uint8_t AFTER_MARK[4] = { 'A', 'F', 'T', 'R' };
 
-static uint64_t mix(uint64_t h, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-	for (size_t i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3u;
-	}
-	return h;
-}
-
 static void on_deliver(grp_t *g, const grp_delivery *msg, void *user)
 {
 	(void)g;
 	struct app *a = user;
-	a->hash = mix(a->hash, &msg->sender, sizeof msg->sender);
-	a->hash = mix(a->hash, msg->data, msg->len);
+	a->hash = fnv_mix(a->hash, &msg->sender, sizeof msg->sender);
+	a->hash = fnv_mix(a->hash, msg->data, msg->len);
 	a->count++;
 	const uint8_t *p = msg->data;
 	if (msg->len == MSG_BYTES && memcmp(p, AFTER_MARK, sizeof AFTER_MARK) == 0 &&
@@ -219,16 +211,6 @@ static void await_line(struct local_group *lg, unsigned rank, const char *prefix
 	while (strncmp(line, prefix, strlen(prefix)) != 0);
 }
 
-static uint64_t fnv1a(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325u;
-	for (; *s; s++) {
-		h ^= (uint8_t)*s;
-		h *= 0x100000001b3u;
-	}
-	return h;
-}
-
 /* Every message record of the log in dir/<rank>, as version -> payload
  * hash; returns how many. */
 static size_t read_log(const struct scenario *sc, unsigned rank, uint64_t *versions,
@@ -237,7 +219,7 @@ static size_t read_log(const struct scenario *sc, unsigned rank, uint64_t *versi
 	char dir[96], name[64];
 	snprintf(dir, sizeof dir, "%s/%u", sc->dir, rank);
 	snprintf(name, sizeof name, "localgroup-%d", (int)getpid());
-	struct plog_params p = { .dir = dir, .group_id = fnv1a(name), .mode = PLOG_ASYNC,
+	struct plog_params p = { .dir = dir, .group_id = frame_group_id(name), .mode = PLOG_ASYNC,
 				 .segment_bytes = 1u << 20, .ring_bytes = 1u << 20,
 				 .sync_interval_ms = 1000 };
 	struct plog *log;
@@ -253,7 +235,7 @@ static size_t read_log(const struct scenario *sc, unsigned rank, uint64_t *versi
 			continue;
 		assert_true(n < cap);
 		versions[n] = r.version;
-		hashes[n++] = mix(mix(0xcbf29ce484222325u, &r.sender, sizeof r.sender), r.data, r.len);
+		hashes[n++] = fnv_mix(fnv_mix(FNV_OFFSET, &r.sender, sizeof r.sender), r.data, r.len);
 	}
 	assert_int_equal(rc, 0);
 	plog_iter_free(it);
