@@ -280,7 +280,7 @@ struct app {
 	/* The persisted callback: what it reported, and whether it ever
 	 * went back or ran ahead of what was delivered here. */
 	_Atomic uint64_t persisted;
-	unsigned persisted_reports;
+	atomic_uint persisted_reports; /* the engine adds, the member's thread reads */
 	char persisted_bad[160];
 	bool frozen;                         /* crash loop: stop publishing persisted values */
 	/* restart: reaching `mark` deliveries, and that version persisted. */
@@ -445,14 +445,14 @@ static void on_persisted(grp_t *g, uint64_t version, void *user)
 	(void)g;
 	struct app *a = user;
 	uint64_t last = atomic_load(&a->persisted);
-	if (!a->persisted_bad[0] && a->persisted_reports && version <= last)
+	if (!a->persisted_bad[0] && atomic_load(&a->persisted_reports) && version <= last)
 		snprintf(a->persisted_bad, sizeof a->persisted_bad,
 			 "persisted %#" PRIx64 " after %#" PRIx64, version, last);
 	if (!a->persisted_bad[0] && version > a->top_version)
 		snprintf(a->persisted_bad, sizeof a->persisted_bad,
 			 "persisted %#" PRIx64 " before its deliver here (at %#" PRIx64 ")",
 			 version, a->top_version);
-	a->persisted_reports++;
+	atomic_fetch_add(&a->persisted_reports, 1);
 	atomic_store(&a->persisted, version);
 	if (a->mark_version && version >= a->mark_version && !delivery_count_get(&a->marked))
 		delivery_count_add(&a->marked);
@@ -933,12 +933,13 @@ static int durable3_member(const struct local_member *m, void *arg)
 			delivery_count_get(&a.delivered), total);
 		rc = 5;
 	}
-	if (!rc && a.persisted_reports == 0)
+	if (!rc && atomic_load(&a.persisted_reports) == 0)
 		rc = 6;
 	if (!rc)
 		rc = check_persisted(&a);
 	if (!rc) {
-		local_member_report(m, "persisted %u reports, last %#" PRIx64, a.persisted_reports,
+		local_member_report(m, "persisted %u reports, last %#" PRIx64,
+				    atomic_load(&a.persisted_reports),
 				    atomic_load(&a.persisted));
 		report_state(&a, a.count, a.hash);
 	}
