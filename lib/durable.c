@@ -105,8 +105,14 @@ static int decode_view(const struct plog_record *r, uint32_t *vid, unsigned *ids
 	if (c.bad || format != VIEW_RECORD_VERSION || count == 0 || count > cap ||
 	    rc_left(&c) != 4u * count || epoch_version_vid(r->version) != *vid)
 		return GRP_ECORRUPT;
-	for (unsigned i = 0; i < count; i++)
+	for (unsigned i = 0; i < count; i++) {
 		ids[i] = rc_u32(&c);
+		for (unsigned j = 0; j < i; j++)
+			if (ids[j] == ids[i])
+				return GRP_ECORRUPT;
+		if (ids[i] >= FAB_MAX_PEERS)
+			return GRP_ECORRUPT;
+	}
 	*n = count;
 	return 0;
 }
@@ -252,11 +258,6 @@ void durable_close(grp_t *g)
 	d->restart_base = NULL;
 }
 
-static void fail(grp_t *g, int rc)
-{
-	log_failed(g, rc);
-}
-
 void durable_deliver(grp_t *g, const grp_delivery *msg)
 {
 	struct durable *d = &g->durable;
@@ -271,7 +272,7 @@ void durable_deliver(grp_t *g, const grp_delivery *msg)
 	int rc = plog_append(d->log, PLOG_MESSAGE, msg->sender, msg->version, msg->timestamp_us,
 			     msg->data, msg->len, &logged.timestamp_us);
 	if (rc) {
-		fail(g, rc);
+		log_failed(g, rc);
 		return;
 	}
 	d->last_version = msg->version;
@@ -326,7 +327,7 @@ void durable_view(grp_t *g, const grp_view *v, enum durable_view_kind kind)
 		}
 		free(rec);
 		if (rc) {
-			fail(g, rc);
+			log_failed(g, rc);
 			return;
 		}
 	}
