@@ -240,10 +240,11 @@ int durable_start(grp_t *g)
 	pthread_mutex_lock(&g->durable.notify_lock);
 	g->durable.notify = g->links;
 	pthread_mutex_unlock(&g->durable.notify_lock);
-	int rc = links_client_add(g->links, &c, &g->durable.client);
-	g->durable.client_added = rc == 0;
+	/* Before the client runs on the engine thread, which owns it then. */
 	g->durable.published_in = NULL;
-	return rc;
+	/* It runs until the links close (no removal before). */
+	links_client_id id;
+	return links_client_add(g->links, &c, &id);
 }
 
 void durable_close(grp_t *g)

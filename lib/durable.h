@@ -28,8 +28,6 @@
 
 struct durable {
 	struct plog *log;           /* NULL: persist.mode = off */
-	links_client_id client;
-	bool client_added;
 	/* The links the writer thread wakes; cleared before they close. */
 	pthread_mutex_t notify_lock;
 	struct links *notify;
