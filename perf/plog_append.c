@@ -15,18 +15,25 @@
 
 enum { RECORDS = 100000, PAYLOAD = 1024 };
 
-static int run(const char *root, enum plog_mode mode, const char *label)
+/* A fresh log in root/label. */
+static int open_log(const char *root, const char *label, enum plog_mode mode, struct plog **log)
 {
 	char dir[512];
 	snprintf(dir, sizeof dir, "%s/%s", root, label);
 	struct plog_params p = { .dir = dir, .group_id = 1, .mode = mode, .segment_bytes = 64u << 20,
 				 .ring_bytes = 8u << 20, .sync_interval_ms = 100 };
-	struct plog *log;
-	int err = plog_open(&p, &log, NULL);
-	if (err) {
+	int err = plog_open(&p, log, NULL);
+	if (err)
 		fprintf(stderr, "plog_open %s: %s\n", dir, grp_strerror(err));
+	return err;
+}
+
+static int run(const char *root, enum plog_mode mode, const char *label)
+{
+	struct plog *log;
+	int err = open_log(root, label, mode, &log);
+	if (err)
 		return 1;
-	}
 	static uint8_t payload[PAYLOAD];
 	memset(payload, 0x5a, sizeof payload);
 	uint64_t start = clock_now_ns();
@@ -51,16 +58,10 @@ static int run(const char *root, enum plog_mode mode, const char *label)
 /* The other end: every append waits for its own fdatasync. */
 static int run_sync_each(const char *root, unsigned records)
 {
-	char dir[512];
-	snprintf(dir, sizeof dir, "%s/sync-each", root);
-	struct plog_params p = { .dir = dir, .group_id = 1, .mode = PLOG_DURABLE,
-				 .segment_bytes = 64u << 20, .ring_bytes = 8u << 20 };
 	struct plog *log;
-	int err = plog_open(&p, &log, NULL);
-	if (err) {
-		fprintf(stderr, "plog_open %s: %s\n", dir, grp_strerror(err));
+	int err = open_log(root, "sync-each", PLOG_DURABLE, &log);
+	if (err)
 		return 1;
-	}
 	static uint8_t payload[PAYLOAD];
 	uint64_t start = clock_now_ns();
 	for (uint64_t v = 1; v <= records && !err; v++) {
