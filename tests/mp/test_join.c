@@ -116,6 +116,7 @@ struct app {
 	uint64_t k_of[MAX_MEMBERS];
 	struct delivery_count delivered;
 	struct delivery_count members; /* size of the last view */
+	struct delivery_count departures; /* views that removed someone */
 	bool pad_ok;
 	/* Churn's end: the view's members, which of them said "fin", and the
 	 * state when the last of them did (the same point of the order at
@@ -186,6 +187,8 @@ static void on_view(grp_t *g, const grp_view *v, void *user)
 	/* The count only grows here: it is the largest view so far. */
 	while (delivery_count_get(&a->members) < v->n_members)
 		delivery_count_add(&a->members);
+	if (v->n_departed && v->departed[0] != v->members[v->my_rank])
+		delivery_count_add(&a->departures);
 }
 
 static uint8_t pad_byte(size_t i)
@@ -372,6 +375,15 @@ static int send_stream(const struct local_member *m, const struct scenario *sc, 
 			fprintf(stderr, "member %u: the joiners did not come\n", m->rank);
 			return 2;
 		}
+		/* The killed joiner is removed before the stream ends, so
+		 * that the members' logs end in the view without it (had
+		 * they delivered everything while it loaded, they would
+		 * have left with it still in their last view). */
+		if (i == sc->messages / 2 && sc->fault == KILL_JOINER &&
+		    delivery_count_await(&a->departures, 1, test_ms(WAIT_MS)) != 0) {
+			fprintf(stderr, "member %u: the killed joiner was not removed\n", m->rank);
+			return 2;
+		}
 		int rc = grp_send(g, msg, payload_for(m->rank, i, &sizes, msg));
 		if (rc) {
 			fprintf(stderr, "member %u: grp_send: %s\n", m->rank, grp_strerror(rc));
@@ -421,6 +433,7 @@ static int member(const struct local_member *m, void *arg)
 	struct app a = { .m = m, .sc = sc };
 	delivery_count_init(&a.delivered);
 	delivery_count_init(&a.members);
+	delivery_count_init(&a.departures);
 	grp_t *g = NULL;
 	bool joiner = m->rank >= sc->k;
 	unsigned senders = sc->k - (silent_rank(sc) >= 0 ? 1 : 0);
@@ -614,6 +627,7 @@ static int churn_member(const struct local_member *m, void *arg)
 	struct app a = { .m = m, .sc = sc };
 	delivery_count_init(&a.delivered);
 	delivery_count_init(&a.members);
+	delivery_count_init(&a.departures);
 	delivery_count_init(&a.finished);
 	delivery_count_init(&a.back);
 	sigset_t go, stop;
