@@ -156,7 +156,6 @@ static int lead(grp_t *g, const struct survey *sv)
 	return rc;
 }
 
-
 int restart_group(grp_t *g, struct member_setup *s)
 {
 	struct survey sv = {
