@@ -232,7 +232,8 @@ int view_info_decode(const uint8_t *buf, size_t len, struct view_info *out)
 
 int restart_info_encode(const struct restart_info *ri, uint8_t *buf, size_t cap, size_t *len)
 {
-	if (ri->n == 0 || ri->n > VIEW_INFO_MAX_MEMBERS)
+	if (ri->n > VIEW_INFO_MAX_MEMBERS || (ri->n == 0) != (ri->last_version == 0) ||
+	    (ri->n == 0 && ri->last_vid != 0))
 		return GRP_EINVAL;
 	struct wcursor w = { .p = buf, .cap = cap };
 	wc_u32(&w, ri->id);
@@ -254,9 +255,10 @@ int restart_info_decode(const uint8_t *buf, size_t len, struct restart_info *out
 	out->last_vid = rc_u32(&r);
 	out->last_version = rc_u64(&r);
 	out->n = rc_u32(&r);
-	if (r.bad || out->id >= FAB_MAX_PEERS || out->n == 0 || out->n > VIEW_INFO_MAX_MEMBERS)
+	if (r.bad || out->id >= FAB_MAX_PEERS || out->n > VIEW_INFO_MAX_MEMBERS ||
+	    (out->n == 0) != (out->last_version == 0) || (out->n == 0 && out->last_vid != 0))
 		return GRP_EPROTO;
-	bool listed = false;
+	bool listed = out->n == 0;
 	for (unsigned i = 0; i < out->n; i++) {
 		out->ids[i] = rc_u32(&r);
 		if (out->ids[i] >= FAB_MAX_PEERS)

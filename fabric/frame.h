@@ -122,7 +122,8 @@ int view_info_encode(const struct view_info *v, uint8_t *buf, size_t cap, size_t
  * distinct ranks, hosts printable. */
 int view_info_decode(const uint8_t *buf, size_t len, struct view_info *out);
 
-/* What a restarting member's log says (total restart). */
+/* What a restarting member's log says (total restart). An empty log:
+ * n, last_vid and last_version 0. */
 struct restart_info {
 	uint32_t id;
 	uint32_t last_vid;       /* of the last view in its log */
@@ -133,7 +134,8 @@ struct restart_info {
 
 int restart_info_encode(const struct restart_info *r, uint8_t *buf, size_t cap, size_t *len);
 /* Checks every field: ids below FAB_MAX_PEERS and distinct, the member
- * among them, n from 1 to VIEW_INFO_MAX_MEMBERS. */
+ * among them, n up to VIEW_INFO_MAX_MEMBERS; n = 0 (an empty log) only
+ * with last_vid and last_version 0, and a log is never without a view. */
 int restart_info_decode(const uint8_t *buf, size_t len, struct restart_info *out);
 
 #define REJECT_REASON_MAX 200u

@@ -301,13 +301,26 @@ static int join_running(grp_t *g, const grp_config *cfg, struct member_setup *s)
 	return rc;
 }
 
+int group_start_view(grp_t *g)
+{
+	struct membership_callbacks cb = group_membership_callbacks(g);
+	int rc = handoff_start(g);
+	if (!rc)
+		rc = membership_start(g->links, &g->params, &g->gms, &cb, &g->snd, NULL,
+				      &g->membership);
+	if (!rc)
+		rc = durable_start(g);
+	if (!rc)
+		rc = membership_await_first_view(g->membership, g->connect_timeout_ms);
+	return rc;
+}
+
 static int start(grp_t *g, const grp_config *cfg)
 {
 	struct member_setup s;
 	int rc = member_setup_read(cfg, &s);
 	if (rc)
 		return rc;
-	struct membership_callbacks cb = group_membership_callbacks(g);
 	unsigned *ids = calloc(s.n ? s.n : 1, sizeof *ids);
 	g->params.ids = ids;
 	rc = ids ? read_multicast(g, cfg, &s) : GRP_ENOMEM;
@@ -315,22 +328,21 @@ static int start(grp_t *g, const grp_config *cfg)
 		rc = rejoin_init(g, cfg, &s);
 	if (!rc)
 		rc = durable_open(g, cfg);
-	bool restarting = !rc && !s.joining && atomic_load(&g->durable.last_version);
-	if (!rc && restarting) {
+	/* With a log, even an empty one, the others' logs decide whether the
+	 * group restarts or is new (restart.c). */
+	if (!rc && !s.joining && g->durable.log) {
 		rc = restart_group(g, &s);
+		if (rc == RESTART_NEW_GROUP) {
+			rc = links_form(g->links, s.members, s.n, s.rank, s.connect_timeout_ms, ids);
+			if (!rc)
+				rc = group_start_view(g);
+		}
 	} else if (!rc && s.joining) {
 		rc = join_running(g, cfg, &s);
 	} else if (!rc) {
 		rc = member_setup_connect(&s, &g->links, ids);
 		if (!rc)
-			rc = handoff_start(g);
-		if (!rc)
-			rc = membership_start(g->links, &g->params, &g->gms, &cb, &g->snd, NULL,
-					      &g->membership);
-		if (!rc)
-			rc = durable_start(g);
-		if (!rc)
-			rc = membership_await_first_view(g->membership, g->connect_timeout_ms);
+			rc = group_start_view(g);
 	}
 	member_setup_free(&s);
 	if (rc)

@@ -46,6 +46,10 @@ int group_enter_view(grp_t *g, const struct view_info *v);
 /* Joins the running group of the contacts on g->links, open and serving
  * the bootstrap port already (restart.c). */
 int group_join_through(grp_t *g, const struct links_member *contacts, unsigned n);
+/* The first view of a group formed on g->links (from its member list, or
+ * a restart's group of one) with g->params: its epoch and membership,
+ * once installed. */
+int group_start_view(grp_t *g);
 /* The membership's callbacks into the API layer. */
 struct membership_callbacks group_membership_callbacks(grp_t *g);
 /* Stops the engine, tells the others we leave (unless stopped), closes. */

@@ -1,13 +1,19 @@
 /* Total restart: every member went down, and members come back with their
- * logs and the group's member list (group.members).
+ * logs and the group's member list (group.members). Also how a persistent
+ * group forms: a member whose log is empty cannot tell a new group from
+ * one whose other members have logs (it may have crashed before it logged
+ * anything), so it asks too.
  *
  * Each one serves its bootstrap port at once, answering view queries with
- * what its log says (last view, last version), and asks every listed
- * address the same. A member in a running group answers with its view:
- * then we join that group (one member restarting). Otherwise, once the
- * answers come from a strict majority of the newest last view among them
- * (the base view), and either all of its members answered or
- * RESTART_GRACE_MS passed since the majority was reached, the restart
+ * what its log says (last view, last version; nothing, if it is empty),
+ * and asks every listed address the same. A member in a running group
+ * answers with its view: then we join that group (one member restarting).
+ * If no answer holds a view, the group is new: once every listed member
+ * answered (one missing might hold a log), it forms as a group without
+ * logs does. Otherwise, once the answers come from a strict majority of
+ * the newest last view among them (the base view; a member with an empty
+ * log counts if the view lists it), and either all of its members answered
+ * or RESTART_GRACE_MS passed since the majority was reached, the restart
  * leader is the base member with the longest log (the lowest id among
  * equals). Every log is a prefix of one history (a message is logged only
  * once delivered, after every member of its view received it), so the
@@ -15,10 +21,10 @@
  * join the leader, which forms a group of one at the base view's vid + 1
  * and tells each joiner where its log must end (its own end, for a longer
  * one: what is cut was never persisted everywhere, since the frontier is a
- * minimum over the logs), then ships the records it lacks. No view is logged,
- * and grp_join does not return, until a view holds a strict majority of
- * the base view: a minority cannot restart the group, and a restart that
- * fails before then leaves the logs as they were. */
+ * minimum over the logs), then ships the records it lacks. No view is
+ * logged, and grp_join does not return, until a view holds a strict
+ * majority of the base view: a minority cannot restart the group, and a
+ * restart that fails before then leaves the logs as they were. */
 #include "restart.h"
 
 #include <stdlib.h>
@@ -41,17 +47,23 @@ struct survey {
 	struct restart_info *answers;
 	bool *answered;
 	struct links_member *at;
-	/* The newest last view among the answers. */
+	/* The newest last view among the answers; NULL while none holds one. */
 	const struct restart_info *base;
-	unsigned present; /* base members that answered */
+	unsigned present; /* base members that answered; every one without a base */
 };
 
 static void find_base(struct survey *sv)
 {
-	sv->base = &sv->mine;
-	for (unsigned id = 0; id < FAB_MAX_PEERS; id++)
-		if (sv->answered[id] && sv->answers[id].last_vid > sv->base->last_vid)
-			sv->base = &sv->answers[id];
+	sv->base = NULL;
+	sv->present = 0;
+	for (unsigned id = 0; id < FAB_MAX_PEERS; id++) {
+		const struct restart_info *a = &sv->answers[id];
+		if (sv->answered[id] && a->n && (!sv->base || a->last_vid > sv->base->last_vid))
+			sv->base = a;
+		sv->present += sv->answered[id];
+	}
+	if (!sv->base)
+		return;
 	sv->present = 0;
 	for (unsigned i = 0; i < sv->base->n; i++)
 		sv->present += sv->answered[sv->base->ids[i]];
@@ -100,6 +112,19 @@ static int ask_all(grp_t *g, const struct member_setup *s, struct survey *sv,
 	return 0;
 }
 
+static bool survey_done(const struct member_setup *s, const struct survey *sv,
+			uint64_t *quorum_since)
+{
+	if (!sv->base)
+		return sv->present == s->n;
+	if (2 * sv->present <= sv->base->n)
+		return false;
+	if (!*quorum_since)
+		*quorum_since = clock_now_ns();
+	return sv->present == sv->base->n ||
+	       clock_now_ns() - *quorum_since >= RESTART_GRACE_MS * 1000000ull;
+}
+
 static int run_survey(grp_t *g, const struct member_setup *s, struct survey *sv,
 		      struct links_member *contact)
 {
@@ -110,12 +135,13 @@ static int run_survey(grp_t *g, const struct member_setup *s, struct survey *sv,
 		if (rc)
 			return rc;
 		find_base(sv);
-		bool quorum = 2 * sv->present > sv->base->n;
-		if (quorum && !quorum_since)
-			quorum_since = clock_now_ns();
-		if (quorum && (sv->present == sv->base->n ||
-			       clock_now_ns() - quorum_since >= RESTART_GRACE_MS * 1000000ull))
+		if (survey_done(s, sv, &quorum_since))
 			return 0;
+		if (clock_ms_left(deadline) == 0 && !sv->base) {
+			log_error(MOD, "only %u of the %u listed members answered, none with a log: a "
+				  "new group forms with all of them", sv->present, s->n);
+			return GRP_ETIMEDOUT;
+		}
 		if (clock_ms_left(deadline) == 0) {
 			log_error(MOD, "only %u of the %u members of view %u came back: a minority "
 				  "cannot restart the group", sv->present, sv->base->n,
@@ -143,17 +169,8 @@ static int lead(grp_t *g, const struct survey *sv)
 	ids[0] = sv->mine.id;
 	senders[0] = 0;
 	p->n_senders = g->is_sender ? 1 : 0;
-	struct membership_callbacks cb = group_membership_callbacks(g);
 	int rc = durable_replay(g);
-	if (!rc)
-		rc = handoff_start(g);
-	if (!rc)
-		rc = membership_start(g->links, p, &g->gms, &cb, &g->snd, NULL, &g->membership);
-	if (!rc)
-		rc = durable_start(g);
-	if (!rc)
-		rc = membership_await_first_view(g->membership, g->connect_timeout_ms);
-	return rc;
+	return rc ? rc : group_start_view(g);
 }
 
 int restart_group(grp_t *g, struct member_setup *s)
@@ -166,7 +183,7 @@ int restart_group(grp_t *g, struct member_setup *s)
 	int rc = sv.answers && sv.answered && sv.at ? 0 : GRP_ENOMEM;
 	sv.mine.id = s->links.my_id;
 	sv.mine.last_version = atomic_load(&g->durable.last_version);
-	if (!rc)
+	if (!rc && sv.mine.last_version)
 		rc = durable_last_view(g, &sv.mine.last_vid, sv.mine.ids, VIEW_INFO_MAX_MEMBERS,
 				       &sv.mine.n);
 	if (rc == GRP_ENOTFOUND) {
@@ -191,6 +208,9 @@ int restart_group(grp_t *g, struct member_setup *s)
 	 * must end (the leader's end, for a follower) before it replays. */
 	if (rc == LINKS_SURVEY_RUNNING) {
 		rc = group_join_through(g, &contact, 1);
+	} else if (!rc && !sv.base) {
+		log_info(MOD, "all %u members are here and no log holds a view: a new group", s->n);
+		rc = RESTART_NEW_GROUP;
 	} else if (!rc) {
 		const struct restart_info *leader = leader_of(&sv);
 		log_info(MOD, "restarting from view %u (%u of %u members back): leader %u, log up "

@@ -6,12 +6,16 @@
 
 #include "setup.h"
 
-/* A member whose log is not empty and that was given group.members: finds
+/* A member with a log (empty or not) that was given group.members: finds
  * the others (a running group to join, or members restarting too), and
  * restarts the group with them once a strict majority of the last view is
- * back. Opens g->links. Errors: GRP_EMINORITY (no majority came back
- * within fabric.connect_timeout_ms), GRP_ECORRUPT (the log holds no
- * view), those of joining and forming. */
+ * back. Opens g->links. RESTART_NEW_GROUP: every listed member is here and
+ * no log holds a view; g->links serves the bootstrap port, ready for
+ * links_form. Errors: GRP_EMINORITY (no majority came back within
+ * fabric.connect_timeout_ms), GRP_ETIMEDOUT (no log anywhere, and not
+ * every member came), GRP_ECORRUPT (the log holds no view), those of
+ * joining and forming. */
+enum { RESTART_NEW_GROUP = 1 };
 int restart_group(grp_t *g, struct member_setup *s);
 
 #endif

@@ -126,6 +126,13 @@ static void serve_member(struct links *l, struct boot_conn *c, const struct hell
 	 * come from the member we answer now. */
 	uint64_t token = entropy_u64();
 	pthread_mutex_lock(&l->form_lock);
+	if (l->form.n == 0 && l->restart) {
+		pthread_mutex_unlock(&l->form_lock);
+		log_debug(MOD, "member %u (id %u) forms a group: not before our survey ends", h.rank,
+			  h.id);
+		links_send_reject(l, c->fd, s, GRP_EAGAIN, "still asking the others for their logs");
+		return;
+	}
 	if (l->form.n == 0) {
 		pthread_mutex_unlock(&l->form_lock);
 		log_warn(MOD, "refusing member %u (id %u): this member did not form a group from "
@@ -354,7 +361,11 @@ static int reply_error(const struct links_member *hp, unsigned j, const struct f
 	struct reject rj;
 	if (reject_decode(buf, hdr->length, &rj) != 0)
 		return GRP_EPROTO;
-	log_error(MOD, "member %u at %s:%u refused us: %s", j, hp->host, hp->port, rj.reason);
+	if (rj.code == GRP_EAGAIN)
+		log_debug(MOD, "member %u at %s:%u: not now: %s", j, hp->host, hp->port, rj.reason);
+	else
+		log_error(MOD, "member %u at %s:%u refused us: %s", j, hp->host, hp->port,
+			  rj.reason);
 	return rj.code;
 }
 
@@ -503,17 +514,32 @@ static int build_hello(struct links *l, unsigned n, unsigned my_rank)
 static int start_formation(struct links *l, const struct links_member *members, unsigned n,
 			   unsigned my_rank)
 {
-	if (l->boot_started || n == 0 || my_rank >= n || n > FAB_MAX_PEERS)
-		return GRP_EINVAL;
 	struct formation *f = &l->form;
-	f->members = members;
-	f->ids = malloc(n * sizeof *f->ids);
-	if (!f->ids)
+	if (f->n || n == 0 || my_rank >= n || n > FAB_MAX_PEERS)
+		return GRP_EINVAL;
+	unsigned *ids = malloc(n * sizeof *ids);
+	if (!ids)
 		return GRP_ENOMEM;
 	for (unsigned r = 0; r < n; r++)
-		f->ids[r] = FAB_MAX_PEERS;
-	f->ids[my_rank] = l->params.my_id;
-	return links_boot_start(l, n, my_rank);
+		ids[r] = FAB_MAX_PEERS;
+	ids[my_rank] = l->params.my_id;
+	if (!l->boot_started) {
+		f->members = members;
+		f->ids = ids;
+		return links_boot_start(l, n, my_rank);
+	}
+	/* Serving already (a member with a log that asked the others first):
+	 * the bootstrap thread reads these under form_lock. */
+	pthread_mutex_lock(&l->form_lock);
+	f->members = members;
+	f->ids = ids;
+	f->n = n;
+	f->my_rank = my_rank;
+	f->mine.flags = 0;
+	f->mine.rank = my_rank;
+	f->mine.n_members = n;
+	pthread_mutex_unlock(&l->form_lock);
+	return 0;
 }
 
 int links_boot_start(struct links *l, unsigned n, unsigned my_rank)

@@ -77,15 +77,17 @@ struct links_member {
  * (GRP_ETIMEDOUT, naming the members missing), whatever arrives on the
  * bootstrap port meanwhile. Errors: GRP_EPROTO or GRP_ECONFIG (a member
  * disagrees on provider or group size, or two members share a node id),
- * GRP_EPEER (a member failed), GRP_ETIMEDOUT. Not from the engine thread;
- * once per links. */
+ * GRP_EPEER (a member failed), GRP_ETIMEDOUT. A member still asking for
+ * logs (links_publish_restart, no formation yet) answers "not now", and we
+ * ask again. Not from the engine thread; once per links, after
+ * links_publish_restart and links_serve_joinable if at all (a member with a
+ * log that found no log among the others: lib/restart.c). */
 int links_form(struct links *l, const struct links_member *members, unsigned n, unsigned my_rank,
 	       unsigned timeout_ms, unsigned *ids);
 
 /* Starts serving the bootstrap port without forming a group (a member that
  * joins, or a group of one formed by links_form with n = 1 needs nothing
- * more). Not from the engine thread; once per links, instead of
- * links_form. */
+ * more). Not from the engine thread; once per links. */
 int links_serve(struct links *l);
 
 /* Joining a running group: asks the contacts (any members) for their view,

@@ -112,17 +112,19 @@
  * it lacks instead of calling state_save; the log, then those records,
  * reach deliver (replayed = 1) after the view callback of the view that
  * added it and before anything of that view (a restart's leader replays
- * its log before it forms the group). Total restart: a member with a non-empty log given group.members
- * (not group.contact) asks every listed member; if one is in a running
- * group it joins it as above; else, once a strict majority of the newest
- * last view among the logs is back (and all of it, or 2 s passed), the
- * member with the longest log leads: it forms the group at that view's
- * vid + 1, and the others join it as above (their logs cut back to its
- * end: nothing persisted everywhere is ever cut).
- * grp_join returns once a view holds that majority (GRP_EMINORITY if it
- * never came back within fabric.connect_timeout_ms: a minority cannot
- * restart the group). Every member must use the same persist.mode (off or
- * not). A full
+ * its log before it forms the group). Total restart: a member with a log
+ * (even an empty one) given group.members (not group.contact) asks every
+ * listed member; if one is in a running group it joins it as above; if no
+ * log holds anything, the group forms anew once every listed member is
+ * there (GRP_ETIMEDOUT otherwise); else, once a strict majority of the
+ * newest last view among the logs is back (a member with an empty log
+ * counts if that view lists it), and all of it or 2 s passed, the member
+ * with the longest log leads: it forms the group at that view's vid + 1,
+ * and the others join it as above (their logs cut back to its end: nothing
+ * persisted everywhere is ever cut). grp_join returns once a view holds
+ * that majority (GRP_EMINORITY if it never came back within
+ * fabric.connect_timeout_ms: a minority cannot restart the group). Every
+ * member must use the same persist.mode (off or not). A full
  * disk or a failed write stops this member (its last view callback
  * departs it with GRP_DEPARTED_LOG_FAILED; every call then returns
  * GRP_ENOSPC or GRP_EIO); what the log could not hold never reaches the

@@ -9,8 +9,10 @@
  * every version any member's persisted callback reported before the crash
  * is in every restarted member's log (nothing reported persisted is
  * lost), the logs agree on every version they hold, a minority alone
- * refuses to restart (GRP_EMINORITY), and members that come back later
- * join the restarted group. */
+ * refuses to restart (GRP_EMINORITY), members that come back later join
+ * the restarted group, and a member that comes back with an empty log (it
+ * died before logging anything, or its disk was replaced) counts towards
+ * the majority and gets the whole history. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -55,6 +57,7 @@ struct scenario {
 	unsigned back_first;     /* restarted at once: ranks 0..back_first-1 */
 	bool later;              /* the others come back once the group restarted */
 	bool view_change;        /* the crash comes during a view change */
+	bool last_back_empty;    /* rank back_first-1 comes back with an empty log */
 	char dir[64];            /* the members' logs: dir/<rank> */
 	struct shared *shared;
 };
@@ -320,6 +323,12 @@ static void run(const struct scenario *given)
 	for (unsigned r = 0; r < sc->n; r++)
 		local_group_kill(lg, r, SIGKILL);
 	local_group_finish(lg, test_ms(WAIT_MS), NULL);
+	if (sc->last_back_empty) {
+		char cmd[256];
+		snprintf(cmd, sizeof cmd, "rm -rf '%s/%u' && mkdir '%s/%u'", sc->dir,
+			 sc->back_first - 1, sc->dir, sc->back_first - 1);
+		assert_int_equal(system(cmd), 0);
+	}
 	uint64_t persisted = 0;
 	for (unsigned r = 0; r < sc->n; r++) {
 		uint64_t p = atomic_load(&sc->shared->persisted[r]);
@@ -390,6 +399,14 @@ static void test_restart_after_interrupted_view_change(void **state)
 	run(&(struct scenario){ .n = 3, .back_first = 3, .view_change = true });
 }
 
+/* Members 0 and 1 come back, 1 with an empty log: without it, 0 alone is
+ * a minority of 3. */
+static void test_restart_with_an_empty_log(void **state)
+{
+	(void)state;
+	run(&(struct scenario){ .n = 3, .back_first = 2, .last_back_empty = true });
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest cases[] = {
@@ -397,6 +414,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_restart_5_then_2_late),
 		cmocka_unit_test(test_minority_refuses),
 		cmocka_unit_test(test_restart_after_interrupted_view_change),
+		cmocka_unit_test(test_restart_with_an_empty_log),
 	};
 	return RUN_CASES(argc, argv, cases);
 }

@@ -642,16 +642,35 @@ static void test_restart_info_round_trip_and_truncations(void **state)
 	assert_int_equal(restart_info_decode(buf, len + 1, &out), GRP_EPROTO);
 }
 
-/* Each bad field alone is refused: a stranger's id, no members, too many,
- * an id out of range, a duplicate, a sender not among its own view. */
+/* An empty log: no view, no version; 20 bytes. */
+static void test_restart_info_empty_log_round_trip(void **state)
+{
+	(void)state;
+	struct restart_info in = { .id = 9 }, out;
+	uint8_t buf[64];
+	size_t len;
+	assert_int_equal(restart_info_encode(&in, buf, sizeof buf, &len), 0);
+	assert_int_equal(len, 20);
+	memset(&out, 0xff, sizeof out);
+	assert_int_equal(restart_info_decode(buf, len, &out), 0);
+	assert_int_equal(out.id, 9);
+	assert_int_equal(out.n, 0);
+	assert_int_equal(out.last_vid, 0);
+	assert_true(out.last_version == 0);
+}
+
+/* Each bad field alone is refused: a stranger's id, no members with a
+ * version, a version without members, a vid without a log, too many, an
+ * id out of range, a duplicate, a sender not among its own view. */
 static void test_restart_info_bad_fields_rejected(void **state)
 {
 	(void)state;
 	uint8_t buf[256];
 	size_t len;
 	struct restart_info out;
-	struct restart_info bad[6];
-	for (unsigned i = 0; i < 6; i++)
+	enum { N_BAD = 8 };
+	struct restart_info bad[N_BAD];
+	for (unsigned i = 0; i < N_BAD; i++)
 		bad[i] = sample_restart();
 	bad[0].id = FAB_MAX_PEERS;
 	bad[1].n = 0;
@@ -659,20 +678,32 @@ static void test_restart_info_bad_fields_rejected(void **state)
 	bad[3].ids[2] = 3;
 	bad[4].id = 5;
 	bad[5].n = VIEW_INFO_MAX_MEMBERS + 1;
-	assert_int_equal(restart_info_encode(&bad[1], buf, sizeof buf, &len), GRP_EINVAL);
-	assert_int_equal(restart_info_encode(&bad[5], buf, sizeof buf, &len), GRP_EINVAL);
+	bad[6].last_version = 0;
+	bad[7] = (struct restart_info){ .id = 7, .last_vid = 3 };
+	unsigned refused[] = { 1, 5, 6, 7 };
+	for (unsigned i = 0; i < 4; i++)
+		assert_int_equal(restart_info_encode(&bad[refused[i]], buf, sizeof buf, &len),
+				 GRP_EINVAL);
 	unsigned encodable[] = { 0, 2, 3, 4 };
 	for (unsigned i = 0; i < 4; i++) {
 		assert_int_equal(restart_info_encode(&bad[encodable[i]], buf, sizeof buf, &len), 0);
 		assert_int_equal(restart_info_decode(buf, len, &out), GRP_EPROTO);
 	}
-	/* n = 0 and n too large, written by hand. */
+	/* The refused ones, written by hand: n = 0 with a version, n too
+	 * large, a version of 0 with members, a vid without a log. */
 	struct restart_info ok = sample_restart();
 	assert_int_equal(restart_info_encode(&ok, buf, sizeof buf, &len), 0);
 	memset(buf + 16, 0, 4);
-	assert_int_equal(restart_info_decode(buf, len, &out), GRP_EPROTO);
+	assert_int_equal(restart_info_decode(buf, 20, &out), GRP_EPROTO);
 	uint32_t huge = VIEW_INFO_MAX_MEMBERS + 1;
 	memcpy(buf + 16, &huge, 4);
+	assert_int_equal(restart_info_decode(buf, len, &out), GRP_EPROTO);
+	assert_int_equal(restart_info_encode(&ok, buf, sizeof buf, &len), 0);
+	memset(buf + 8, 0, 8);
+	assert_int_equal(restart_info_decode(buf, len, &out), GRP_EPROTO);
+	struct restart_info empty = { .id = 7 };
+	assert_int_equal(restart_info_encode(&empty, buf, sizeof buf, &len), 0);
+	memset(buf + 4, 1, 1);
 	assert_int_equal(restart_info_decode(buf, len, &out), GRP_EPROTO);
 }
 
@@ -690,6 +721,7 @@ int main(void)
 		cmocka_unit_test(test_hello_boot_address_validated),
 		cmocka_unit_test(test_view_info_round_trip),
 		cmocka_unit_test(test_restart_info_round_trip_and_truncations),
+		cmocka_unit_test(test_restart_info_empty_log_round_trip),
 		cmocka_unit_test(test_restart_info_bad_fields_rejected),
 		cmocka_unit_test(test_view_info_largest_fits_a_frame),
 		cmocka_unit_test(test_view_info_every_truncation_rejected),
