@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "durable.h"
+#include "event.h"
 #include "group_internal.h"
 #include "log.h"
 
@@ -15,20 +16,15 @@ static const char *MOD = "transfer";
 static _Thread_local grp_t *serving;
 static _Thread_local grp_t *loading;
 
-enum held_kind { HELD_DELIVERY, HELD_VIEW, HELD_SERVE };
-
-/* A copy of what the application would have been called with. */
+/* What the application would have been called with (copy), or joiners
+ * to serve (copy NULL). */
 struct held_event {
 	struct held_event *next;
-	enum held_kind kind;
-	grp_delivery msg;
-	grp_view view;
+	struct event *copy;
 	enum durable_view_kind view_kind;
 	uint32_t serve_vid; /* the view that added those to serve */
 	unsigned n_ids;
-	unsigned *ids; /* a view's members, joined, departed; or those to serve */
-	enum grp_departure *reasons;
-	uint8_t *data;
+	unsigned *ids;      /* those to serve */
 };
 
 static void push(struct handoff *h, struct held_event *ev)
@@ -43,8 +39,7 @@ static void push(struct handoff *h, struct held_event *ev)
 static void free_event(struct held_event *ev)
 {
 	free(ev->ids);
-	free(ev->reasons);
-	free(ev->data);
+	free(ev->copy);
 	free(ev);
 }
 
@@ -58,73 +53,46 @@ bool handoff_holding(const grp_t *g)
 	return holding(&g->handoff);
 }
 
+/* Holds a copy of a callback's arguments; false without memory. */
+static bool hold(struct handoff *h, const struct event *now, enum durable_view_kind view_kind)
+{
+	struct held_event *ev = calloc(1, sizeof *ev);
+	struct event *copy = ev ? event_copy(now) : NULL;
+	if (!copy) {
+		free(ev);
+		return false;
+	}
+	*ev = (struct held_event){ .copy = copy, .view_kind = view_kind };
+	push(h, ev);
+	return true;
+}
+
 /* Held copies are what the application would have seen; without memory
  * for one, the event is handed over now rather than lost. */
 void handoff_deliver(grp_t *g, const grp_delivery *msg)
 {
 	struct handoff *h = &g->handoff;
-	struct held_event *ev = holding(h) ? calloc(1, sizeof *ev) : NULL;
-	if (ev) {
-		ev->kind = HELD_DELIVERY;
-		ev->msg = *msg;
-		ev->data = malloc(msg->len ? msg->len : 1);
-		if (ev->data) {
-			memcpy(ev->data, msg->data, msg->len);
-			ev->msg.data = ev->data;
-			push(h, ev);
-			return;
-		}
-		free(ev);
+	struct event now = { .kind = EVENT_DELIVERY, .msg = *msg };
+	if (!holding(h))
+		durable_deliver(g, msg);
+	else if (!hold(h, &now, DURABLE_VIEW_INSTALLED)) {
 		log_error(MOD, "no memory to hold a delivery during a state transfer: delivered "
 			  "now");
+		durable_deliver(g, msg);
 	}
-	durable_deliver(g, msg);
-}
-
-static struct held_event *copy_view(const grp_view *v)
-{
-	struct held_event *ev = calloc(1, sizeof *ev);
-	unsigned n = v->n_members + v->n_joined + v->n_departed;
-	if (!ev)
-		return NULL;
-	ev->kind = HELD_VIEW;
-	ev->view = *v;
-	ev->ids = malloc((n ? n : 1) * sizeof *ev->ids);
-	ev->reasons = malloc((v->n_departed ? v->n_departed : 1) * sizeof *ev->reasons);
-	if (!ev->ids || !ev->reasons) {
-		free_event(ev);
-		return NULL;
-	}
-	/* Empty lists are NULL in a view, which memcpy may not be given. */
-	memcpy(ev->ids, v->members, v->n_members * sizeof *ev->ids);
-	if (v->n_joined)
-		memcpy(ev->ids + v->n_members, v->joined, v->n_joined * sizeof *ev->ids);
-	if (v->n_departed) {
-		memcpy(ev->ids + v->n_members + v->n_joined, v->departed,
-		       v->n_departed * sizeof *ev->ids);
-		memcpy(ev->reasons, v->departed_reason, v->n_departed * sizeof *ev->reasons);
-	}
-	ev->view.members = ev->ids;
-	ev->view.joined = v->n_joined ? ev->ids + v->n_members : NULL;
-	ev->view.departed = v->n_departed ? ev->ids + v->n_members + v->n_joined : NULL;
-	ev->view.departed_reason = v->n_departed ? ev->reasons : NULL;
-	return ev;
 }
 
 void handoff_view(grp_t *g, const grp_view *v, enum durable_view_kind kind)
 {
 	struct handoff *h = &g->handoff;
-	struct held_event *ev = holding(h) ? copy_view(v) : NULL;
-	if (ev) {
-		ev->view_kind = kind;
-		push(h, ev);
-		return;
-	}
-	if (holding(h))
+	struct event now = { .kind = EVENT_VIEW, .view = *v };
+	if (!holding(h))
+		durable_view(g, v, kind);
+	else if (!hold(h, &now, kind)) {
 		log_error(MOD, "no memory to hold a view during a state transfer: reported now");
-	durable_view(g, v, kind);
+		durable_view(g, v, kind);
+	}
 }
-
 
 static void *serve_main(void *arg)
 {
@@ -188,7 +156,6 @@ void handoff_serve(grp_t *g, uint32_t vid, const unsigned *joiners, unsigned n)
 		log_error(MOD, "no memory to serve the state to %u joiner(s)", n);
 		return;
 	}
-	ev->kind = HELD_SERVE;
 	ev->serve_vid = vid;
 	ev->n_ids = n;
 	memcpy(ev->ids, joiners, n * sizeof *joiners);
@@ -207,12 +174,12 @@ static int pump(void *arg)
 		h->head = ev->next;
 		if (!h->head)
 			h->tail = NULL;
-		if (ev->kind == HELD_DELIVERY)
-			durable_deliver(g, &ev->msg);
-		else if (ev->kind == HELD_VIEW)
-			durable_view(g, &ev->view, ev->view_kind);
-		else
+		if (!ev->copy)
 			start_serving(g, ev);
+		else if (ev->copy->kind == EVENT_DELIVERY)
+			durable_deliver(g, &ev->copy->msg);
+		else
+			durable_view(g, &ev->copy->view, ev->view_kind);
 		free_event(ev);
 		work++;
 	}
