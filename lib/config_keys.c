@@ -4,10 +4,12 @@
  *
  * The registry's order is the dump's: sections come in the order their
  * first key appears here (group, member, fabric, engine, multicast, rdmc,
- * membership, persist, log), and keys within a section in registry order. */
+ * membership, persist, log, callbacks), and keys within a section in
+ * registry order. */
 #include <group/config.h>
 
 #include "config_keys.h"
+#include "dispatch_keys.h"
 #include "epoch_keys.h"
 #include "fabric_keys.h"
 #include "links_keys.h"
@@ -37,6 +39,7 @@ static const struct config_keys *const registry[] = {
 	&persist_config_keys,
 	&log_config_keys,
 	&api_config_keys,
+	&dispatch_config_keys,
 };
 
 GRP_API int grp_config_new(grp_config **out)

@@ -5,6 +5,7 @@
 
 #include "codec.h"
 #include "config.h"
+#include "dispatch.h"
 #include "epoch.h"
 #include "frame.h"
 #include "group_internal.h"
@@ -185,7 +186,7 @@ int durable_replay(grp_t *g)
 		if (r.kind != PLOG_MESSAGE)
 			continue;
 		grp_delivery msg = delivery_of(&r);
-		g->cb.deliver(g, &msg, g->user);
+		dispatch_deliver(g, &msg);
 		replayed++;
 	}
 	plog_iter_free(it);
@@ -225,8 +226,7 @@ static int run(void *arg)
 	if (everywhere > d->reported && !handoff_holding(g)) {
 		d->reported = everywhere;
 		atomic_store_explicit(&d->frontier, everywhere, memory_order_release);
-		if (g->cb.persisted)
-			g->cb.persisted(g, everywhere, g->user);
+		dispatch_persisted(g, everywhere);
 		work++;
 	}
 	return work;
@@ -263,7 +263,7 @@ void durable_deliver(grp_t *g, const grp_delivery *msg)
 {
 	struct durable *d = &g->durable;
 	if (!d->log) {
-		g->cb.deliver(g, msg, g->user);
+		dispatch_deliver(g, msg);
 		return;
 	}
 	/* What the log cannot hold never reaches the application. */
@@ -282,7 +282,7 @@ void durable_deliver(grp_t *g, const grp_delivery *msg)
 		atomic_store_explicit(&d->own_version, msg->version, memory_order_relaxed);
 		atomic_fetch_add_explicit(&d->own_delivered, 1, memory_order_release);
 	}
-	g->cb.deliver(g, &logged, g->user);
+	dispatch_deliver(g, &logged);
 }
 
 static size_t encode_view(const grp_view *v, uint8_t *out)
@@ -332,8 +332,7 @@ void durable_view(grp_t *g, const grp_view *v, enum durable_view_kind kind)
 			return;
 		}
 	}
-	if (g->cb.view)
-		g->cb.view(g, v, g->user);
+	dispatch_view(g, v, kind == DURABLE_VIEW_STOP);
 }
 
 void durable_sent(grp_t *g)
@@ -544,7 +543,7 @@ static int load_log(grp_t *g)
 		last = d->app_has = r.version;
 		if (r.kind == PLOG_MESSAGE) {
 			grp_delivery msg = delivery_of(&r);
-			g->cb.deliver(g, &msg, g->user);
+			dispatch_deliver(g, &msg);
 			loaded++;
 		}
 	}

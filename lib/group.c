@@ -167,6 +167,7 @@ static void report_stop(void *arg, const struct epoch *e, int why)
 	unsigned me = epoch_member_id(e, epoch_rank(e));
 	enum grp_departure reason = why == GRP_EMINORITY  ? GRP_DEPARTED_MINORITY
 				    : why == GRP_EEVICTED ? GRP_DEPARTED_EVICTED
+				    : why == GRP_ENOMEM    ? GRP_DEPARTED_NO_MEMORY
 							  : GRP_DEPARTED_LOG_FAILED;
 	log_error(MOD, "member %u stopped: %s", me, grp_strerror(why));
 	atomic_store(&g->stop_reason, why);
@@ -181,12 +182,19 @@ static void deliver(void *arg, const grp_delivery *msg)
 
 static bool ready_to_deliver(void *arg, size_t len)
 {
-	return durable_ready(arg, len);
+	return durable_ready(arg, len) && dispatch_ready(arg, len);
 }
 
 void group_renew_epoch(grp_t *g)
 {
 	membership_renew(g->membership);
+}
+
+/* Whether this thread runs one of g's callbacks (on the engine thread, or
+ * in dispatch mode inside grp_dispatch). */
+static bool in_callback(const grp_t *g)
+{
+	return (g->links && links_on_engine_thread(g->links)) || dispatch_in_callback(g);
 }
 
 /* The current epoch: under send_lock, or on the engine thread. */
@@ -256,6 +264,8 @@ int group_enter_view(grp_t *g, const struct view_info *v)
 	if (!rc)
 		rc = handoff_start(g);
 	if (!rc)
+		rc = dispatch_start(g);
+	if (!rc)
 		rc = membership_start(g->links, &g->params, &g->gms, &cb, &g->snd, &joined,
 				      &g->membership);
 	if (!rc)
@@ -306,6 +316,8 @@ int group_start_view(grp_t *g)
 	struct membership_callbacks cb = group_membership_callbacks(g);
 	int rc = handoff_start(g);
 	if (!rc)
+		rc = dispatch_start(g);
+	if (!rc)
 		rc = membership_start(g->links, &g->params, &g->gms, &cb, &g->snd, NULL,
 				      &g->membership);
 	if (!rc)
@@ -326,6 +338,8 @@ static int start(grp_t *g, const grp_config *cfg)
 	rc = ids ? read_multicast(g, cfg, &s) : GRP_ENOMEM;
 	if (!rc)
 		rc = rejoin_init(g, cfg, &s);
+	if (!rc)
+		rc = dispatch_open(g, cfg);
 	if (!rc)
 		rc = durable_open(g, cfg);
 	/* With a log, even an empty one, the others' logs decide whether the
@@ -363,6 +377,7 @@ void group_disconnect(grp_t *g)
 		links_engine_stop(g->links);
 		handoff_stop(g);
 		durable_detach(g);
+		dispatch_detach(g);
 	}
 	membership_stop(g->membership);
 	g->membership = NULL;
@@ -376,6 +391,7 @@ static void free_group(grp_t *g)
 	group_disconnect(g);
 	rejoin_free(g);
 	durable_close(g);
+	dispatch_close(g);
 	free((void *)g->params.ids);
 	free((void *)g->params.senders);
 	pthread_mutex_destroy(&g->snd.send_lock);
@@ -401,6 +417,9 @@ GRP_API int grp_join(const grp_config *cfg, const grp_callbacks *callbacks, void
 		free_group(g);
 		return rc;
 	}
+	/* Dispatch mode: the first view's callback runs before we return,
+	 * as in engine mode, here on the caller's thread. */
+	dispatch_run_queued(g);
 	log_info(MOD, "member %u (id %u) joined view %u: %u members, %u senders, window %u, "
 		 "%zu-byte slots, messages up to %zu bytes", g->params.me, links_my_id(g->links),
 		 g->params.vid, g->params.n, g->params.n_senders, g->params.window,
@@ -441,7 +460,7 @@ static bool can_retry(void *arg)
 static int acquire_slot(grp_t *g, size_t len)
 {
 	struct slot_wait w = { g, len };
-	bool may_block = !g->nonblocking && !links_on_engine_thread(g->links);
+	bool may_block = !g->nonblocking && !in_callback(g);
 	uint64_t waited_ms = 0;
 	pthread_mutex_lock(&g->snd.send_lock);
 	for (;;) {
@@ -594,7 +613,7 @@ GRP_API int grp_send_durable(grp_t *g, const void *buf, size_t len)
 {
 	if (!g || !g->durable.log)
 		return GRP_EINVAL;
-	if (g->links && links_on_engine_thread(g->links))
+	if (in_callback(g))
 		return GRP_ECALLBACK;
 	int rc = grp_send(g, buf, len);
 	if (rc)
@@ -655,7 +674,7 @@ GRP_API int grp_leave(grp_t *g)
 {
 	if (!g)
 		return GRP_EINVAL;
-	if (g->links && links_on_engine_thread(g->links)) {
+	if (in_callback(g)) {
 		log_error(MOD, "grp_leave called from a callback: call it from another thread");
 		return GRP_ECALLBACK;
 	}
@@ -685,7 +704,7 @@ GRP_API void grp_free(grp_t *g)
 {
 	if (!g)
 		return;
-	if (g->links && links_on_engine_thread(g->links)) {
+	if (in_callback(g)) {
 		log_error(MOD, "grp_free called from a callback: ignored; call it from another "
 			  "thread");
 		return;

@@ -4,6 +4,7 @@
 
 #include <group/group.h>
 
+#include "dispatch.h"
 #include "durable.h"
 #include "epoch.h"
 #include "handoff.h"
@@ -31,6 +32,7 @@ struct grp {
 	atomic_bool first_reported; /* the first view callback returned */
 	struct handoff handoff;
 	struct durable durable;     /* persist.mode: the log */
+	struct dispatch dispatch;   /* callbacks.mode: where the callbacks run */
 	/* membership.rejoin = auto (rejoin.c): while the links and membership
 	 * are replaced, calls are turned away (swapping) with stop_reason. */
 	struct rejoin *rejoin;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dispatch.h"
 #include "durable.h"
 #include "event.h"
 #include "group_internal.h"
@@ -171,6 +172,10 @@ static int pump(void *arg)
 	int work = 0;
 	while (h->head && !atomic_load_explicit(&h->busy, memory_order_acquire)) {
 		struct held_event *ev = h->head;
+		/* state_save sees the state after every callback before it
+		 * (dispatch mode: once the application ran them; it wakes us). */
+		if (!ev->copy && !dispatch_idle(g))
+			break;
 		h->head = ev->next;
 		if (!h->head)
 			h->tail = NULL;
@@ -203,6 +208,9 @@ int handoff_load(grp_t *g, unsigned from)
 {
 	struct handoff *h = &g->handoff;
 	h->from = from;
+	/* Dispatch mode: the first view's callback, queued by the engine,
+	 * runs before state_load, as it would on the engine thread. */
+	dispatch_run_queued(g);
 	loading = g;
 	int rc = durable_load(g);
 	loading = NULL;

@@ -53,7 +53,9 @@
  * there: a full window returns GRP_EAGAIN), grp_max_msg_size and grp_rank;
  * grp_leave returns GRP_ECALLBACK there and grp_free does nothing (both
  * log an error). grp_send, grp_send_reserve/commit and grp_leave are safe
- * from any thread; sends from several threads are serialised.
+ * from any thread; sends from several threads are serialised. With
+ * callbacks.mode = dispatch, deliver, view and persisted run on the
+ * application's thread instead (see "Dispatch mode" below).
  *
  * Large messages: a message above multicast.max_smc_payload (up to
  * rdmc.max_payload) travels by RDMC, the binomial pipeline, instead of
@@ -156,6 +158,7 @@ enum grp_departure {
 	GRP_DEPARTED_MINORITY = 3, /* we lost sight of a majority of the view */
 	GRP_DEPARTED_EVICTED = 4,  /* the others removed us (they took us for failed) */
 	GRP_DEPARTED_LOG_FAILED = 5, /* our log could not be written (disk full, I/O error) */
+	GRP_DEPARTED_NO_MEMORY = 6, /* dispatch mode: no memory to queue a callback */
 };
 
 /* A membership view, valid only during the view callback. Members are named
@@ -233,7 +236,9 @@ typedef struct grp_callbacks {
  * A return of 0 means: every member has connected to every other and
  * registered the first view's memory, so every other member's grp_join
  * returns 0 too unless it fails itself; the view callback has run with
- * the first view (a joiner: the view that added it, then state_load).
+ * the first view (a joiner: the view that added it, then state_load; in
+ * dispatch mode both ran on the calling thread, with every callback queued
+ * before them).
  * On error no deliver callback has run, and no view callback either,
  * except for a joiner whose state transfer failed (GRP_ETRANSFER,
  * GRP_EPEER: the member serving it failed; call grp_join again).
@@ -323,6 +328,62 @@ GRP_API int grp_log_next(grp_log_iter *it, grp_delivery *msg);
 GRP_API void grp_log_iter_free(grp_log_iter *it);
 /* This member's rank (position) in the current view. */
 GRP_API unsigned grp_rank(const grp_t *g);
+
+/* Dispatch mode (callbacks.mode = dispatch): for an application with an
+ * event loop of its own. The deliver, view and persisted callbacks do not
+ * run on the engine thread but on the application's, inside grp_dispatch,
+ * in exactly the order, and with the same views and messages, as the
+ * engine would have called them; the engine queues them (a delivery's
+ * data is copied: msg->data is valid during the callback, as in engine
+ * mode) and goes on moving data. Persistence is unchanged: what is queued
+ * is in the log already, and persisted follows the deliveries it covers.
+ * The callbacks that arise while grp_join runs (the first view, a replayed
+ * or loaded log, a joiner's view before its state_load) run on the thread
+ * in grp_join, before it returns. state_save and state_load run where they
+ * run in engine mode; state_save starts only once every callback before
+ * it was dispatched, so it sees the state of the view before, and none
+ * runs meanwhile. membership.rejoin = auto is refused (GRP_ECONFIG).
+ *
+ *   struct pollfd p = { .fd = grp_fd(g), .events = POLLIN };
+ *   for (;;) {
+ *       poll(&p, 1, -1);                     // with the loop's other fds
+ *       while (grp_dispatch(g, 64) > 0)
+ *           ;                                // until GRP_EAGAIN
+ *   }
+ *
+ * Back-pressure: the queue holds up to callbacks.queue_mb. While it is
+ * full, this member delivers nothing more: stable messages wait, every
+ * sender's window fills and the group slows to this member's pace until
+ * grp_dispatch makes room; nothing accepted is dropped, and heartbeats go
+ * on, so a member that does not dispatch for a while is not taken for
+ * failed. A view change's last messages are queued past the bound. So a
+ * thread that dispatches must not block in grp_send while the window is
+ * full, for the window frees only as every member delivers, this one too:
+ * send from another thread, or set multicast.nonblocking and retry on
+ * GRP_EAGAIN.
+ *
+ * Inside a dispatched callback the rules of engine mode hold: grp_send
+ * does not block (GRP_EAGAIN), grp_send_durable, grp_leave and grp_dispatch
+ * return GRP_ECALLBACK, grp_free does nothing. Leaving: what is queued when
+ * grp_leave returns can still be dispatched until grp_free (nothing is
+ * added after it); grp_free drops, without calling, what is still queued.
+ * If no memory is left to queue a callback, this member stops as a
+ * minority does, after the callbacks before (its last view callback
+ * departs it with GRP_DEPARTED_NO_MEMORY; calls return GRP_ENOMEM). */
+
+/* A file descriptor that is readable (POLLIN) exactly while callbacks wait
+ * for grp_dispatch: it becomes readable when one is queued into an empty
+ * queue and stops being readable when the last is taken, so it never
+ * wakes a loop for nothing. Owned by the library: do not read, write or
+ * close it; valid until grp_free. Any thread. GRP_EINVAL (NULL, or not in
+ * dispatch mode). */
+GRP_API int grp_fd(grp_t *g);
+/* Runs up to max waiting callbacks on the calling thread, in order, and
+ * returns how many ran; GRP_EAGAIN if none was waiting (grp_fd is then not
+ * readable, unless one arrived since). One thread at a time: GRP_EBUSY
+ * while another thread is in grp_dispatch on g. GRP_EINVAL (NULL, max 0,
+ * not in dispatch mode), GRP_ECALLBACK from a callback. */
+GRP_API int grp_dispatch(grp_t *g, unsigned max);
 
 /* Leaves cleanly: stops sending, waits until every member of the current
  * view has received every message this member sent (through a view change

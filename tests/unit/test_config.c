@@ -59,6 +59,8 @@ static const struct {
 	{ "persist.ring_mb", "16" },
 	{ "persist.sync_interval_ms", "200" },
 	{ "log.level", "error" },
+	{ "callbacks.mode", "engine" },
+	{ "callbacks.queue_mb", "16" },
 };
 
 static int setup(void **state)
@@ -630,7 +632,7 @@ static void test_dump_lists_every_layer_key_once(void **state)
 
 	static const char *const sections[] = {
 		"group", "member", "fabric", "engine", "multicast", "rdmc", "membership", "persist",
-		"log",
+		"log", "callbacks",
 	};
 	assert_int_equal(outline.section_count, ARRAY_SIZE(sections));
 	for (size_t i = 0; i < ARRAY_SIZE(sections); i++)
