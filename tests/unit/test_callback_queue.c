@@ -27,7 +27,8 @@ static bool readable(int fd)
 
 static struct event *persisted(uint64_t version)
 {
-	struct event *ev = event_copy(&(struct event){ .kind = EVENT_PERSISTED, .version = version });
+	struct event now = { .kind = EVENT_PERSISTED, .version = version };
+	struct event *ev = event_copy(&now);
 	assert_non_null(ev);
 	return ev;
 }
