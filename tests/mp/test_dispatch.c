@@ -79,7 +79,7 @@ struct loop {
 	struct delivery_count own; /* our own messages delivered */
 	uint64_t accepted;         /* sender thread: grp_send returned 0 */
 	int send_rc;
-	uint64_t last_version;     /* of the last delivery */
+	uint64_t last_version;     /* of the last delivery or view (n = 0 in its vid) */
 	uint64_t persisted;        /* the last persisted callback's */
 	unsigned long wakeups, spurious;
 	char problem[200];
@@ -110,6 +110,10 @@ static void on_view(grp_t *g, const grp_view *v, void *user)
 	if (!pthread_equal(pthread_self(), l->thread))
 		note(l, "a view callback ran outside the loop's thread");
 	member_log_view(&l->ml, v);
+	/* A log holds views too: the version of this one's record. */
+	uint64_t version = ((uint64_t)v->vid + 1) << 40;
+	if (version > l->last_version)
+		l->last_version = version;
 }
 
 /* Persisted follows the deliveries it covers, and only grows. */
