@@ -6,9 +6,12 @@
  * apart so that every engine is asleep when each arrives: to rank 1 through
  * the table, whose trigger echoes it; or as a multicast it waits to deliver.
  * It reports the round trip from sleep. Engine knobs come from
- * GROUP_ENGINE_SPIN_US / _YIELD_US / _SLEEP_MS.
+ * GROUP_ENGINE_SPIN_US / _YIELD_US / _SLEEP_MS. -l dispatch: the group in
+ * callbacks.mode = dispatch, each member's thread idle in a poll(2) loop
+ * over grp_fd rather than asleep, and how often that loop woke (nobody
+ * sends: never, if the descriptor is quiet).
  *
- *   idle [-l table|group] [-o DIR] [-n MEMBERS] [-t SECONDS] [-p PINGS] [-g GAP_MS]
+ *   idle [-l table|group|dispatch] [-o DIR] [-n MEMBERS] [-t SECONDS] [-p PINGS] [-g GAP_MS]
  * Output: a table and DIR/idle-LAYER.csv. */
 #include <getopt.h>
 #include <stdio.h>
@@ -29,6 +32,7 @@
 
 struct options {
 	bool group;
+	const char *callbacks; /* the group's callbacks.mode */
 	unsigned members;
 	double seconds;
 	unsigned pings;
@@ -106,14 +110,26 @@ static int cold_pings(const struct local_member *m, struct idle_table *t, const 
 	return rc;
 }
 
-static void report_idle_cpu(const struct local_member *m, double seconds)
+/* The process's CPU time over an idle window: asleep, or for a group in
+ * dispatch mode in its poll loop over grp_fd (g, d), whose wake-ups are
+ * reported too. */
+static void report_idle_cpu(const struct local_member *m, double seconds, grp_t *g,
+			    struct delivery_count *d)
 {
+	bool dispatch = g && grp_fd(g) >= 0;
+	unsigned long wakeups = 0;
 	double cpu0 = cpu_seconds();
 	uint64_t wall0 = clock_now_ns();
-	sleep_for(seconds);
+	if (dispatch)
+		perf_await_deliveries(g, d, delivery_count_get(d) + 1, (unsigned)(seconds * 1000),
+				      &wakeups);
+	else
+		sleep_for(seconds);
 	double wall = (double)(clock_now_ns() - wall0) / 1e9;
 	local_member_report(m, "idle_cpu_pct,%u,%.2f,%u", m->n, 100.0 * (cpu_seconds() - cpu0) / wall,
 			    m->rank);
+	if (dispatch)
+		local_member_report(m, "idle_wakeups,%u,%lu,%u", m->n, wakeups, m->rank);
 }
 
 static void count_delivery(grp_t *g, const grp_delivery *msg, void *user)
@@ -129,22 +145,24 @@ static int group_member(const struct local_member *m, const struct options *o)
 {
 	struct delivery_count d;
 	delivery_count_init(&d);
-	grp_t *g = perf_join(m, "0", NULL, count_delivery, &d);
+	const char *const settings[] = { "callbacks.mode", o->callbacks, NULL };
+	grp_t *g = perf_join(m, "0", settings, count_delivery, &d);
 	if (!g)
 		return 1;
 	int rc = 0;
-	report_idle_cpu(m, o->seconds);
+	report_idle_cpu(m, o->seconds, g, &d);
 	double *rtt = calloc(o->pings, sizeof *rtt);
 	for (unsigned i = 0; rtt && i < o->pings && !rc; i++) {
 		if (m->rank != 0)
 			continue;
 		sleep_for(o->gap_ms / 1000.0);
 		uint64_t t0 = clock_now_ns();
-		rc = grp_send(g, &t0, sizeof t0) || delivery_count_await(&d, i + 1, WAIT_MS);
+		rc = grp_send(g, &t0, sizeof t0) ||
+		     perf_await_deliveries(g, &d, i + 1, WAIT_MS, NULL);
 		rtt[i] = (double)(clock_now_ns() - t0) / 1000.0;
 	}
 	if (!rc)
-		rc = delivery_count_await(&d, o->pings, WAIT_MS);
+		rc = perf_await_deliveries(g, &d, o->pings, WAIT_MS, NULL);
 	if (!rc && rtt && m->rank == 0)
 		local_member_report(m, "cold_rtt_us,%u,%.1f,%.1f", m->n,
 				    perf_percentile(rtt, o->pings, 50), perf_percentile(rtt, o->pings, 99));
@@ -170,7 +188,7 @@ static int member(const struct local_member *m, void *arg)
 	grp_config_free(cfg);
 	int rc = step(&t, 1);
 	if (!rc) {
-		report_idle_cpu(m, o->seconds);
+		report_idle_cpu(m, o->seconds, NULL, NULL);
 		rc = step(&t, 2) || cold_pings(m, &t, o) || step(&t, 3);
 	}
 	grp_sst_close(t.sst);
@@ -187,21 +205,26 @@ static void show(const char *line, void *arg)
 		return;
 	if (strcmp(kind, "idle_cpu_pct") == 0)
 		printf("  member %u idle CPU   %6.2f %% of one core\n", (unsigned)b, a);
+	else if (strcmp(kind, "idle_wakeups") == 0)
+		printf("  member %u poll loop woke %.0f times while idle\n", (unsigned)b, a);
 	else
 		printf("  round trip from sleep   median %8.1f us   p99 %8.1f us\n", a, b);
 }
 
 int main(int argc, char **argv)
 {
-	struct options o = { .members = 4, .seconds = 10, .pings = 20, .gap_ms = 100 };
+	struct options o = { .members = 4, .seconds = 10, .pings = 20, .gap_ms = 100,
+			     .callbacks = "engine" };
 	const char *dir = "perf-results";
 	int opt;
 	while ((opt = getopt(argc, argv, "l:o:n:t:p:g:")) != -1) {
 		switch (opt) {
 		case 'l':
-			if (strcmp(optarg, "group") && strcmp(optarg, "table"))
+			if (strcmp(optarg, "group") && strcmp(optarg, "table") &&
+			    strcmp(optarg, "dispatch"))
 				goto usage;
-			o.group = strcmp(optarg, "group") == 0;
+			o.group = strcmp(optarg, "table") != 0;
+			o.callbacks = strcmp(optarg, "dispatch") == 0 ? "dispatch" : "engine";
 			break;
 		case 'o': dir = optarg; break;
 		case 'n': o.members = (unsigned)atoi(optarg); break;
@@ -214,12 +237,16 @@ int main(int argc, char **argv)
 	}
 	if (o.members < 2 || o.pings < 1)
 		goto usage;
-	FILE *csv = perf_csv_open(dir, o.group ? "idle-group.csv" : "idle-table.csv",
+	bool dispatch = strcmp(o.callbacks, "dispatch") == 0;
+	FILE *csv = perf_csv_open(dir, !o.group ? "idle-table.csv" : dispatch ? "idle-dispatch.csv"
+								   : "idle-group.csv",
 				  "kind,members,value1,value2");
 	if (!csv)
 		return 1;
 	printf("idle: %u members, %s, idle for %.0f s, then %u pings %u ms apart\n", o.members,
-	       o.group ? "ordered-multicast group" : "SST table", o.seconds, o.pings, o.gap_ms);
+	       !o.group   ? "SST table"
+	       : dispatch ? "ordered-multicast group in dispatch mode (poll loops on grp_fd)"
+			  : "ordered-multicast group", o.seconds, o.pings, o.gap_ms);
 	struct local_group *lg = local_group_start(o.members, member, &o);
 	if (!lg)
 		return 1;
@@ -227,7 +254,8 @@ int main(int argc, char **argv)
 	fclose(csv);
 	return local_group_finish(lg, 30000, NULL) ? 1 : 0;
 usage:
-	fprintf(stderr, "usage: %s [-l table|group] [-o DIR] [-n MEMBERS >= 2] [-t SECONDS] "
+	fprintf(stderr, "usage: %s [-l table|group|dispatch] [-o DIR] [-n MEMBERS >= 2] "
+		"[-t SECONDS] "
 		"[-p PINGS >= 1] [-g GAP_MS]\n", argv[0]);
 	return 2;
 }

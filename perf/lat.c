@@ -6,9 +6,16 @@
  * it itself, and sends the next. The sender reports send-to-own-delivery;
  * every other member reports send-to-its-delivery. Median and p99.
  *
- *   lat [-n MEMBERS] [-i ITERATIONS] [-o DIR]
+ * Each callbacks.mode in turn, a fresh group each (-m): engine, where the
+ * deliver callback runs on the engine thread and the member's thread
+ * waits on a condition variable; dispatch, where every member's thread
+ * polls grp_fd and runs the callback inside grp_dispatch, so the figure
+ * includes waking that thread.
+ *
+ *   lat [-n MEMBERS] [-i ITERATIONS] [-m engine|dispatch|both] [-o DIR]
  * Output: a table and DIR/lat.csv. */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +36,7 @@ static const size_t sizes[] = { 1, 100, 1000, 10240 };
 struct options {
 	unsigned members;
 	unsigned iters;
+	const char *mode; /* callbacks.mode of this run */
 };
 
 /* Written by the deliver callback only; read once every delivery is in. */
@@ -57,17 +65,17 @@ static void on_deliver(grp_t *g, const grp_delivery *m, void *user)
 	delivery_count_add(&s->delivered);
 }
 
-static int wait_delivered(struct samples *s, uint64_t count)
+static int wait_delivered(grp_t *g, struct samples *s, uint64_t count)
 {
-	return delivery_count_await(&s->delivered, count, WAIT_MS) ? 1 : 0;
+	return perf_await_deliveries(g, &s->delivered, count, WAIT_MS, NULL) ? 1 : 0;
 }
 
-static void report(const struct local_member *m, const char *who, size_t size, double *v,
-		   unsigned n)
+static void report(const struct local_member *m, const struct options *o, const char *who,
+		   size_t size, double *v, unsigned n)
 {
 	if (n)
-		local_member_report(m, "%s,%zu,%.1f,%.1f,%u", who, size, perf_percentile(v, n, 50),
-				    perf_percentile(v, n, 99), m->rank);
+		local_member_report(m, "%s,%s,%zu,%.1f,%.1f,%u", o->mode, who, size,
+				    perf_percentile(v, n, 50), perf_percentile(v, n, 99), m->rank);
 }
 
 /* Rank 0 sends each message after delivering the previous one. */
@@ -88,12 +96,12 @@ static int send_all(grp_t *g, struct samples *s, const struct options *o,
 				memcpy(buf + 1, &t0, sizeof t0);
 			rc = grp_send(g, buf, sizes[w]);
 			if (!rc)
-				rc = wait_delivered(s, ++sent_total);
+				rc = wait_delivered(g, s, ++sent_total);
 			if (i >= per_size - o->iters)
 				mine[kept++] = (double)(clock_now_ns() - t0) / 1000.0;
 		}
 		if (!rc)
-			report(m, "sender", sizes[w], mine, kept);
+			report(m, o, "sender", sizes[w], mine, kept);
 	}
 	free(mine);
 	return rc;
@@ -108,14 +116,15 @@ static int member(const struct local_member *m, void *arg)
 	for (size_t w = 0; w < N_SIZES; w++)
 		if (!(s.us[w] = calloc(per_size, sizeof(double))))
 			return 1;
-	grp_t *g = perf_join(m, "0", NULL, on_deliver, &s);
+	const char *const settings[] = { "callbacks.mode", o->mode, NULL };
+	grp_t *g = perf_join(m, "0", settings, on_deliver, &s);
 	if (!g)
 		return 1;
 	int rc;
 	uint64_t total = (uint64_t)per_size * N_SIZES;
-	rc = m->rank == 0 ? send_all(g, &s, o, m) : wait_delivered(&s, total);
+	rc = m->rank == 0 ? send_all(g, &s, o, m) : wait_delivered(g, &s, total);
 	for (size_t w = 0; w < N_SIZES && !rc && m->rank != 0; w++)
-		report(m, "receiver", sizes[w], s.us[w], s.count[w]);
+		report(m, o, "receiver", sizes[w], s.us[w], s.count[w]);
 	grp_leave(g);
 	grp_free(g);
 	for (size_t w = 0; w < N_SIZES; w++)
@@ -127,43 +136,54 @@ static int member(const struct local_member *m, void *arg)
 static void show(const char *line, void *arg)
 {
 	(void)arg;
-	char role[16];
+	char mode[16], role[16];
 	size_t bytes;
 	double median, p99;
 	unsigned rank;
-	if (sscanf(line, "%15[^,],%zu,%lf,%lf,%u", role, &bytes, &median, &p99, &rank) == 5)
-		printf("  %-8s (member %u) %6zu B   median %8.1f us   p99 %8.1f us\n", role, rank, bytes,
-		       median, p99);
+	if (sscanf(line, "%15[^,],%15[^,],%zu,%lf,%lf,%u", mode, role, &bytes, &median, &p99,
+		   &rank) == 6)
+		printf("  %-8s %-8s (member %u) %6zu B   median %8.1f us   p99 %8.1f us\n", mode,
+		       role, rank, bytes, median, p99);
 }
 
 int main(int argc, char **argv)
 {
 	struct options o = { .members = 3, .iters = 2000 };
-	const char *dir = "perf-results";
+	const char *dir = "perf-results", *modes = "both";
 	int opt;
-	while ((opt = getopt(argc, argv, "n:i:o:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:i:m:o:")) != -1) {
 		switch (opt) {
 		case 'n': o.members = (unsigned)atoi(optarg); break;
 		case 'i': o.iters = (unsigned)atoi(optarg); break;
+		case 'm': modes = optarg; break;
 		case 'o': dir = optarg; break;
 		default:
-			fprintf(stderr, "usage: %s [-n MEMBERS] [-i ITERATIONS] [-o DIR]\n", argv[0]);
+			fprintf(stderr, "usage: %s [-n MEMBERS] [-i ITERATIONS] "
+				"[-m engine|dispatch|both] [-o DIR]\n", argv[0]);
 			return 2;
 		}
 	}
-	if (o.members < 1 || o.iters < 10) {
-		fprintf(stderr, "lat: need -n >= 1 and -i >= 10\n");
+	bool both = strcmp(modes, "both") == 0;
+	if (o.members < 1 || o.iters < 10 ||
+	    (!both && strcmp(modes, "engine") && strcmp(modes, "dispatch"))) {
+		fprintf(stderr, "lat: need -n >= 1, -i >= 10, -m engine, dispatch or both\n");
 		return 2;
 	}
-	FILE *csv = perf_csv_open(dir, "lat.csv", "role,bytes,median_us,p99_us,member");
+	FILE *csv = perf_csv_open(dir, "lat.csv", "mode,role,bytes,median_us,p99_us,member");
 	if (!csv)
 		return 1;
 	printf("lat: %u members, member 0 sends, one message in flight, %u per size\n", o.members,
 	       o.iters);
-	struct local_group *lg = local_group_start(o.members, member, &o);
-	if (!lg)
-		return 1;
-	perf_collect(lg, o.members, csv, show, NULL, WAIT_MS);
+	const char *run[] = { both ? "engine" : modes, both ? "dispatch" : NULL };
+	int rc = 0;
+	for (size_t i = 0; i < 2 && run[i] && !rc; i++) {
+		o.mode = run[i];
+		struct local_group *lg = local_group_start(o.members, member, &o);
+		if (!lg)
+			return 1;
+		perf_collect(lg, o.members, csv, show, NULL, WAIT_MS);
+		rc = local_group_finish(lg, 30000, NULL) ? 1 : 0;
+	}
 	fclose(csv);
-	return local_group_finish(lg, 30000, NULL) ? 1 : 0;
+	return rc;
 }

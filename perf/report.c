@@ -2,11 +2,14 @@
 
 #include <errno.h>
 #include <math.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
+
+#include "clock.h"
 
 static int compare_doubles(const void *a, const void *b)
 {
@@ -59,6 +62,26 @@ void perf_plot(const char *dir, const char *png_name, const char *script)
 		printf("plot: %s/%s\n", dir, png_name);
 	else
 		printf("plot: gnuplot failed (status %d); the CSV is still in %s\n", st, dir);
+}
+
+int perf_await_deliveries(grp_t *g, struct delivery_count *c, uint64_t target,
+			  unsigned timeout_ms, unsigned long *wakeups)
+{
+	int fd = grp_fd(g);
+	if (fd < 0)
+		return delivery_count_await(c, target, timeout_ms);
+	uint64_t deadline = clock_deadline_ms(timeout_ms);
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	while (delivery_count_get(c) < target) {
+		int left = clock_ms_left(deadline);
+		if (left <= 0 || (poll(&p, 1, left) < 0 && errno != EINTR))
+			return -1;
+		if (wakeups && p.revents)
+			(*wakeups)++;
+		while (grp_dispatch(g, 64) > 0)
+			;
+	}
+	return 0;
 }
 
 double perf_loadavg(void)

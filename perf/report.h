@@ -9,6 +9,7 @@
 
 #include <group/group.h>
 
+#include "delivery_count.h"
 #include "localgroup.h"
 
 /* Sorts v in place and returns the p-th percentile (0..100). */
@@ -44,6 +45,14 @@ grp_t *perf_join(const struct local_member *m, const char *senders, const char *
  * or grp_join's error, with the reason on stderr. */
 int perf_join_with(const struct local_member *m, const char *senders, const char *const *settings,
 		   const grp_callbacks *cb, void *user, grp_t **out);
+
+/* Waits until the count c reaches target (the deliver callback adds to
+ * it): in engine mode on the count; in dispatch mode (grp_fd answers) on a
+ * poll(2) loop over grp_fd on this thread, which runs the callbacks. 0, or
+ * -1 once timeout_ms passed. wakeups (may be NULL) counts the loop's
+ * returns from poll. */
+int perf_await_deliveries(grp_t *g, struct delivery_count *c, uint64_t target,
+			  unsigned timeout_ms, unsigned long *wakeups);
 
 /* The 1-minute load average, NAN if /proc does not tell: every figure is
  * reported with it, for other work on the host skews them. */
