@@ -261,20 +261,27 @@ int local_group_read_line(struct local_group *lg, unsigned rank, char *buf, size
 	}
 }
 
+int local_group_await_line_from(struct local_group *lg, unsigned rank, const char *line,
+				unsigned timeout_ms)
+{
+	char got[512];
+	if (local_group_read_line(lg, rank, got, sizeof got, timeout_ms)) {
+		fprintf(stderr, "localgroup: member %u did not report '%s'\n", rank, line);
+		return -1;
+	}
+	if (strcmp(got, line) != 0) {
+		fprintf(stderr, "localgroup: member %u reported '%s', not '%s'\n", rank, got, line);
+		return -1;
+	}
+	return 0;
+}
+
 int local_group_await_line(struct local_group *lg, const char *line, unsigned timeout_ms)
 {
 	uint64_t deadline = clock_deadline_ms(timeout_ms);
-	char got[512];
-	for (unsigned i = 0; i < lg->n; i++) {
-		if (local_group_read_line(lg, i, got, sizeof got, (unsigned)clock_ms_left(deadline))) {
-			fprintf(stderr, "localgroup: member %u did not report '%s'\n", i, line);
+	for (unsigned i = 0; i < lg->n; i++)
+		if (local_group_await_line_from(lg, i, line, (unsigned)clock_ms_left(deadline)))
 			return -1;
-		}
-		if (strcmp(got, line) != 0) {
-			fprintf(stderr, "localgroup: member %u reported '%s', not '%s'\n", i, got, line);
-			return -1;
-		}
-	}
 	return 0;
 }
 

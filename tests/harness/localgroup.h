@@ -58,6 +58,9 @@ int local_group_read_line(struct local_group *lg, unsigned rank, char *buf, size
  * (naming the first member that did not on stderr) once timeout_ms have
  * passed or that member exited. */
 int local_group_await_line(struct local_group *lg, const char *line, unsigned timeout_ms);
+/* The same for member `rank` alone. */
+int local_group_await_line_from(struct local_group *lg, unsigned rank, const char *line,
+				unsigned timeout_ms);
 
 /* Sends a signal to one member. */
 void local_group_kill(struct local_group *lg, unsigned rank, int sig);

@@ -98,6 +98,16 @@ int run_cases(int argc, char **argv, const struct CMUnitTest *cases, size_t coun
 	return failed ? EXIT_FAILURE : skipped_cases ? EXIT_SKIPPED : EXIT_SUCCESS;
 }
 
+void assert_logs_pass_then_remove(const char *dir, int rc, const char *err)
+{
+	if (rc)
+		fprintf(stderr, "%s (logs kept in %s)\n", err, dir);
+	assert_int_equal(rc, 0);
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 void skip_case(const char *why)
 {
 	fprintf(stderr, "skipped: %s\n", why);

@@ -34,6 +34,11 @@ void run_members(unsigned n, local_member_fn fn, void *arg, unsigned timeout_ms)
 void run_members_in(const struct netns_rig *rig, local_member_fn fn, void *arg,
 		    unsigned timeout_ms);
 
+/* The verdict of a delivery-log checker over the logs in dir (its return
+ * code, and err, the violation it named): a failure is reported with
+ * where the logs are kept and fails the case; a pass removes dir. */
+void assert_logs_pass_then_remove(const char *dir, int rc, const char *err);
+
 /* Ends the running case as skipped, saying why on stderr. */
 void skip_case(const char *why);
 

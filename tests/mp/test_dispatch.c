@@ -329,25 +329,13 @@ static int member(const struct local_member *m, void *arg)
 	return 0;
 }
 
-static int await_from(struct local_group *lg, unsigned rank, const char *want)
-{
-	char line[64];
-	if (local_group_read_line(lg, rank, line, sizeof line, test_ms(WAIT_MS)) != 0 ||
-	    strcmp(line, want) != 0) {
-		fprintf(stderr, "member %u did not report '%s'\n", rank, want);
-		return -1;
-	}
-	return 0;
-}
-
 static void run(struct scenario *sc)
 {
 	snprintf(sc->dir, sizeof sc->dir, "/tmp/grp-dispatch-XXXXXX");
 	assert_non_null(mkdtemp(sc->dir));
 	struct local_group *lg = local_group_start(sc->n, member, sc);
 	assert_non_null(lg);
-	for (unsigned r = 0; r < sc->n; r++)
-		assert_int_equal(await_from(lg, r, "ready"), 0);
+	assert_int_equal(local_group_await_line(lg, "ready", test_ms(WAIT_MS)), 0);
 	bool killed = false;
 	for (unsigned r = 0; r < sc->n; r++)
 		if (sc->victim[r]) {
@@ -356,7 +344,7 @@ static void run(struct scenario *sc)
 		}
 	for (unsigned r = 0; r < sc->n; r++)
 		if (!sc->victim[r])
-			assert_int_equal(await_from(lg, r, "quiet"), 0);
+			assert_int_equal(local_group_await_line_from(lg, r, "quiet", test_ms(WAIT_MS)), 0);
 	for (unsigned r = 0; r < sc->n; r++)
 		if (!sc->victim[r])
 			local_group_kill(lg, r, SIGUSR1);
@@ -373,13 +361,8 @@ static void run(struct scenario *sc)
 		.per_sender = killed ? 0 : sc->messages,
 	};
 	char err[512];
-	int rc = delivery_log_check_views(sc->dir, sc->n, &expect, err, sizeof err);
-	if (rc)
-		fprintf(stderr, "%s (logs kept in %s)\n", err, sc->dir);
-	assert_int_equal(rc, 0);
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", sc->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_logs_pass_then_remove(
+		sc->dir, delivery_log_check_views(sc->dir, sc->n, &expect, err, sizeof err), err);
 }
 
 static struct scenario all_send(unsigned n, unsigned messages)
@@ -642,23 +625,16 @@ static int joining_member(const struct local_member *m, void *arg)
 	return 0;
 }
 
-static void expect_line(struct local_group *lg, unsigned rank, const char *want)
-{
-	char line[96];
-	assert_int_equal(local_group_read_line(lg, rank, line, sizeof line, test_ms(WAIT_MS)), 0);
-	assert_string_equal(line, want);
-}
-
 static void test_joiner_loads_state_from_a_lagging_queue(void **state)
 {
 	(void)state;
 	unsigned n = JOIN_FOUNDERS + 1;
 	struct local_group *lg = local_group_start(n, joining_member, NULL);
 	assert_non_null(lg);
-	expect_line(lg, 0, "paused");
+	assert_int_equal(local_group_await_line_from(lg, 0, "paused", test_ms(WAIT_MS)), 0);
 	local_group_kill(lg, JOIN_FOUNDERS, SIGUSR2);
 	for (unsigned r = 1; r < JOIN_FOUNDERS; r++)
-		expect_line(lg, r, "joined");
+		assert_int_equal(local_group_await_line_from(lg, r, "joined", test_ms(WAIT_MS)), 0);
 	local_group_kill(lg, 0, SIGUSR2);
 	char first[96], line[96];
 	assert_int_equal(local_group_read_line(lg, 0, first, sizeof first, test_ms(WAIT_MS)), 0);

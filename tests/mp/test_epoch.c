@@ -136,13 +136,9 @@ static void test_epochs_renewed_while_messages_flow(void **state)
 	run_members(MEMBERS, member, dir, WAIT_MS + 30000u);
 	unsigned char is_sender[MEMBERS] = { 1, 1, 1 };
 	char err[512];
-	int rc = delivery_log_check(dir, MEMBERS, is_sender, MESSAGES, &sizes, err, sizeof err);
-	if (rc)
-		fprintf(stderr, "%s (logs kept in %s)\n", err, dir);
-	assert_int_equal(rc, 0);
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
+	assert_logs_pass_then_remove(
+		dir, delivery_log_check(dir, MEMBERS, is_sender, MESSAGES, &sizes, err, sizeof err),
+		err);
 }
 
 int main(int argc, char **argv)

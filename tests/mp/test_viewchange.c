@@ -227,13 +227,7 @@ static int member(const struct local_member *m, void *arg)
 
 static int await_from(struct local_group *lg, unsigned rank, const char *want)
 {
-	char line[64];
-	if (local_group_read_line(lg, rank, line, sizeof line, test_ms(WAIT_MS)) != 0 ||
-	    strcmp(line, want) != 0) {
-		fprintf(stderr, "member %u did not report '%s'\n", rank, want);
-		return -1;
-	}
-	return 0;
+	return local_group_await_line_from(lg, rank, want, test_ms(WAIT_MS));
 }
 
 static void run(struct scenario *sc)
@@ -281,13 +275,8 @@ static void run(struct scenario *sc)
 	struct delivery_log_expect expect = { .sizes = sc->sizes, .is_sender = sc->sender,
 					      .gone = gone };
 	char err[512];
-	int rc = delivery_log_check_views(sc->dir, sc->n, &expect, err, sizeof err);
-	if (rc)
-		fprintf(stderr, "%s (logs kept in %s)\n", err, sc->dir);
-	assert_int_equal(rc, 0);
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", sc->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_logs_pass_then_remove(
+		sc->dir, delivery_log_check_views(sc->dir, sc->n, &expect, err, sizeof err), err);
 }
 
 static struct scenario all_send(unsigned n, unsigned messages, size_t max_len)
