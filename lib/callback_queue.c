@@ -40,12 +40,13 @@ void callback_queue_set_wake(struct callback_queue *q, void (*wake)(void *arg), 
 }
 
 /* Under lock. The counter only ever holds 0 or 1: it is written when the
- * queue stops being empty and read back when it becomes empty again. */
+ * queue stops being empty and read back to 0 when it becomes empty again,
+ * so neither call can fail (a counter of 0 takes 1; one of 1 reads). */
 static void signal_fd(struct callback_queue *q, bool readable)
 {
-	uint64_t one = 1, drained;
-	ssize_t n = readable ? write(q->fd, &one, sizeof one) : read(q->fd, &drained, sizeof drained);
-	(void)n; /* a write cannot overflow a counter of 0; a read of one at 0 has nothing to do */
+	uint64_t value = 1;
+	ssize_t n = readable ? write(q->fd, &value, sizeof value) : read(q->fd, &value, sizeof value);
+	(void)n;
 }
 
 void callback_queue_push(struct callback_queue *q, struct event *ev)
