@@ -13,7 +13,7 @@
  * (callback_queue_has_room) and, told no, waits without blocking: the
  * queue remembers what it waits for and calls `wake` once that is there.
  * What the engine must hand over regardless (a view, a trim at a view
- * change) is queued past the bound.
+ * change, what a state transfer held back) is queued past the bound.
  *
  * Threads: every call may come from any thread; the lock is held only
  * for the queue's own bookkeeping and `wake`, never around a callback. */

@@ -18,9 +18,9 @@ static const struct config_key keys[] = {
 		.default_text = "16", .u = { 1, 65536 },
 		.help = "dispatch mode: memory for the callbacks waiting for grp_dispatch "
 			"(deliveries are copied). While it is full, stable messages wait, the "
-			"senders' windows fill and the group slows to this member's pace; a view "
-			"change's last messages and a message larger than this are taken "
-			"regardless (one at a time).",
+			"senders' windows fill and the group slows to this member's pace. Views, a "
+			"view change's last messages, what a state transfer held back and a "
+			"message larger than this (one at a time) are taken regardless.",
 	},
 };
 

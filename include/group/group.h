@@ -341,8 +341,9 @@ GRP_API unsigned grp_rank(const grp_t *g);
  * or loaded log, a joiner's view before its state_load) run on the thread
  * in grp_join, before it returns. state_save and state_load run where they
  * run in engine mode; state_save starts only once every callback before
- * it was dispatched, so it sees the state of the view before, and none
- * runs meanwhile. membership.rejoin = auto is refused (GRP_ECONFIG).
+ * it was dispatched (the joiner waits for that), so it sees the state of
+ * the view before, and none runs meanwhile. membership.rejoin = auto is
+ * refused (GRP_ECONFIG).
  *
  *   struct pollfd p = { .fd = grp_fd(g), .events = POLLIN };
  *   for (;;) {
@@ -356,8 +357,9 @@ GRP_API unsigned grp_rank(const grp_t *g);
  * sender's window fills and the group slows to this member's pace until
  * grp_dispatch makes room; nothing accepted is dropped, and heartbeats go
  * on, so a member that does not dispatch for a while is not taken for
- * failed. A view change's last messages are queued past the bound. So a
- * thread that dispatches must not block in grp_send while the window is
+ * failed. Views, a view change's last messages and what a state transfer
+ * held back are queued past the bound. So a thread that dispatches must
+ * not block in grp_send (nor in grp_send_durable) while the window is
  * full, for the window frees only as every member delivers, this one too:
  * send from another thread, or set multicast.nonblocking and retry on
  * GRP_EAGAIN.
