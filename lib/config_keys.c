@@ -28,6 +28,17 @@ static const struct config_key api_keys[] = {
 
 static const struct config_keys api_config_keys = CONFIG_KEYS(api_keys);
 
+static const struct config_key admin_keys[] = {
+	{
+		.section = "admin", .name = "socket", .type = CONFIG_STRING,
+		.default_text = "",
+		.help = "A Unix socket (created with mode 0600; a stale one is replaced) on which "
+			"this member answers groupctl status, stats and config. Empty: none.",
+	},
+};
+
+static const struct config_keys admin_config_keys = CONFIG_KEYS(admin_keys);
+
 static const struct config_keys *const registry[] = {
 	&links_config_keys,
 	&fabric_config_keys,
@@ -37,6 +48,7 @@ static const struct config_keys *const registry[] = {
 	&persist_config_keys,
 	&log_config_keys,
 	&api_config_keys,
+	&admin_config_keys,
 };
 
 GRP_API int grp_config_new(grp_config **out)

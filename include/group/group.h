@@ -324,6 +324,33 @@ GRP_API void grp_log_iter_free(grp_log_iter *it);
 /* This member's rank (position) in the current view. */
 GRP_API unsigned grp_rank(const grp_t *g);
 
+/* This member's counters since grp_join, across views (and rejoins).
+ * Growable: set size to sizeof(grp_stats_t) before the call; the library
+ * fills what it knows of the first size bytes and sets size to what it
+ * filled. Fields are only ever added at the end. */
+typedef struct grp_stats_t {
+	size_t size;
+	uint32_t vid;                 /* the current view */
+	uint32_t n_members;
+	uint64_t msgs_sent;           /* committed by grp_send and grp_send_commit */
+	uint64_t bytes_sent;
+	uint64_t msgs_delivered;      /* delivered in views (replays from a log not counted) */
+	uint64_t bytes_delivered;
+	uint64_t nulls_sent;          /* turns this sender filled with nulls */
+	uint64_t rdmc_blocks_sent;    /* large-message blocks written to other members */
+	uint64_t rdmc_blocks_received;
+	uint64_t views_installed;     /* the first view included */
+	uint64_t suspicions;          /* members this member suspected */
+	uint64_t engine_sleeps;       /* times the engine thread slept, idle */
+	uint64_t engine_wakeups;      /* of those, ended early by an application call */
+	uint64_t send_window_waits;   /* sends that found the window full and waited */
+	uint64_t persisted_version;   /* grp_persisted; 0 with persist.mode off */
+	uint64_t logged_version;      /* the last version in this member's log */
+} grp_stats_t;
+/* Any thread, any time after grp_join; cheap (no lock the data path
+ * takes). Errors: GRP_EINVAL (NULL, or size too small for vid). */
+GRP_API int grp_stats(grp_t *g, grp_stats_t *out);
+
 /* Leaves cleanly: stops sending, waits until every member of the current
  * view has received every message this member sent (through a view change
  * if one is under way), tells them it is leaving, and disconnects. The
