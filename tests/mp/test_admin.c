@@ -215,28 +215,31 @@ static void test_groupctl_on_a_running_group(void **state)
 	rmdir(sc.dir);
 }
 
-/* A member alone whose socket is taken (busy) or left by a dead process. */
+/* A member alone on a socket left by a dead process (rank 0), and one on
+ * the same socket once rank 0 serves it (rank 1, on SIGUSR1). */
 static int lone_member(const struct local_member *m, void *arg)
 {
 	const struct scenario *sc = arg;
+	sigset_t go, leave;
+	sigemptyset(&go);
+	sigaddset(&go, SIGUSR1);
+	sigemptyset(&leave);
+	sigaddset(&leave, SIGUSR2);
+	sigset_t both = go;
+	sigaddset(&both, SIGUSR2);
+	pthread_sigmask(SIG_BLOCK, &both, NULL);
+	struct timespec wait = { .tv_sec = test_ms(WAIT_MS) / 1000 };
+	if (m->rank == 1 && sigtimedwait(&go, NULL, &wait) < 0)
+		return 21;
 	char path[96];
 	socket_path(sc, 0, path, sizeof path);
 	struct app a;
 	delivery_count_init(&a.delivered);
 	grp_t *g;
 	int rc = join_with_socket(local_singleton_config(), path, &a, &g);
-	if (m->rank == 1) {
-		local_member_report(m, "second %d", rc);
-		return 0;
-	}
-	local_member_report(m, "first %d", rc);
-	if (rc)
-		return 20;
-	sigset_t leave;
-	sigemptyset(&leave);
-	sigaddset(&leave, SIGUSR2);
-	pthread_sigmask(SIG_BLOCK, &leave, NULL);
-	struct timespec wait = { .tv_sec = test_ms(WAIT_MS) / 1000 };
+	local_member_report(m, "%s %d", m->rank ? "second" : "first", rc);
+	if (m->rank == 1 || rc)
+		return rc ? 0 : 20;
 	if (sigtimedwait(&leave, NULL, &wait) < 0)
 		return 22;
 	grp_free(g);
@@ -276,6 +279,7 @@ static void test_socket_busy_stale_and_bad_requests(void **state)
 	assert_non_null(lg);
 	assert_int_equal(local_group_read_line(lg, 0, line, sizeof line, test_ms(WAIT_MS)), 0);
 	assert_string_equal(line, "first 0");
+	local_group_kill(lg, 1, SIGUSR1);
 	assert_int_equal(local_group_read_line(lg, 1, line, sizeof line, test_ms(WAIT_MS)), 0);
 	char busy[32];
 	snprintf(busy, sizeof busy, "second %d", GRP_EBUSY);
