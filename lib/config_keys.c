@@ -4,7 +4,7 @@
  *
  * The registry's order is the dump's: sections come in the order their
  * first key appears here (group, member, fabric, engine, multicast, rdmc,
- * membership, persist, log), and keys within a section in registry order. */
+ * membership, persist, log, admin), and keys within a section in registry order. */
 #include <group/config.h>
 
 #include "config_keys.h"

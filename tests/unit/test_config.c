@@ -630,7 +630,7 @@ static void test_dump_lists_every_layer_key_once(void **state)
 
 	static const char *const sections[] = {
 		"group", "member", "fabric", "engine", "multicast", "rdmc", "membership", "persist",
-		"log",
+		"log", "admin",
 	};
 	assert_int_equal(outline.section_count, ARRAY_SIZE(sections));
 	for (size_t i = 0; i < ARRAY_SIZE(sections); i++)
