@@ -59,6 +59,7 @@ static const struct {
 	{ "persist.ring_mb", "16" },
 	{ "persist.sync_interval_ms", "200" },
 	{ "log.level", "error" },
+	{ "admin.socket", "" },
 };
 
 static int setup(void **state)
@@ -449,6 +450,47 @@ static void test_env_override(void **state)
 	assert_int_equal(config_uint(cfg, "member.rank"), 9);
 	assert_int_equal(config_int(cfg, "member.id"), 4095);
 	assert_int_equal(config_uint(cfg, "member.leave_timeout_ms"), 2500);
+}
+
+static const char *origin_of(const grp_config *cfg, const char *key, char *buf, size_t cap)
+{
+	for (size_t i = 0; i < config_key_count(cfg); i++) {
+		struct config_description d;
+		assert_int_equal(config_key_describe(cfg, i, &d), 0);
+		char name[96];
+		snprintf(name, sizeof name, "%s.%s", d.section, d.name);
+		free(d.value);
+		if (strcmp(name, key) == 0) {
+			snprintf(buf, cap, "%s", d.origin);
+			return buf;
+		}
+	}
+	fail_msg("no key %s", key);
+	return NULL;
+}
+
+/* Each value remembers where it came from, the last writer winning; a
+ * failed load changes no origin. */
+static void test_origins(void **state)
+{
+	grp_config *cfg = *state;
+	char buf[128];
+	assert_string_equal(origin_of(cfg, "fabric.provider", buf, sizeof buf), "default");
+	assert_int_equal(grp_config_load_string(cfg, "[fabric]\n\nprovider = tcp\n", "f.ini"), 0);
+	assert_string_equal(origin_of(cfg, "fabric.provider", buf, sizeof buf), "f.ini:3");
+	assert_int_not_equal(grp_config_load_string(cfg, "[fabric]\nprovider = tcp\nbad\n", "g.ini"),
+			     0);
+	assert_string_equal(origin_of(cfg, "fabric.provider", buf, sizeof buf), "f.ini:3");
+	setenv("GROUP_FABRIC_PROVIDER", "verbs", 1);
+	int rc = grp_config_apply_env(cfg);
+	unsetenv("GROUP_FABRIC_PROVIDER");
+	assert_int_equal(rc, 0);
+	assert_string_equal(origin_of(cfg, "fabric.provider", buf, sizeof buf),
+			    "env GROUP_FABRIC_PROVIDER");
+	assert_int_equal(grp_config_set(cfg, "fabric.provider", "tcp"), 0);
+	assert_string_equal(origin_of(cfg, "fabric.provider", buf, sizeof buf), "grp_config_set");
+	struct config_description d;
+	assert_int_equal(config_key_describe(cfg, config_key_count(cfg), &d), GRP_ENOTFOUND);
 }
 
 static void test_env_unknown_key(void **state)
@@ -922,6 +964,7 @@ int main(void)
 		TEST(test_ipv6_member),
 		TEST(test_crlf),
 		TEST(test_env_override),
+		TEST(test_origins),
 		TEST(test_env_unknown_key),
 		TEST(test_env_near_miss_names),
 		TEST(test_env_bad_value),
