@@ -88,8 +88,8 @@ static const char *state_of(grp_t *g)
 static void status(struct admin *a, struct report *r)
 {
 	static const struct report_column columns[] = {
-		{ "rank", 5, true }, { "id", 5, true }, { "address", 28, false },
-		{ "role", 7, false }, { "sends", 6, false }, { "self", 4, false },
+		{ "self", 4, false }, { "rank", 5, true }, { "id", 5, true },
+		{ "address", 28, false }, { "role", 7, false }, { "sends", 5, false },
 	};
 	unsigned me = a->me;
 	report_str(r, "group", a->group);
@@ -111,8 +111,8 @@ static void status(struct admin *a, struct report *r)
 			snprintf(rank, sizeof rank, "%u", i);
 			snprintf(id, sizeof id, "%u", m->id);
 			snprintf(address, sizeof address, "%s:%u", m->host, m->port);
-			const char *row[] = { rank, id, address, i == 0 ? "leader" : "member",
-					      sends ? "yes" : "no", m->id == me ? "*" : "" };
+			const char *row[] = { m->id == me ? "*" : "", rank, id, address,
+					      i == 0 ? "leader" : "member", sends ? "yes" : "no" };
 			report_row(r, row);
 		}
 		report_table_end(r);
@@ -135,8 +135,6 @@ static void stats(struct admin *a, struct report *r)
 {
 	grp_stats_t s = { .size = sizeof s };
 	grp_stats(a->g, &s);
-	report_u64(r, "view", s.vid);
-	report_u64(r, "members", s.n_members);
 	for (size_t i = 0; i < sizeof stat_fields / sizeof stat_fields[0]; i++) {
 		uint64_t v;
 		memcpy(&v, (const char *)&s + stat_fields[i].offset, sizeof v);

@@ -73,17 +73,18 @@ void report_table_begin(struct report *r, const char *name, const struct report_
 		return;
 	}
 	fputc('\n', r->out);
+	const char *names[n_columns];
 	for (unsigned c = 0; c < n_columns; c++)
-		fprintf(r->out, "%-*s%s", (int)columns[c].width, columns[c].name,
-			c + 1 < n_columns ? " " : "\n");
+		names[c] = columns[c].name;
+	report_row(r, names);
 }
 
 void report_row(struct report *r, const char *const *values)
 {
 	if (!r->json) {
-		for (unsigned c = 0; c < r->n_columns; c++)
-			fprintf(r->out, "%-*s%s", (int)r->columns[c].width, values[c],
-				c + 1 < r->n_columns ? " " : "\n");
+		for (unsigned c = 0; c + 1 < r->n_columns; c++)
+			fprintf(r->out, "%-*s ", (int)r->columns[c].width, values[c]);
+		fprintf(r->out, "%s\n", values[r->n_columns - 1]);
 		return;
 	}
 	fputs(r->first ? "{" : ",{", r->out);
