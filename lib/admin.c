@@ -18,6 +18,7 @@
 #include "config.h"
 #include "group_internal.h"
 #include "log.h"
+#include "stats.h"
 
 static const char *MOD = "admin";
 
@@ -120,22 +121,11 @@ static void status(struct admin *a, struct report *r)
 	pthread_mutex_unlock(&a->lock);
 }
 
-#define STAT(field) { #field, offsetof(grp_stats_t, field) }
-static const struct {
-	const char *name;
-	size_t offset;
-} stat_fields[] = {
-	STAT(msgs_sent), STAT(bytes_sent), STAT(msgs_delivered), STAT(bytes_delivered),
-	STAT(nulls_sent), STAT(rdmc_blocks_sent), STAT(rdmc_blocks_received),
-	STAT(views_installed), STAT(suspicions), STAT(engine_sleeps), STAT(engine_wakeups),
-	STAT(send_window_waits), STAT(persisted_version), STAT(logged_version),
-};
-
 static void stats(struct admin *a, struct report *r)
 {
 	grp_stats_t s = { .size = sizeof s };
 	grp_stats(a->g, &s);
-	for (size_t i = 0; i < sizeof stat_fields / sizeof stat_fields[0]; i++) {
+	for (size_t i = 0; i < n_stat_fields; i++) {
 		uint64_t v;
 		memcpy(&v, (const char *)&s + stat_fields[i].offset, sizeof v);
 		report_u64(r, stat_fields[i].name, v);
