@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "config_keys.h"
+#include "config_man.h"
 #include "epoch_keys.h"
 #include "fabric_keys.h"
 #include "links_keys.h"
@@ -546,15 +547,22 @@ static void test_env_member_id_out_of_range(void **state)
 	assert_int_equal(config_int(cfg, "member.id"), -1);
 }
 
-static char *dump_to_string(const grp_config *cfg)
+/* What a writer of the whole configuration (the dump, the manual's keys)
+ * makes of cfg. */
+static char *write_to_string(const grp_config *cfg, int (*writer)(const grp_config *, FILE *))
 {
 	char *text = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&text, &len);
 	assert_non_null(out);
-	assert_int_equal(grp_config_dump(cfg, out), 0);
+	assert_int_equal(writer(cfg, out), 0);
 	assert_int_equal(fclose(out), 0);
 	return text;
+}
+
+static char *dump_to_string(const grp_config *cfg)
+{
+	return write_to_string(cfg, grp_config_dump);
 }
 
 static void assert_dump_round_trips(const grp_config *cfg)
@@ -944,6 +952,74 @@ static void test_rdmc_schedule_choices_match_schedules(void **state)
 	assert_int_equal(choices, kinds);
 }
 
+static const char *const man_words[] = { "No", "plain", NULL };
+
+static const struct config_key man_first_layer[] = {
+	{ .section = "alpha", .name = "word", .type = CONFIG_ENUM, .default_text = "No",
+	  .choices = man_words,
+	  .help = "First sentence. .dotted second. 'quoted third. Back\\slash fourth." },
+	{ .section = "beta", .name = "text", .type = CONFIG_STRING, .default_text = "a\"b",
+	  .help = "Quoted default." },
+};
+static const struct config_key man_second_layer[] = {
+	{ .section = "alpha", .name = "path", .type = CONFIG_STRING, .default_text = "",
+	  .help = "Never set." },
+};
+
+/* group.ini(5)'s keys from a table holding what roff would misread: a
+ * line-initial '.' or "'" and a backslash in a help text, a choice that is
+ * a macro name, a default holding a quote; and an empty default. */
+static char *man_page(void)
+{
+	static const struct config_keys first = CONFIG_KEYS(man_first_layer);
+	static const struct config_keys second = CONFIG_KEYS(man_second_layer);
+	const struct config_keys *const registry[] = { &first, &second };
+	grp_config *cfg;
+	assert_int_equal(config_store_new(registry, ARRAY_SIZE(registry), &cfg), 0);
+	char *text = write_to_string(cfg, config_man_write);
+	grp_config_free(cfg);
+	return text;
+}
+
+static void test_man_escapes_what_roff_reads(void **state)
+{
+	(void)state;
+	char *text = man_page();
+	static const char *const lines[] = {
+		"\n.It Cm \"\\&word\"\nFirst sentence.\n\\&.dotted second.\n\\&'quoted third.\n"
+		"Back\\eslash fourth.\n.Pp\n",
+		"\n.Cm \"\\&No\" , \"\\&plain\" ;\ndefault\n.Ql \"\\&No\" ;\n",
+		"\n.Ql \"\\&a\\(dqb\" ;\n",
+		"\nenvironment variable\n.Ev GROUP_ALPHA_WORD .\n",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(lines); i++) {
+		if (!strstr(text, lines[i]))
+			fail_msg("missing:\n%s\nin:\n%s", lines[i], text);
+	}
+	free(text);
+}
+
+static size_t count(const char *text, const char *what)
+{
+	size_t n = 0;
+	for (const char *at = strstr(text, what); at; at = strstr(at + 1, what))
+		n++;
+	return n;
+}
+
+static void test_man_one_list_per_section(void **state)
+{
+	(void)state;
+	char *text = man_page();
+	assert_int_equal(count(text, ".Ss ["), 2);
+	assert_int_equal(count(text, "\n.Bl -tag"), 2);
+	assert_int_equal(count(text, "\n.El\n"), 2);
+	assert_int_equal(count(text, "\n.It "), 3);
+	assert_non_null(strstr(text, ".Ss [alpha]\n.Bl -tag -width Ds\n.It Cm \"\\&word\""));
+	assert_non_null(strstr(text, "empty by default;\nenvironment variable\n.Ev GROUP_ALPHA_PATH"));
+	free(text);
+}
+
 #define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -982,6 +1058,8 @@ int main(void)
 		TEST(test_log_level_from_its_variable),
 		TEST(test_group_log_wins),
 		TEST(test_group_log_invalid),
+		cmocka_unit_test(test_man_escapes_what_roff_reads),
+		cmocka_unit_test(test_man_one_list_per_section),
 	};
 	struct CMUnitTest tests[ARRAY_SIZE(fixed) + ARRAY_SIZE(reject_cases)];
 	memcpy(tests, fixed, sizeof fixed);
