@@ -209,8 +209,11 @@ static struct reject_case reject_cases[] = {
 	  { "bad.ini:2:", "member.leave_timeout_ms", "1..3600000" } },
 	{ "leave timeout above an hour", "[member]\nleave_timeout_ms = 3600001\n",
 	  { "bad.ini:2:", "member.leave_timeout_ms", "1..3600000" } },
-	{ "bad enum", "[log]\nlevel = loud\n", { "bad.ini:2:", "log.level", "'loud'" } },
-	{ "enum is case-sensitive", "[log]\nlevel = ERROR\n", { "bad.ini:2:", "log.level" } },
+	{ "bad enum", "[rdmc]\nschedule = loud\n", { "bad.ini:2:", "rdmc.schedule", "'loud'" } },
+	{ "enum is case-sensitive", "[rdmc]\nschedule = CHAIN\n", { "bad.ini:2:", "rdmc.schedule" } },
+	{ "bad log level", "[log]\nlevel = loud\n", { "bad.ini:2:", "log.level", "'loud'" } },
+	{ "log spec naming no module", "[log]\nlevel = warn, nosuchmodule = debug\n",
+	  { "bad.ini:2:", "log.level", "'nosuchmodule' is not a module" } },
 	{ "empty required string", "[group]\nname =\n", { "bad.ini:2:", "group.name", "empty" } },
 	{ "member without port", "[group]\nmembers = a:1, b\n", { "bad.ini:2:", "group.members", "'b'" } },
 	{ "member port 0", "[group]\nmembers = a:0\n", { "bad.ini:2:", "group.members", "'a:0'" } },
@@ -826,7 +829,6 @@ static void test_null_arguments(void **state)
 	grp_config_free(NULL);
 }
 
-/* log.level's choices must stay the names the logger understands. */
 /* Runs config_apply_log_level with stderr captured; returns what it wrote. */
 static char *apply_log_level_capturing_stderr(const grp_config *cfg)
 {
@@ -855,13 +857,13 @@ static void test_log_level_applied(void **state)
 	grp_config *cfg = *state;
 	assert_int_equal(grp_config_set(cfg, "log.level", "debug"), 0);
 	config_apply_log_level(cfg);
-	assert_true(log_enabled(LOG_DEBUG));
-	assert_false(log_enabled(LOG_TRACE));
+	assert_true(log_enabled(LOG_DEBUG, "group"));
+	assert_false(log_enabled(LOG_TRACE, "group"));
 
 	assert_int_equal(grp_config_set(cfg, "log.level", "error"), 0);
 	config_apply_log_level(cfg);
-	assert_true(log_enabled(LOG_ERROR));
-	assert_false(log_enabled(LOG_WARN));
+	assert_true(log_enabled(LOG_ERROR, "group"));
+	assert_false(log_enabled(LOG_WARN, "group"));
 }
 
 /* GROUP_LOG_LEVEL is log.level's own variable, so it reaches the logger
@@ -874,17 +876,27 @@ static void test_log_level_from_its_variable(void **state)
 	unsetenv("GROUP_LOG_LEVEL");
 	assert_int_equal(rc, 0);
 	config_apply_log_level(cfg);
-	assert_true(log_enabled(LOG_INFO));
-	assert_false(log_enabled(LOG_DEBUG));
+	assert_true(log_enabled(LOG_INFO, "group"));
+	assert_false(log_enabled(LOG_DEBUG, "group"));
 }
 
 static void test_group_log_wins(void **state)
 {
 	grp_config *cfg = *state;
-	assert_int_equal(grp_config_set(cfg, "log.level", "warn"), 0);
+	assert_int_equal(grp_config_set(cfg, "log.level", "warn,persist=trace"), 0);
 	setenv("GROUP_LOG", "TRACE", 1);
 	char *said = apply_log_level_capturing_stderr(cfg);
-	assert_true(log_enabled(LOG_TRACE));
+	assert_true(log_enabled(LOG_TRACE, "group"));
+	assert_string_equal(said, "");
+	free(said);
+
+	/* As a whole: log.level's persist=trace is gone too. */
+	setenv("GROUP_LOG", "info, membership=debug", 1);
+	said = apply_log_level_capturing_stderr(cfg);
+	assert_true(log_enabled(LOG_INFO, "group"));
+	assert_false(log_enabled(LOG_DEBUG, "group"));
+	assert_true(log_enabled(LOG_DEBUG, "membership"));
+	assert_false(log_enabled(LOG_DEBUG, "persist"));
 	assert_string_equal(said, "");
 	free(said);
 
@@ -893,8 +905,9 @@ static void test_group_log_wins(void **state)
 	setenv("GROUP_LOG", "", 1);
 	said = apply_log_level_capturing_stderr(cfg);
 	unsetenv("GROUP_LOG");
-	assert_true(log_enabled(LOG_WARN));
-	assert_false(log_enabled(LOG_INFO));
+	assert_true(log_enabled(LOG_WARN, "group"));
+	assert_false(log_enabled(LOG_INFO, "group"));
+	assert_true(log_enabled(LOG_TRACE, "persist"));
 	assert_string_equal(said, "");
 	free(said);
 }
@@ -907,8 +920,8 @@ static void test_group_log_invalid(void **state)
 	char *first = apply_log_level_capturing_stderr(cfg);
 	char *second = apply_log_level_capturing_stderr(cfg);
 	unsetenv("GROUP_LOG");
-	assert_true(log_enabled(LOG_INFO));
-	assert_false(log_enabled(LOG_DEBUG));
+	assert_true(log_enabled(LOG_INFO, "group"));
+	assert_false(log_enabled(LOG_DEBUG, "group"));
 	assert_contains(first, "GROUP_LOG=verbose");
 	assert_contains(first, "error, warn, info, debug, trace");
 	assert_string_equal(second, "");
@@ -916,16 +929,30 @@ static void test_group_log_invalid(void **state)
 	free(second);
 }
 
-static void test_log_levels_match_logger(void **state)
+/* log.level holds a log spec: the configuration takes what the logger
+ * takes, and refuses the rest naming the key and the reason. */
+static void test_log_spec_key(void **state)
 {
 	grp_config *cfg = *state;
-	static const char *const names[] = { "error", "warn", "info", "debug", "trace" };
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
-		enum log_level level;
-		assert_int_equal(grp_config_set(cfg, "log.level", names[i]), 0);
-		assert_int_equal(log_level_parse(config_str(cfg, "log.level"), &level), 0);
-		assert_int_equal(level, (int)i);
-	}
+	assert_int_equal(grp_config_set(cfg, "log.level", "warn,persist=debug"), 0);
+	assert_value(cfg, "log.level", "warn,persist=debug");
+	config_apply_log_level(cfg);
+	assert_true(log_enabled(LOG_DEBUG, "persist"));
+	assert_false(log_enabled(LOG_TRACE, "persist"));
+	assert_true(log_enabled(LOG_WARN, "group"));
+	assert_false(log_enabled(LOG_INFO, "group"));
+
+	assert_int_equal(grp_config_set(cfg, "log.level", "warn,nosuchmodule=debug"), GRP_ECONFIG);
+	assert_contains(grp_config_error(cfg), "log.level");
+	assert_contains(grp_config_error(cfg), "'nosuchmodule' is not a module");
+	assert_value(cfg, "log.level", "warn,persist=debug");
+
+	setenv("GROUP_LOG_LEVEL", "info,persist=info,persist=debug", 1);
+	int rc = grp_config_apply_env(cfg);
+	unsetenv("GROUP_LOG_LEVEL");
+	assert_int_equal(rc, GRP_ECONFIG);
+	assert_contains(grp_config_error(cfg), "GROUP_LOG_LEVEL");
+	assert_contains(grp_config_error(cfg), "module 'persist' is given twice");
 }
 
 /* rdmc.schedule's choices must stay the names the schedules understand. */
@@ -1052,7 +1079,7 @@ int main(void)
 		TEST(test_load_file),
 		TEST(test_load_file_errors_name_the_file),
 		TEST(test_null_arguments),
-		TEST(test_log_levels_match_logger),
+		TEST(test_log_spec_key),
 		TEST(test_rdmc_schedule_choices_match_schedules),
 		TEST(test_log_level_applied),
 		TEST(test_log_level_from_its_variable),
