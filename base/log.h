@@ -34,9 +34,9 @@ extern const struct config_keys log_config_keys;
  * effect; with several open, the last call wins. */
 void config_apply_log_level(const grp_config *cfg);
 
-/* Whether a line of module at level passes. Cheap when it does not: one
- * relaxed load and a compare, unless some module's own level is at or
- * above level. */
+/* Whether a line of module at level passes. Cheap: one relaxed load and
+ * a compare when no module's level lets it through, a look-up of module
+ * only when some modules' levels do and others' do not. */
 int log_enabled(enum log_level level, const char *module);
 void log_write(enum log_level level, const char *module, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -18,10 +18,13 @@ static const char *MOD = "log";
 
 /* The spec in force, which every log_enabled reads without a lock. Relaxed:
  * a line checked while the spec changes may be judged by the old spec or
- * the new one, and nothing else is published through these. max_level is
- * the highest level of all, so most lines are judged by it alone. */
+ * the new one, and nothing else is published through these. max_level and
+ * min_level are the highest and lowest level of any module, so that only a
+ * line between them costs a look-up of its module; most lines are above
+ * max_level, and judged by it alone. */
 static atomic_int max_level = UNCHOSEN;
-static atomic_int default_level;
+static atomic_int min_level;
+static atomic_int default_level; /* a module's that log_modules.h lacks */
 static atomic_int module_level[LOG_MODULE_COUNT];
 
 _Static_assert(LOG_ERROR == 0, "a zeroed log_spec lets only errors through");
@@ -54,13 +57,15 @@ static int spec_from_env(struct log_spec *out)
 static int apply(const struct log_spec *spec)
 {
 	int max = (int)spec->default_level;
+	int min = max;
 	for (int m = 0; m < LOG_MODULE_COUNT; m++) {
 		int level = (int)spec->module_level[m];
 		atomic_store_explicit(&module_level[m], level, memory_order_relaxed);
-		if (level > max)
-			max = level;
+		max = level > max ? level : max;
+		min = level < min ? level : min;
 	}
 	atomic_store_explicit(&default_level, (int)spec->default_level, memory_order_relaxed);
+	atomic_store_explicit(&min_level, min, memory_order_relaxed);
 	atomic_store_explicit(&max_level, max, memory_order_relaxed);
 	return max;
 }
@@ -86,10 +91,11 @@ int log_enabled(enum log_level level, const char *module)
 		max = choose();
 	if ((int)level > max)
 		return 0;
-	if ((int)level <= atomic_load_explicit(&default_level, memory_order_relaxed))
+	if ((int)level <= atomic_load_explicit(&min_level, memory_order_relaxed))
 		return 1;
 	int m = log_module_find(module, strlen(module));
-	return m >= 0 && (int)level <= atomic_load_explicit(&module_level[m], memory_order_relaxed);
+	atomic_int *own = m >= 0 ? &module_level[m] : &default_level;
+	return (int)level <= atomic_load_explicit(own, memory_order_relaxed);
 }
 
 void log_filter_set_config(const struct log_spec *spec)
