@@ -21,31 +21,12 @@ The temporary folders are removed whatever the outcome.
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 
-failures = []
-
-
-def expect(condition, what):
-    if not condition:
-        failures.append(what)
-        print('FAIL: ' + what)
-
-
-def write(root, relpath, text):
-    path = os.path.join(root, relpath)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, 'w', encoding='utf-8') as f:
-        f.write(text)
-
-
-def run(checker, root):
-    done = subprocess.run([sys.executable, checker, root], capture_output=True, text=True)
-    print('$ check_log_modules.py %s  -> exit %d' % (root, done.returncode))
-    print(done.stdout + done.stderr, end='')
-    return done.returncode, done.stdout.splitlines()
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from checker_harness import expect, run, verdict, write  # noqa: E402
 
 
 def test_fake_tree(checker):
@@ -67,6 +48,7 @@ def test_fake_tree(checker):
 
         write(root, 'lib/inject.c', '\nstatic const char *MOD = "delta";\n')
         write(root, 'apps/tool.c', 'int main(void)\n{\n\tlog_info("epsilon", "x");\n}\n')
+        os.remove(os.path.join(root, 'lib/c.h'))
         write(root, 'lib/c.h', '#define SAY() log_write(LOG_INFO, "alpha", "x")\n')
         code, out = run(checker, root)
         expect(code == 1, 'the injected tree fails with exit 1')
@@ -101,11 +83,7 @@ def main():
     checker, source_root = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     test_fake_tree(checker)
     test_real_copy(checker, source_root)
-    if failures:
-        print('%d checks failed' % len(failures))
-        return 1
-    print('the checker passes a matching tree and names every injected problem')
-    return 0
+    return verdict('the checker passes a matching tree and names every injected problem')
 
 
 if __name__ == '__main__':

@@ -946,13 +946,6 @@ static void test_log_spec_key(void **state)
 	assert_contains(grp_config_error(cfg), "log.level");
 	assert_contains(grp_config_error(cfg), "'nosuchmodule' is not a module");
 	assert_value(cfg, "log.level", "warn,persist=debug");
-
-	setenv("GROUP_LOG_LEVEL", "info,persist=info,persist=debug", 1);
-	int rc = grp_config_apply_env(cfg);
-	unsetenv("GROUP_LOG_LEVEL");
-	assert_int_equal(rc, GRP_ECONFIG);
-	assert_contains(grp_config_error(cfg), "GROUP_LOG_LEVEL");
-	assert_contains(grp_config_error(cfg), "module 'persist' is given twice");
 }
 
 /* rdmc.schedule's choices must stay the names the schedules understand. */
