@@ -5,7 +5,7 @@
 /* In alphabetical order, so the list that a bad spec is answered with reads
  * well. */
 static const char *const names[] = {
-	"bootstrap", "config", "engine", "fabric", "group", "join", "links", "log",
+	"admin", "bootstrap", "config", "engine", "fabric", "group", "join", "links", "log",
 	"membership", "multicast", "persist", "rdmc", "rejoin", "restart", "sst", "transfer",
 };
 

@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#define LOG_MODULE_COUNT 16
+#define LOG_MODULE_COUNT 17
 
 /* The name of module i, for 0 <= i < LOG_MODULE_COUNT. */
 const char *log_module_name(int i);

@@ -96,7 +96,7 @@ static const struct {
 	{ "warn,info", "'info': a level without a module comes first only" },
 	{ "=debug", "'=debug' names no module before '='" },
 	{ "warn, persist = ", "'persist =' has no level after '='" },
-	{ "nosuchmodule=debug", "'nosuchmodule' is not a module (bootstrap, config, engine," },
+	{ "nosuchmodule=debug", "'nosuchmodule' is not a module (admin, bootstrap, config," },
 	{ "Persist=debug", "'Persist' is not a module" },
 	{ "per sist=debug", "'per sist' is not a module" },
 	{ "persist=loud", "'loud' is not a log level" },
