@@ -396,9 +396,9 @@ typedef void (*grp_log_fn)(int level, const char *module, const char *message, v
 
 /* Sends every line the spec lets through to handler, with arg, instead of
  * to stderr; NULL goes back to stderr. For the whole process, from any
- * thread. The handler is called on whichever thread logs (the library's
- * engine, bootstrap and log writer threads, and the application's threads
- * inside API calls), on several at once, so it must be thread-safe. Once
+ * thread. The handler is called on whichever thread logs (any of the
+ * library's threads, or the application's inside a call to the library),
+ * on several at once, so it must be thread-safe. Once
  * grp_log_set_handler returns, no thread is inside the previous handler and
  * none will call it again: the application may then free what its arg
  * points to. It waits for lines being handled, so a handler should be
