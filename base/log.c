@@ -13,7 +13,7 @@
 _Static_assert((int)LOG_ERROR == (int)GRP_LOG_ERROR && (int)LOG_TRACE == (int)GRP_LOG_TRACE,
 	       "a handler is given the logger's levels as they are");
 
-const char *const log_level_names[] = { "error", "warn", "info", "debug", "trace", NULL };
+const char *const log_level_names[] = { "error", "warn", "info", "debug", "trace" };
 
 /* Longer messages are cut. */
 #define MESSAGE_MAX 1024

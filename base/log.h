@@ -22,8 +22,8 @@
 
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG, LOG_TRACE };
 
-/* Indexed by enum log_level, NULL-terminated. */
-extern const char *const log_level_names[];
+/* Indexed by enum log_level. */
+extern const char *const log_level_names[LOG_TRACE + 1];
 
 /* The logger's configuration key, log.level, for the registry in
  * lib/config_keys.c. */
