@@ -25,4 +25,14 @@ bool config_bool(const grp_config *cfg, const char *key);
  * the key changes or cfg is freed; NULL when the list is empty). */
 size_t config_hostports(const grp_config *cfg, const char *key, const struct grp_hostport **out);
 
+/* Every key with its effective value and where it came from ("default",
+ * "FILE:LINE", "env GROUP_...", "grp_config_set"), for reports. */
+struct config_description {
+	const char *section, *name, *origin; /* valid while cfg is unchanged */
+	char *value;                         /* the caller's to free */
+};
+size_t config_key_count(const grp_config *cfg);
+/* GRP_ENOTFOUND past the last key, GRP_ENOMEM. */
+int config_key_describe(const grp_config *cfg, size_t i, struct config_description *out);
+
 #endif

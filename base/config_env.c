@@ -56,7 +56,9 @@ static int apply_env_var(grp_config *cfg, struct config_staging *staging, const 
 		if (rc != 0)
 			return config_fail(cfg, rc, "environment variable %.*s: %s.%s: %s",
 					   (int)name_len, var, key->section, key->name, why);
-		config_stage(cfg, staging, i, &parsed);
+		char origin[CONFIG_ENV_NAME_MAX + 8];
+		snprintf(origin, sizeof origin, "env %.*s", (int)name_len, var);
+		config_stage(cfg, staging, i, &parsed, origin);
 		return 0;
 	}
 	const char *section = find_env_section(cfg, var, name_len);

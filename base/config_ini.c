@@ -86,7 +86,9 @@ static int parse_key_line(struct ini_parser *p, char *line)
 	if (rc != 0)
 		return ini_fail(p, rc, "%s.%s: %s", p->section, name, why);
 	p->first_line[i] = p->line_no;
-	config_stage(p->cfg, &p->staging, i, &parsed);
+	char origin[CONFIG_ERROR_MAX];
+	snprintf(origin, sizeof origin, "%s:%u", p->name, p->line_no);
+	config_stage(p->cfg, &p->staging, i, &parsed, origin);
 	return 0;
 }
 

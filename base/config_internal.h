@@ -17,6 +17,7 @@ struct grp_config {
 	/* Grouped by section, in the order config_store_new documents. */
 	const struct config_key **key;
 	union config_value *value; /* parallel to key */
+	char **origin;             /* parallel to key: where the value came from; NULL: default */
 	char error[CONFIG_ERROR_MAX];
 };
 
@@ -35,13 +36,15 @@ size_t config_find_key(const grp_config *cfg, const char *section, size_t sectio
 struct config_staging {
 	bool *staged;              /* per key */
 	union config_value *value; /* per key, valid where staged */
+	char **origin;             /* per key, where staged */
 };
 
 /* GRP_ENOMEM, recorded in cfg. */
 int config_staging_begin(grp_config *cfg, struct config_staging *staging);
-/* Takes over *value as key i's new value, replacing one staged before. */
+/* Takes over *value as key i's new value, replacing one staged before;
+ * origin (copied) says where it came from: "file:line", "env NAME". */
 void config_stage(const grp_config *cfg, struct config_staging *staging, size_t i,
-		  const union config_value *value);
+		  const union config_value *value, const char *origin);
 /* Moves the staged values into cfg if rc is 0, else drops them; frees the
  * staging and returns rc. */
 int config_staging_end(grp_config *cfg, struct config_staging *staging, int rc);

@@ -17,6 +17,8 @@
 
 #include <group/config.h>
 
+union config_value;
+
 enum config_type {
 	CONFIG_STRING,    /* text without control characters or surrounding spaces */
 	CONFIG_UINT,      /* unsigned decimal */
@@ -39,6 +41,10 @@ struct config_key {
 		struct { int64_t min, max; } i;   /* CONFIG_INT */
 		const char *const *choices;       /* CONFIG_ENUM, NULL-terminated */
 	};
+	/* NULL, or a constraint the type cannot state, checked on a value the
+	 * type accepted: returns 0, or GRP_ECONFIG with why[0..why_len)
+	 * saying what is wrong (config_reject in config_text.h). */
+	int (*check)(const union config_value *value, char *why, size_t why_len);
 	/* One paragraph for the dump, which also names the default and the
 	 * environment variable. */
 	const char *help;

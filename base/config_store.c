@@ -52,7 +52,8 @@ static int lay_out_keys(grp_config *cfg, const struct config_keys *const layers[
 	const struct config_key **declared = calloc(total, sizeof *declared);
 	cfg->key = calloc(total, sizeof *cfg->key);
 	cfg->value = calloc(total, sizeof *cfg->value);
-	if (!declared || !cfg->key || !cfg->value) {
+	cfg->origin = calloc(total, sizeof *cfg->origin);
+	if (!declared || !cfg->key || !cfg->value || !cfg->origin) {
 		free(declared);
 		return GRP_ENOMEM;
 	}
@@ -99,10 +100,13 @@ void grp_config_free(grp_config *cfg)
 {
 	if (!cfg)
 		return;
-	for (size_t i = 0; i < cfg->count; i++)
+	for (size_t i = 0; i < cfg->count; i++) {
 		config_value_release(cfg->key[i], &cfg->value[i]);
+		free(cfg->origin[i]);
+	}
 	free(cfg->key);
 	free(cfg->value);
+	free(cfg->origin);
 	free(cfg);
 }
 
@@ -134,21 +138,33 @@ int config_staging_begin(grp_config *cfg, struct config_staging *staging)
 {
 	staging->staged = calloc(cfg->count, sizeof *staging->staged);
 	staging->value = calloc(cfg->count, sizeof *staging->value);
-	if (!staging->staged || !staging->value) {
+	staging->origin = calloc(cfg->count, sizeof *staging->origin);
+	if (!staging->staged || !staging->value || !staging->origin) {
 		free(staging->staged);
 		free(staging->value);
+		free(staging->origin);
 		return config_fail(cfg, GRP_ENOMEM, "out of memory");
 	}
 	return 0;
 }
 
 void config_stage(const grp_config *cfg, struct config_staging *staging, size_t i,
-		  const union config_value *value)
+		  const union config_value *value, const char *origin)
 {
 	if (staging->staged[i])
 		config_value_release(cfg->key[i], &staging->value[i]);
+	free(staging->origin[i]);
+	/* Without memory for it, the origin reads "unknown": the value counts. */
+	staging->origin[i] = strdup(origin);
 	staging->value[i] = *value;
 	staging->staged[i] = true;
+}
+
+/* Takes over origin (NULL: "unknown") as key i's. */
+static void set_origin(grp_config *cfg, size_t i, char *origin)
+{
+	free(cfg->origin[i]);
+	cfg->origin[i] = origin ? origin : strdup("unknown");
 }
 
 int config_staging_end(grp_config *cfg, struct config_staging *staging, int rc)
@@ -159,12 +175,15 @@ int config_staging_end(grp_config *cfg, struct config_staging *staging, int rc)
 		if (rc == 0) {
 			config_value_release(cfg->key[i], &cfg->value[i]);
 			cfg->value[i] = staging->value[i];
+			set_origin(cfg, i, staging->origin[i]);
 		} else {
 			config_value_release(cfg->key[i], &staging->value[i]);
+			free(staging->origin[i]);
 		}
 	}
 	free(staging->staged);
 	free(staging->value);
+	free(staging->origin);
 	return rc;
 }
 
@@ -184,6 +203,28 @@ int grp_config_set(grp_config *cfg, const char *key, const char *value)
 		return config_fail(cfg, rc, "%s: %s", key, why);
 	config_value_release(cfg->key[i], &cfg->value[i]);
 	cfg->value[i] = parsed;
+	set_origin(cfg, i, strdup("grp_config_set"));
+	return 0;
+}
+
+size_t config_key_count(const grp_config *cfg)
+{
+	return cfg->count;
+}
+
+int config_key_describe(const grp_config *cfg, size_t i, struct config_description *out)
+{
+	if (i >= cfg->count)
+		return GRP_ENOTFOUND;
+	out->section = cfg->key[i]->section;
+	out->name = cfg->key[i]->name;
+	out->origin = cfg->origin[i] ? cfg->origin[i] : "default";
+	size_t len = config_value_format(cfg->key[i], &cfg->value[i], NULL, 0);
+	char *text = malloc(len + 1);
+	if (!text)
+		return GRP_ENOMEM;
+	config_value_format(cfg->key[i], &cfg->value[i], text, len + 1);
+	out->value = text;
 	return 0;
 }
 

@@ -188,7 +188,16 @@ static const struct type_ops {
 int config_value_parse(const struct config_key *key, const char *text, union config_value *out,
 		       char *why, size_t why_len)
 {
-	return type_ops[key->type].parse(key, text, out, why, why_len);
+	union config_value parsed;
+	int rc = type_ops[key->type].parse(key, text, &parsed, why, why_len);
+	if (rc == 0 && key->check) {
+		rc = key->check(&parsed, why, why_len);
+		if (rc != 0)
+			config_value_release(key, &parsed);
+	}
+	if (rc == 0)
+		*out = parsed;
+	return rc;
 }
 
 size_t config_value_format(const struct config_key *key, const union config_value *value,

@@ -22,7 +22,7 @@ union config_value {
 	struct hostport_list hostports;
 };
 
-/* Validates text against key's type and constraint into *out, which the
+/* Validates text against key's type, constraint and check into *out, which the
  * caller later releases. On failure *out is untouched and why[why_len]
  * explains the rejection without saying where text came from; returns
  * GRP_ECONFIG, or GRP_ENOMEM. */

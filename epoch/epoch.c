@@ -223,7 +223,7 @@ static void fill_nulls(struct epoch *e)
 	    atomic_load(&e->snd->window_waiters))
 		return;
 	uint64_t target = null_target(e);
-	uint64_t k = atomic_load_explicit(&e->next_k, memory_order_relaxed);
+	uint64_t first = atomic_load_explicit(&e->next_k, memory_order_relaxed), k = first;
 	uint64_t min_delivered = epoch_min_delivered(e);
 	for (; k < target; k++) {
 		if (!order_slot_free(k, (unsigned)e->my_sender, e->lay.S, e->lay.W, min_delivered))
@@ -231,6 +231,7 @@ static void fill_nulls(struct epoch *e)
 		write_null(e, k);
 	}
 	atomic_store_explicit(&e->next_k, k, memory_order_release);
+	counter_add(links_counters(e->links), COUNTER_NULLS_SENT, k - first);
 }
 
 /* Bytes of slot k that carry data: the header and the used payload. */

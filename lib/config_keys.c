@@ -4,8 +4,8 @@
  *
  * The registry's order is the dump's: sections come in the order their
  * first key appears here (group, member, fabric, engine, multicast, rdmc,
- * membership, persist, log, callbacks), and keys within a section in
- * registry order. */
+ * membership, persist, log, admin, callbacks), and keys within a section
+ * in registry order. */
 #include <group/config.h>
 
 #include "config_keys.h"
@@ -30,6 +30,17 @@ static const struct config_key api_keys[] = {
 
 static const struct config_keys api_config_keys = CONFIG_KEYS(api_keys);
 
+static const struct config_key admin_keys[] = {
+	{
+		.section = "admin", .name = "socket", .type = CONFIG_STRING,
+		.default_text = "",
+		.help = "A Unix socket (created with mode 0600; a stale one is replaced) on which "
+			"this member answers groupctl status, stats and config. Empty: none.",
+	},
+};
+
+static const struct config_keys admin_config_keys = CONFIG_KEYS(admin_keys);
+
 static const struct config_keys *const registry[] = {
 	&links_config_keys,
 	&fabric_config_keys,
@@ -39,6 +50,7 @@ static const struct config_keys *const registry[] = {
 	&persist_config_keys,
 	&log_config_keys,
 	&api_config_keys,
+	&admin_config_keys,
 	&dispatch_config_keys,
 };
 

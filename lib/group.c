@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin.h"
 #include "clock.h"
 #include "config.h"
 #include "durable.h"
@@ -144,6 +145,9 @@ static void report_view(void *arg, const struct epoch *e, bool first,
 {
 	grp_t *g = arg;
 	atomic_store(&g->rank, epoch_rank(e));
+	atomic_store_explicit(&g->view_vid, epoch_vid(e), memory_order_relaxed);
+	atomic_store_explicit(&g->view_n, epoch_size(e), memory_order_relaxed);
+	admin_note_view(g);
 	enum grp_departure reasons[d->n + 1];
 	for (unsigned i = 0; i < d->n; i++)
 		reasons[i] = departure_of(d->reasons[i]);
@@ -177,7 +181,10 @@ static void report_stop(void *arg, const struct epoch *e, int why)
 
 static void deliver(void *arg, const grp_delivery *msg)
 {
-	handoff_deliver(arg, msg);
+	grp_t *g = arg;
+	counter_add(&g->counters, COUNTER_MSGS_DELIVERED, 1);
+	counter_add(&g->counters, COUNTER_BYTES_DELIVERED, msg->len);
+	handoff_deliver(g, msg);
 }
 
 static bool ready_to_deliver(void *arg, size_t len)
@@ -333,6 +340,7 @@ static int start(grp_t *g, const grp_config *cfg)
 	int rc = member_setup_read(cfg, &s);
 	if (rc)
 		return rc;
+	s.links.counters = &g->counters;
 	unsigned *ids = calloc(s.n ? s.n : 1, sizeof *ids);
 	g->params.ids = ids;
 	rc = ids ? read_multicast(g, cfg, &s) : GRP_ENOMEM;
@@ -366,7 +374,8 @@ static int start(grp_t *g, const grp_config *cfg)
 	pthread_mutex_lock(&g->snd.send_lock);
 	g->max_msg = epoch_max_msg(current(g));
 	pthread_mutex_unlock(&g->snd.send_lock);
-	return rejoin_start(g);
+	rc = admin_start(g, cfg);
+	return rc ? rc : rejoin_start(g);
 }
 
 /* Stops the engine (no callback runs after this), tells the others we
@@ -389,6 +398,7 @@ static void free_group(grp_t *g)
 {
 	rejoin_stop(g);
 	group_disconnect(g);
+	admin_stop(g);
 	rejoin_free(g);
 	durable_close(g);
 	dispatch_close(g);
@@ -478,6 +488,7 @@ static int acquire_slot(grp_t *g, size_t len)
 			return rc;
 		}
 		pthread_mutex_unlock(&g->snd.send_lock);
+		counter_add(&g->counters, COUNTER_SEND_WINDOW_WAITS, waited_ms == 0);
 		unsigned slice = 1000;
 		if (g->send_timeout_ms && g->send_timeout_ms - waited_ms < slice)
 			slice = (unsigned)(g->send_timeout_ms - waited_ms);
@@ -510,6 +521,8 @@ static int commit(grp_t *g, void *slot)
 		rc = atomic_load(&g->snd.leaving) ? GRP_ECLOSED
 		     : atomic_load(&g->snd.reserved) != slot ? GRP_EINVAL : 0;
 	if (!rc) {
+		counter_add(&g->counters, COUNTER_MSGS_SENT, 1);
+		counter_add(&g->counters, COUNTER_BYTES_SENT, g->snd.reserved_len);
 		epoch_commit(current(g), g->snd.reserved_len);
 		atomic_store(&g->snd.reserved, NULL);
 		durable_sent(g);

@@ -21,6 +21,10 @@ struct grp {
 	struct epoch_params params; /* of the first epoch (ids and senders owned here) */
 	struct gms_params gms;
 	atomic_uint rank;           /* ours in the current view */
+	atomic_uint view_vid, view_n; /* the current view's, for grp_stats */
+	struct counters counters;   /* grp_stats; the links point here */
+	/* admin.socket: set once the group runs, read by the engine. */
+	_Atomic(struct admin *) admin;
 	size_t max_msg;             /* the same in every epoch made from params */
 	bool is_sender;             /* we are among params.senders */
 	bool nonblocking;

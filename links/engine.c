@@ -109,8 +109,9 @@ static void *engine_main(void *arg)
 		int events;
 		if (sleep_next) {
 			atomic_store(&l->sleeping, true);
-			events = atomic_load(&l->kicks) == kicks_seen ? fab_wait(l->dom, idle->sleep_ms)
-								       : fab_progress(l->dom);
+			bool kicked = atomic_load(&l->kicks) != kicks_seen;
+			counter_add(l->params.counters, COUNTER_ENGINE_SLEEPS, !kicked);
+			events = kicked ? fab_progress(l->dom) : fab_wait(l->dom, idle->sleep_ms);
 			atomic_store(&l->sleeping, false);
 		} else {
 			events = fab_progress(l->dom);
@@ -155,8 +156,10 @@ void links_engine_stop(struct links *l)
 void links_notify(struct links *l)
 {
 	atomic_fetch_add(&l->kicks, 1);
-	if (atomic_load(&l->sleeping))
+	if (atomic_load(&l->sleeping)) {
+		counter_add(l->params.counters, COUNTER_ENGINE_WAKEUPS, 1);
 		fab_wake(l->dom);
+	}
 }
 
 bool links_on_engine_thread(const struct links *l)

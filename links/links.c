@@ -155,6 +155,11 @@ struct fab_domain *links_domain(struct links *l)
 	return l->dom;
 }
 
+struct counters *links_counters(const struct links *l)
+{
+	return l->params.counters;
+}
+
 unsigned links_my_id(const struct links *l)
 {
 	return l->params.my_id;

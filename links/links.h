@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "auth.h"
+#include "counters.h"
 #include "fabric.h"
 #include "frame.h"
 
@@ -48,6 +49,8 @@ struct links_params {
 	const char *listen_host;
 	uint16_t listen_port;
 	struct links_idle idle;
+	/* Where the layers on these links count (grp_stats); may be NULL. */
+	struct counters *counters;
 };
 
 struct links;
@@ -63,6 +66,7 @@ void links_close(struct links *l);
 
 struct fab_domain *links_domain(struct links *l);
 unsigned links_my_id(const struct links *l);
+struct counters *links_counters(const struct links *l);
 
 /* One member of the group being formed, by its bootstrap address. */
 struct links_member {

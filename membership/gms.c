@@ -124,6 +124,7 @@ static void suspect(struct gms *g, unsigned r, unsigned reason, const char *why)
 	if (g->suspected[r] || r == g->me)
 		return;
 	g->suspected[r] = (uint8_t)reason;
+	counter_add(links_counters(g->links), COUNTER_SUSPICIONS, 1);
 	log_info(MOD, "view %u: member %u %s (%s)", epoch_vid(g->e), id_of(g, r),
 		 reason_text(reason), why);
 	push_cell(g, cell(g->col.suspected, r), reason);

@@ -96,6 +96,7 @@ static void installed(struct membership *m, struct epoch *e)
 {
 	struct membership_departures d = { m->n_departed, m->departed_ids, m->departed_reasons,
 					   m->n_joined, m->joined_ids };
+	counter_add(links_counters(m->links), COUNTER_VIEWS_INSTALLED, 1);
 	if (m->retiring) {
 		m->quiescing = true;
 		if (epoch_quiesce(m->retiring) != 0) {

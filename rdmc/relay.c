@@ -181,8 +181,10 @@ static void on_block(void *arg, unsigned peer, uint32_t data)
 	    r->stream_member[stream] == r->me)
 		return;
 	struct transfer *t = transfer_of(r, stream, buffer);
-	if (!atomic_exchange_explicit(&t->held[block], 1, memory_order_acq_rel))
+	if (!atomic_exchange_explicit(&t->held[block], 1, memory_order_acq_rel)) {
 		atomic_fetch_add_explicit(&t->received, 1, memory_order_release);
+		counter_add(links_counters(r->links), COUNTER_RDMC_BLOCKS_RECEIVED, 1);
+	}
 }
 
 struct fab_remote_region rdmc_relay_region(const struct rdmc_relay *r)
@@ -314,6 +316,7 @@ static void run_steps(struct rdmc_relay *r, struct transfer *t)
 			/* A failed member is reported through the links; the others go on. */
 			fab_write(r->dom, r->ids[to], r->mr, at, &r->remote[to], at,
 				  block_len(r, t, st.send.block), data);
+			counter_add(links_counters(r->links), COUNTER_RDMC_BLOCKS_SENT, 1);
 			atomic_store_explicit(&t->tickets[to], fab_write_ticket(r->dom, r->ids[to]),
 					      memory_order_relaxed);
 		}

@@ -387,6 +387,33 @@ GRP_API int grp_fd(grp_t *g);
  * not in dispatch mode), GRP_ECALLBACK from a callback. */
 GRP_API int grp_dispatch(grp_t *g, unsigned max);
 
+/* This member's counters since grp_join, across views (and rejoins).
+ * Growable: set size to sizeof(grp_stats_t) before the call; the library
+ * fills what it knows of the first size bytes and sets size to what it
+ * filled. Fields are only ever added at the end. */
+typedef struct grp_stats_t {
+	size_t size;
+	uint32_t vid;                 /* the current view */
+	uint32_t n_members;
+	uint64_t msgs_sent;           /* committed by grp_send and grp_send_commit */
+	uint64_t bytes_sent;
+	uint64_t msgs_delivered;      /* delivered in views (replays from a log not counted) */
+	uint64_t bytes_delivered;
+	uint64_t nulls_sent;          /* turns this sender filled with nulls */
+	uint64_t rdmc_blocks_sent;    /* large-message blocks written to other members */
+	uint64_t rdmc_blocks_received;
+	uint64_t views_installed;     /* the first view included */
+	uint64_t suspicions;          /* members this member suspected */
+	uint64_t engine_sleeps;       /* times the engine thread slept, idle */
+	uint64_t engine_wakeups;      /* of those, ended early by an application call */
+	uint64_t send_window_waits;   /* sends that found the window full and waited */
+	uint64_t persisted_version;   /* grp_persisted; 0 with persist.mode off */
+	uint64_t logged_version;      /* the last version in this member's log */
+} grp_stats_t;
+/* Any thread, any time after grp_join; cheap (no lock the data path
+ * takes). Errors: GRP_EINVAL (NULL, or size too small for vid). */
+GRP_API int grp_stats(grp_t *g, grp_stats_t *out);
+
 /* Leaves cleanly: stops sending, waits until every member of the current
  * view has received every message this member sent (through a view change
  * if one is under way), tells them it is leaving, and disconnects. The
@@ -404,6 +431,50 @@ GRP_API int grp_leave(grp_t *g);
  * from a callback (there it logs an error and does nothing), nor while
  * another thread is in a call on g. */
 GRP_API void grp_free(grp_t *g);
+
+/* Logging.
+ *
+ * The library logs what it does and what goes wrong, one line at a time,
+ * each of a level and a module (the part of the library that wrote it, as
+ * bootstrap, membership or persist). Which lines are logged is a spec:
+ *
+ *   LEVEL                     every module at LEVEL
+ *   LEVEL,module=LEVEL,...    the modules named at their own level, the rest at LEVEL
+ *   module=LEVEL,...          the same, the rest at error
+ *
+ * A LEVEL is error, warn, info, debug or trace, in any case, and lets
+ * through the levels before it too; each module is named at most once;
+ * whitespace around items is ignored. The spec in force is the first of:
+ * the GROUP_LOG environment variable, when it holds a valid spec (a bad one
+ * is reported once on stderr and ignored); the application's
+ * (grp_log_set_level); log.level of the configuration a group or table was
+ * last opened with; error. By default lines go to stderr as
+ * "sec.usec [pid] level module: message". */
+enum { GRP_LOG_ERROR, GRP_LOG_WARN, GRP_LOG_INFO, GRP_LOG_DEBUG, GRP_LOG_TRACE };
+
+/* One line: level is a GRP_LOG_* value; module a static string; message the
+ * line's text, without the prefix of stderr's lines and without a newline,
+ * valid only during the call. */
+typedef void (*grp_log_fn)(int level, const char *module, const char *message, void *arg);
+
+/* Sends every line the spec lets through to handler, with arg, instead of
+ * to stderr; NULL goes back to stderr. For the whole process, from any
+ * thread. The handler is called on whichever thread logs (any of the
+ * library's threads, or the application's inside a call to the library),
+ * on several at once, so it must be thread-safe. Once
+ * grp_log_set_handler returns, no thread is inside the previous handler and
+ * none will call it again: the application may then free what its arg
+ * points to. It waits for lines being handled, so a handler should be
+ * quick, and must not call grp_log_set_handler (that deadlocks). */
+GRP_API void grp_log_set_handler(grp_log_fn handler, void *arg);
+
+/* Sets the application's spec (see above) for the whole process, from any
+ * thread, a handler included; it applies to lines logged from then on and
+ * stays whatever configuration is opened later, until the next call. NULL
+ * withdraws it (log.level applies again). A valid GROUP_LOG still wins: the
+ * operator's word. GRP_ECONFIG for a bad spec, whose reason is logged as an
+ * error; the spec in force is then unchanged. */
+GRP_API int grp_log_set_level(const char *spec);
 
 #ifdef __cplusplus
 }

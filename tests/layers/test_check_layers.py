@@ -20,35 +20,14 @@ The temporary folders are removed whatever the outcome.
 
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from check_layers import parse_rules  # noqa: E402
-
-failures = []
-
-
-def expect(condition, what):
-    if not condition:
-        failures.append(what)
-        print('FAIL: ' + what)
-
-
-def write(root, relpath, text):
-    path = os.path.join(root, relpath)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, 'a', encoding='utf-8') as f:
-        f.write(text)
-
-
-def run(checker, root):
-    done = subprocess.run([sys.executable, checker, root], capture_output=True, text=True)
-    print('$ check_layers.py %s  -> exit %d' % (root, done.returncode))
-    print(done.stdout + done.stderr, end='')
-    return done.returncode, done.stdout.splitlines()
+from checker_harness import expect, failures, run, verdict, write  # noqa: E402
 
 
 def fake_tree(root, rules):
@@ -146,11 +125,7 @@ def main():
     rules.path = os.path.join(source_root, 'layers.txt')
     test_fake_tree(checker, rules)
     test_real_copy(checker, source_root, rules)
-    if failures:
-        print('%d checks failed' % len(failures))
-        return 1
-    print('the checker passes a clean tree and names every injected violation')
-    return 0
+    return verdict('the checker passes a clean tree and names every injected violation')
 
 
 if __name__ == '__main__':

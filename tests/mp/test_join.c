@@ -38,6 +38,7 @@
 
 #include "cases.h"
 #include "delivery_count.h"
+#include "fin_barrier.h"
 #include "fnv.h"
 #include "delivery_log.h"
 #include "localgroup.h"
@@ -118,13 +119,8 @@ struct app {
 	struct delivery_count members; /* size of the last view */
 	struct delivery_count departures; /* views that removed someone */
 	bool pad_ok;
-	/* Churn's end: the view's members, which of them said "fin", and the
-	 * state when the last of them did (the same point of the order at
-	 * every member). Engine thread, then read after `finished`. */
-	unsigned view_ids[MAX_MEMBERS], view_n;
-	bool fin_from[MAX_MEMBERS];
-	uint64_t end_count, end_hash;
-	struct delivery_count finished;
+	/* Churn's end: where the last member of the view said "fin". */
+	struct fin_barrier end;
 	/* States loaded to replace ours (after a view with state_replaced,
 	 * which comes first): then k_of[] is the others'. */
 	struct delivery_count back;
@@ -136,22 +132,6 @@ struct app {
 	uint64_t total;
 	bool log_done;
 };
-
-/* Records a "fin"; once every member of the view said it, the state. */
-static void note_fin(struct app *a, const grp_delivery *msg)
-{
-	if (msg->sender < MAX_MEMBERS)
-		a->fin_from[msg->sender] = true;
-	for (unsigned i = 0; i < a->view_n; i++)
-		if (!a->fin_from[a->view_ids[i]])
-			return;
-	if (delivery_count_get(&a->finished))
-		return;
-	a->end_count = a->count;
-	a->end_hash = a->hash;
-	a->log_done = true;
-	delivery_count_add(&a->finished);
-}
 
 static void on_deliver(grp_t *g, const grp_delivery *msg, void *user)
 {
@@ -165,8 +145,9 @@ static void on_deliver(grp_t *g, const grp_delivery *msg, void *user)
 		a->log_done = a->total && a->count == a->total;
 	}
 	uint64_t k = msg->sender < MAX_MEMBERS ? a->k_of[msg->sender]++ : UINT64_MAX;
-	if (a->sc->fin_k && k == atomic_load(&a->sc->fin_k[msg->sender]))
-		note_fin(a, msg);
+	if (a->sc->fin_k && k == atomic_load(&a->sc->fin_k[msg->sender]) &&
+	    fin_barrier_note(&a->end, msg->sender, a->count, a->hash))
+		a->log_done = true;
 	delivery_count_add(&a->delivered);
 }
 
@@ -182,8 +163,7 @@ static void on_view(grp_t *g, const grp_view *v, void *user)
 		local_member_report(a->m, "back");
 		a->replacing = true;
 	}
-	a->view_n = v->n_members < MAX_MEMBERS ? v->n_members : MAX_MEMBERS;
-	memcpy(a->view_ids, v->members, a->view_n * sizeof *a->view_ids);
+	fin_barrier_view(&a->end, v);
 	/* The count only grows here: it is the largest view so far. */
 	while (delivery_count_get(&a->members) < v->n_members)
 		delivery_count_add(&a->members);
@@ -628,7 +608,7 @@ static int churn_member(const struct local_member *m, void *arg)
 	delivery_count_init(&a.delivered);
 	delivery_count_init(&a.members);
 	delivery_count_init(&a.departures);
-	delivery_count_init(&a.finished);
+	fin_barrier_init(&a.end);
 	delivery_count_init(&a.back);
 	sigset_t go, stop;
 	sigemptyset(&go);
@@ -674,12 +654,12 @@ static int churn_member(const struct local_member *m, void *arg)
 	}
 	if (rc)
 		fprintf(stderr, "member %u: grp_send: %s\n", m->rank, grp_strerror(rc));
-	else if (delivery_count_await(&a.finished, 1, test_ms(WAIT_MS)) != 0)
+	else if (delivery_count_await(&a.end.finished, 1, test_ms(WAIT_MS)) != 0)
 		rc = 12;
 	else if (sc->logs[0] && delivery_log_accepted(sc->logs, m->rank, k) != 0)
 		rc = 9;
 	else
-		local_member_report(m, "state %" PRIu64 " %016" PRIx64, a.end_count, a.end_hash);
+		local_member_report(m, "state %" PRIu64 " %016" PRIx64, a.end.end_count, a.end.end_hash);
 	grp_leave(g);
 	grp_free(g);
 	if (a.log)

@@ -54,6 +54,7 @@
 
 #include "cases.h"
 #include "delivery_count.h"
+#include "fin_barrier.h"
 #include "fnv.h"
 #include "frame.h"
 #include "localgroup.h"
@@ -287,12 +288,9 @@ struct app {
 	/* restart: reaching `mark` deliveries, and that version persisted. */
 	uint64_t mark, mark_version;
 	struct delivery_count marked;
-	/* The current view, who said "fin" in it, and the state when the
-	 * last of them did (the same point of the order everywhere). */
-	unsigned view_ids[MAX_IDS], view_n;
-	bool fin_from[MAX_IDS];
-	uint64_t end_count, end_hash;
-	struct delivery_count finished;
+	/* Where the run ends: the last "fin" of the view's members, or the
+	 * last KIND_MORE message (the same point of the order everywhere). */
+	struct fin_barrier end;
 	/* disk full: KIND_MORE deliveries that end the run, and views. */
 	uint64_t more_target, more_seen;
 	atomic_bool lost_2;                  /* a view without node id 2 after one with it */
@@ -317,7 +315,7 @@ static void app_init(struct app *a, const struct local_member *m, const struct s
 	a->id = id;
 	delivery_count_init(&a->delivered);
 	delivery_count_init(&a->marked);
-	delivery_count_init(&a->finished);
+	fin_barrier_init(&a->end);
 	delivery_count_init(&a->rejoined);
 	delivery_count_init(&a->lost);
 	a->log_intact = -1;
@@ -426,21 +424,6 @@ static int log_still_ends_at(const struct shared *sh)
 	return got == 1 && byte != 0;
 }
 
-static void note_fin(struct app *a, const grp_delivery *msg)
-{
-	if (msg->sender < MAX_IDS)
-		a->fin_from[msg->sender] = true;
-	for (unsigned i = 0; i < a->view_n; i++)
-		if (a->view_ids[i] >= MAX_IDS || !a->fin_from[a->view_ids[i]])
-			return;
-	if (delivery_count_get(&a->finished))
-		return;
-	a->end_count = a->count;
-	a->end_hash = a->hash;
-	a->frozen = true;
-	delivery_count_add(&a->finished);
-}
-
 static void on_deliver(grp_t *g, const grp_delivery *msg, void *user)
 {
 	(void)g;
@@ -461,13 +444,11 @@ static void on_deliver(grp_t *g, const grp_delivery *msg, void *user)
 	if (a->mark && a->count == a->mark)
 		a->mark_version = msg->version;
 	const uint8_t *p = msg->data;
-	if (!msg->replayed && msg->len && p[0] == KIND_FIN)
-		note_fin(a, msg);
-	if (!msg->replayed && msg->len && p[0] == KIND_MORE && ++a->more_seen == a->more_target) {
-		a->end_count = a->count;
-		a->end_hash = a->hash;
-		delivery_count_add(&a->finished);
-	}
+	if (!msg->replayed && msg->len && p[0] == KIND_FIN &&
+	    fin_barrier_note(&a->end, msg->sender, a->count, a->hash))
+		a->frozen = true;
+	if (!msg->replayed && msg->len && p[0] == KIND_MORE && ++a->more_seen == a->more_target)
+		fin_barrier_end(&a->end, a->count, a->hash);
 	delivery_count_add(&a->delivered);
 }
 
@@ -509,8 +490,7 @@ static void on_view(grp_t *g, const grp_view *v, void *user)
 	if (!a->had_2 && has_2 && lists(v->joined, v->n_joined, 2) && v->vid > 0)
 		delivery_count_add(&a->rejoined);
 	a->had_2 = has_2;
-	a->view_n = v->n_members < MAX_IDS ? v->n_members : MAX_IDS;
-	memcpy(a->view_ids, v->members, a->view_n * sizeof *a->view_ids);
+	fin_barrier_view(&a->end, v);
 }
 
 static void on_persisted(grp_t *g, uint64_t version, void *user)
@@ -1304,14 +1284,14 @@ static int crash_member(const struct local_member *m, void *arg)
 	if (rc) {
 		fprintf(stderr, "rank %u (id %u): grp_send: %s\n", m->rank, id, grp_strerror(rc));
 		rc = 3;
-	} else if (delivery_count_await(&a.finished, 1, test_ms(WAIT_MS)) != 0) {
+	} else if (delivery_count_await(&a.end.finished, 1, test_ms(WAIT_MS)) != 0) {
 		fprintf(stderr, "rank %u (id %u): not every fin came\n", m->rank, id);
 		rc = 12;
 	}
 	if (!rc)
 		rc = check_persisted(&a);
 	if (!rc)
-		report_state(&a, a.end_count, a.end_hash);
+		report_state(&a, a.end.end_count, a.end.end_hash);
 	grp_leave(g);
 	grp_free(g);
 	trace_close(&a);
@@ -1791,13 +1771,13 @@ static int disk_full_member(const struct local_member *m, void *arg)
 	if (rc) {
 		fprintf(stderr, "member %u: grp_send: %s\n", m->rank, grp_strerror(rc));
 		rc = 3;
-	} else if (delivery_count_await(&a.finished, 1, test_ms(WAIT_MS)) != 0) {
+	} else if (delivery_count_await(&a.end.finished, 1, test_ms(WAIT_MS)) != 0) {
 		fprintf(stderr, "member %u: %" PRIu64 " of the last messages\n", m->rank,
 			a.more_seen);
 		rc = 45;
 	}
 	if (!rc)
-		report_state(&a, a.end_count, a.end_hash);
+		report_state(&a, a.end.end_count, a.end.end_hash);
 	if (!rc && await_signal(SIGUSR2, test_ms(WAIT_MS)) != 0)
 		rc = 7;
 	grp_leave(g);

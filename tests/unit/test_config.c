@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "config_keys.h"
+#include "config_man.h"
 #include "epoch_keys.h"
 #include "fabric_keys.h"
 #include "links_keys.h"
@@ -59,6 +60,7 @@ static const struct {
 	{ "persist.ring_mb", "16" },
 	{ "persist.sync_interval_ms", "200" },
 	{ "log.level", "error" },
+	{ "admin.socket", "" },
 	{ "callbacks.mode", "engine" },
 	{ "callbacks.queue_mb", "16" },
 };
@@ -209,8 +211,11 @@ static struct reject_case reject_cases[] = {
 	  { "bad.ini:2:", "member.leave_timeout_ms", "1..3600000" } },
 	{ "leave timeout above an hour", "[member]\nleave_timeout_ms = 3600001\n",
 	  { "bad.ini:2:", "member.leave_timeout_ms", "1..3600000" } },
-	{ "bad enum", "[log]\nlevel = loud\n", { "bad.ini:2:", "log.level", "'loud'" } },
-	{ "enum is case-sensitive", "[log]\nlevel = ERROR\n", { "bad.ini:2:", "log.level" } },
+	{ "bad enum", "[rdmc]\nschedule = loud\n", { "bad.ini:2:", "rdmc.schedule", "'loud'" } },
+	{ "enum is case-sensitive", "[rdmc]\nschedule = CHAIN\n", { "bad.ini:2:", "rdmc.schedule" } },
+	{ "bad log level", "[log]\nlevel = loud\n", { "bad.ini:2:", "log.level", "'loud'" } },
+	{ "log spec naming no module", "[log]\nlevel = warn, nosuchmodule = debug\n",
+	  { "bad.ini:2:", "log.level", "'nosuchmodule' is not a module" } },
 	{ "empty required string", "[group]\nname =\n", { "bad.ini:2:", "group.name", "empty" } },
 	{ "member without port", "[group]\nmembers = a:1, b\n", { "bad.ini:2:", "group.members", "'b'" } },
 	{ "member port 0", "[group]\nmembers = a:0\n", { "bad.ini:2:", "group.members", "'a:0'" } },
@@ -453,6 +458,47 @@ static void test_env_override(void **state)
 	assert_int_equal(config_uint(cfg, "member.leave_timeout_ms"), 2500);
 }
 
+static const char *origin_of(const grp_config *cfg, const char *key, char *buf, size_t cap)
+{
+	for (size_t i = 0; i < config_key_count(cfg); i++) {
+		struct config_description d;
+		assert_int_equal(config_key_describe(cfg, i, &d), 0);
+		char name[96];
+		snprintf(name, sizeof name, "%s.%s", d.section, d.name);
+		free(d.value);
+		if (strcmp(name, key) == 0) {
+			snprintf(buf, cap, "%s", d.origin);
+			return buf;
+		}
+	}
+	fail_msg("no key %s", key);
+	return NULL;
+}
+
+/* Each value remembers where it came from, the last writer winning; a
+ * failed load changes no origin. */
+static void test_origins(void **state)
+{
+	grp_config *cfg = *state;
+	char buf[128];
+	assert_string_equal(origin_of(cfg, "fabric.provider", buf, sizeof buf), "default");
+	assert_int_equal(grp_config_load_string(cfg, "[fabric]\n\nprovider = tcp\n", "f.ini"), 0);
+	assert_string_equal(origin_of(cfg, "fabric.provider", buf, sizeof buf), "f.ini:3");
+	assert_int_not_equal(grp_config_load_string(cfg, "[fabric]\nprovider = tcp\nbad\n", "g.ini"),
+			     0);
+	assert_string_equal(origin_of(cfg, "fabric.provider", buf, sizeof buf), "f.ini:3");
+	setenv("GROUP_FABRIC_PROVIDER", "verbs", 1);
+	int rc = grp_config_apply_env(cfg);
+	unsetenv("GROUP_FABRIC_PROVIDER");
+	assert_int_equal(rc, 0);
+	assert_string_equal(origin_of(cfg, "fabric.provider", buf, sizeof buf),
+			    "env GROUP_FABRIC_PROVIDER");
+	assert_int_equal(grp_config_set(cfg, "fabric.provider", "tcp"), 0);
+	assert_string_equal(origin_of(cfg, "fabric.provider", buf, sizeof buf), "grp_config_set");
+	struct config_description d;
+	assert_int_equal(config_key_describe(cfg, config_key_count(cfg), &d), GRP_ENOTFOUND);
+}
+
 static void test_env_unknown_key(void **state)
 {
 	grp_config *cfg = *state;
@@ -506,15 +552,22 @@ static void test_env_member_id_out_of_range(void **state)
 	assert_int_equal(config_int(cfg, "member.id"), -1);
 }
 
-static char *dump_to_string(const grp_config *cfg)
+/* What a writer of the whole configuration (the dump, the manual's keys)
+ * makes of cfg. */
+static char *write_to_string(const grp_config *cfg, int (*writer)(const grp_config *, FILE *))
 {
 	char *text = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&text, &len);
 	assert_non_null(out);
-	assert_int_equal(grp_config_dump(cfg, out), 0);
+	assert_int_equal(writer(cfg, out), 0);
 	assert_int_equal(fclose(out), 0);
 	return text;
+}
+
+static char *dump_to_string(const grp_config *cfg)
+{
+	return write_to_string(cfg, grp_config_dump);
 }
 
 static void assert_dump_round_trips(const grp_config *cfg)
@@ -632,7 +685,7 @@ static void test_dump_lists_every_layer_key_once(void **state)
 
 	static const char *const sections[] = {
 		"group", "member", "fabric", "engine", "multicast", "rdmc", "membership", "persist",
-		"log", "callbacks",
+		"log", "admin", "callbacks",
 	};
 	assert_int_equal(outline.section_count, ARRAY_SIZE(sections));
 	for (size_t i = 0; i < ARRAY_SIZE(sections); i++)
@@ -778,7 +831,6 @@ static void test_null_arguments(void **state)
 	grp_config_free(NULL);
 }
 
-/* log.level's choices must stay the names the logger understands. */
 /* Runs config_apply_log_level with stderr captured; returns what it wrote. */
 static char *apply_log_level_capturing_stderr(const grp_config *cfg)
 {
@@ -807,13 +859,13 @@ static void test_log_level_applied(void **state)
 	grp_config *cfg = *state;
 	assert_int_equal(grp_config_set(cfg, "log.level", "debug"), 0);
 	config_apply_log_level(cfg);
-	assert_true(log_enabled(LOG_DEBUG));
-	assert_false(log_enabled(LOG_TRACE));
+	assert_true(log_enabled(LOG_DEBUG, "group"));
+	assert_false(log_enabled(LOG_TRACE, "group"));
 
 	assert_int_equal(grp_config_set(cfg, "log.level", "error"), 0);
 	config_apply_log_level(cfg);
-	assert_true(log_enabled(LOG_ERROR));
-	assert_false(log_enabled(LOG_WARN));
+	assert_true(log_enabled(LOG_ERROR, "group"));
+	assert_false(log_enabled(LOG_WARN, "group"));
 }
 
 /* GROUP_LOG_LEVEL is log.level's own variable, so it reaches the logger
@@ -826,17 +878,27 @@ static void test_log_level_from_its_variable(void **state)
 	unsetenv("GROUP_LOG_LEVEL");
 	assert_int_equal(rc, 0);
 	config_apply_log_level(cfg);
-	assert_true(log_enabled(LOG_INFO));
-	assert_false(log_enabled(LOG_DEBUG));
+	assert_true(log_enabled(LOG_INFO, "group"));
+	assert_false(log_enabled(LOG_DEBUG, "group"));
 }
 
 static void test_group_log_wins(void **state)
 {
 	grp_config *cfg = *state;
-	assert_int_equal(grp_config_set(cfg, "log.level", "warn"), 0);
+	assert_int_equal(grp_config_set(cfg, "log.level", "warn,persist=trace"), 0);
 	setenv("GROUP_LOG", "TRACE", 1);
 	char *said = apply_log_level_capturing_stderr(cfg);
-	assert_true(log_enabled(LOG_TRACE));
+	assert_true(log_enabled(LOG_TRACE, "group"));
+	assert_string_equal(said, "");
+	free(said);
+
+	/* As a whole: log.level's persist=trace is gone too. */
+	setenv("GROUP_LOG", "info, membership=debug", 1);
+	said = apply_log_level_capturing_stderr(cfg);
+	assert_true(log_enabled(LOG_INFO, "group"));
+	assert_false(log_enabled(LOG_DEBUG, "group"));
+	assert_true(log_enabled(LOG_DEBUG, "membership"));
+	assert_false(log_enabled(LOG_DEBUG, "persist"));
 	assert_string_equal(said, "");
 	free(said);
 
@@ -845,8 +907,9 @@ static void test_group_log_wins(void **state)
 	setenv("GROUP_LOG", "", 1);
 	said = apply_log_level_capturing_stderr(cfg);
 	unsetenv("GROUP_LOG");
-	assert_true(log_enabled(LOG_WARN));
-	assert_false(log_enabled(LOG_INFO));
+	assert_true(log_enabled(LOG_WARN, "group"));
+	assert_false(log_enabled(LOG_INFO, "group"));
+	assert_true(log_enabled(LOG_TRACE, "persist"));
 	assert_string_equal(said, "");
 	free(said);
 }
@@ -859,8 +922,8 @@ static void test_group_log_invalid(void **state)
 	char *first = apply_log_level_capturing_stderr(cfg);
 	char *second = apply_log_level_capturing_stderr(cfg);
 	unsetenv("GROUP_LOG");
-	assert_true(log_enabled(LOG_INFO));
-	assert_false(log_enabled(LOG_DEBUG));
+	assert_true(log_enabled(LOG_INFO, "group"));
+	assert_false(log_enabled(LOG_DEBUG, "group"));
 	assert_contains(first, "GROUP_LOG=verbose");
 	assert_contains(first, "error, warn, info, debug, trace");
 	assert_string_equal(second, "");
@@ -868,16 +931,23 @@ static void test_group_log_invalid(void **state)
 	free(second);
 }
 
-static void test_log_levels_match_logger(void **state)
+/* log.level holds a log spec: the configuration takes what the logger
+ * takes, and refuses the rest naming the key and the reason. */
+static void test_log_spec_key(void **state)
 {
 	grp_config *cfg = *state;
-	static const char *const names[] = { "error", "warn", "info", "debug", "trace" };
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
-		enum log_level level;
-		assert_int_equal(grp_config_set(cfg, "log.level", names[i]), 0);
-		assert_int_equal(log_level_parse(config_str(cfg, "log.level"), &level), 0);
-		assert_int_equal(level, (int)i);
-	}
+	assert_int_equal(grp_config_set(cfg, "log.level", "warn,persist=debug"), 0);
+	assert_value(cfg, "log.level", "warn,persist=debug");
+	config_apply_log_level(cfg);
+	assert_true(log_enabled(LOG_DEBUG, "persist"));
+	assert_false(log_enabled(LOG_TRACE, "persist"));
+	assert_true(log_enabled(LOG_WARN, "group"));
+	assert_false(log_enabled(LOG_INFO, "group"));
+
+	assert_int_equal(grp_config_set(cfg, "log.level", "warn,nosuchmodule=debug"), GRP_ECONFIG);
+	assert_contains(grp_config_error(cfg), "log.level");
+	assert_contains(grp_config_error(cfg), "'nosuchmodule' is not a module");
+	assert_value(cfg, "log.level", "warn,persist=debug");
 }
 
 /* rdmc.schedule's choices must stay the names the schedules understand. */
@@ -904,6 +974,74 @@ static void test_rdmc_schedule_choices_match_schedules(void **state)
 	assert_int_equal(choices, kinds);
 }
 
+static const char *const man_words[] = { "No", "plain", NULL };
+
+static const struct config_key man_first_layer[] = {
+	{ .section = "alpha", .name = "word", .type = CONFIG_ENUM, .default_text = "No",
+	  .choices = man_words,
+	  .help = "First sentence. .dotted second. 'quoted third. Back\\slash fourth." },
+	{ .section = "beta", .name = "text", .type = CONFIG_STRING, .default_text = "a\"b",
+	  .help = "Quoted default." },
+};
+static const struct config_key man_second_layer[] = {
+	{ .section = "alpha", .name = "path", .type = CONFIG_STRING, .default_text = "",
+	  .help = "Never set." },
+};
+
+/* group.ini(5)'s keys from a table holding what roff would misread: a
+ * line-initial '.' or "'" and a backslash in a help text, a choice that is
+ * a macro name, a default holding a quote; and an empty default. */
+static char *man_page(void)
+{
+	static const struct config_keys first = CONFIG_KEYS(man_first_layer);
+	static const struct config_keys second = CONFIG_KEYS(man_second_layer);
+	const struct config_keys *const registry[] = { &first, &second };
+	grp_config *cfg;
+	assert_int_equal(config_store_new(registry, ARRAY_SIZE(registry), &cfg), 0);
+	char *text = write_to_string(cfg, config_man_write);
+	grp_config_free(cfg);
+	return text;
+}
+
+static void test_man_escapes_what_roff_reads(void **state)
+{
+	(void)state;
+	char *text = man_page();
+	static const char *const lines[] = {
+		"\n.It Cm \"\\&word\"\nFirst sentence.\n\\&.dotted second.\n\\&'quoted third.\n"
+		"Back\\eslash fourth.\n.Pp\n",
+		"\n.Cm \"\\&No\" , \"\\&plain\" ;\ndefault\n.Ql \"\\&No\" ;\n",
+		"\n.Ql \"\\&a\\(dqb\" ;\n",
+		"\nenvironment variable\n.Ev GROUP_ALPHA_WORD .\n",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(lines); i++) {
+		if (!strstr(text, lines[i]))
+			fail_msg("missing:\n%s\nin:\n%s", lines[i], text);
+	}
+	free(text);
+}
+
+static size_t count(const char *text, const char *what)
+{
+	size_t n = 0;
+	for (const char *at = strstr(text, what); at; at = strstr(at + 1, what))
+		n++;
+	return n;
+}
+
+static void test_man_one_list_per_section(void **state)
+{
+	(void)state;
+	char *text = man_page();
+	assert_int_equal(count(text, ".Ss ["), 2);
+	assert_int_equal(count(text, "\n.Bl -tag"), 2);
+	assert_int_equal(count(text, "\n.El\n"), 2);
+	assert_int_equal(count(text, "\n.It "), 3);
+	assert_non_null(strstr(text, ".Ss [alpha]\n.Bl -tag -width Ds\n.It Cm \"\\&word\""));
+	assert_non_null(strstr(text, "empty by default;\nenvironment variable\n.Ev GROUP_ALPHA_PATH"));
+	free(text);
+}
+
 #define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -924,6 +1062,7 @@ int main(void)
 		TEST(test_ipv6_member),
 		TEST(test_crlf),
 		TEST(test_env_override),
+		TEST(test_origins),
 		TEST(test_env_unknown_key),
 		TEST(test_env_near_miss_names),
 		TEST(test_env_bad_value),
@@ -935,12 +1074,14 @@ int main(void)
 		TEST(test_load_file),
 		TEST(test_load_file_errors_name_the_file),
 		TEST(test_null_arguments),
-		TEST(test_log_levels_match_logger),
+		TEST(test_log_spec_key),
 		TEST(test_rdmc_schedule_choices_match_schedules),
 		TEST(test_log_level_applied),
 		TEST(test_log_level_from_its_variable),
 		TEST(test_group_log_wins),
 		TEST(test_group_log_invalid),
+		cmocka_unit_test(test_man_escapes_what_roff_reads),
+		cmocka_unit_test(test_man_one_list_per_section),
 	};
 	struct CMUnitTest tests[ARRAY_SIZE(fixed) + ARRAY_SIZE(reject_cases)];
 	memcpy(tests, fixed, sizeof fixed);
