@@ -3,23 +3,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec.h"
 #include "config.h"
 #include "dispatch.h"
 #include "epoch.h"
 #include "frame.h"
 #include "group_internal.h"
 #include "log.h"
+#include "log_stream.h"
+#include "view_record.h"
 
 static const char *MOD = "persist";
-
-/* A view record: its format, vid and members. */
-#define VIEW_RECORD_VERSION 1u
-/* The first byte of a state transfer stream says what follows. */
-enum stream_kind { STREAM_APP_STATE = 0, STREAM_LOG = 1 };
-/* A record in a transfer stream: kind, sender, version, hlc, length. */
-#define STREAM_RECORD_HEADER (1u + 4u + 8u + 8u + 4u)
-#define VIEW_RECORD_MAX (1u + 4u + 4u + 4u * FAB_MAX_PEERS)
 
 /* The writer thread's progress wakes the engine: the frontier may move,
  * and deliveries waiting for room may go on. */
@@ -96,28 +89,6 @@ int durable_open(grp_t *g, const grp_config *cfg)
 	return 0;
 }
 
-static int decode_view(const struct plog_record *r, uint32_t *vid, unsigned *ids, unsigned cap,
-		       unsigned *n)
-{
-	struct rcursor c = { .p = r->data, .len = r->len };
-	uint8_t format = rc_u8(&c);
-	*vid = rc_u32(&c);
-	uint32_t count = rc_u32(&c);
-	if (c.bad || format != VIEW_RECORD_VERSION || count == 0 || count > cap ||
-	    rc_left(&c) != 4u * count || epoch_version_vid(r->version) != *vid)
-		return GRP_ECORRUPT;
-	for (unsigned i = 0; i < count; i++) {
-		ids[i] = rc_u32(&c);
-		for (unsigned j = 0; j < i; j++)
-			if (ids[j] == ids[i])
-				return GRP_ECORRUPT;
-		if (ids[i] >= FAB_MAX_PEERS)
-			return GRP_ECORRUPT;
-	}
-	*n = count;
-	return 0;
-}
-
 int durable_last_view(grp_t *g, uint32_t *vid, unsigned *ids, unsigned cap, unsigned *n)
 {
 	struct plog_iter *it;
@@ -128,7 +99,7 @@ int durable_last_view(grp_t *g, uint32_t *vid, unsigned *ids, unsigned cap, unsi
 	int found = GRP_ENOTFOUND;
 	while ((rc = plog_iter_next(it, &r)) == 1)
 		if (r.kind == PLOG_VIEW)
-			found = decode_view(&r, vid, ids, cap, n);
+			found = view_record_decode(&r, vid, ids, cap, n);
 	plog_iter_free(it);
 	if (found == GRP_ECORRUPT)
 		log_error(MOD, "the log's last view record is malformed");
@@ -285,17 +256,6 @@ void durable_deliver(grp_t *g, const grp_delivery *msg)
 	dispatch_deliver(g, &logged);
 }
 
-static size_t encode_view(const grp_view *v, uint8_t *out)
-{
-	struct wcursor w = { .p = out, .cap = VIEW_RECORD_MAX };
-	wc_u8(&w, VIEW_RECORD_VERSION);
-	wc_u32(&w, v->vid);
-	wc_u32(&w, v->n_members);
-	for (unsigned i = 0; i < v->n_members; i++)
-		wc_u32(&w, v->members[i]);
-	return w.off;
-}
-
 void durable_view(grp_t *g, const grp_view *v, enum durable_view_kind kind)
 {
 	struct durable *d = &g->durable;
@@ -313,7 +273,7 @@ void durable_view(grp_t *g, const grp_view *v, enum durable_view_kind kind)
 	}
 	if (d->log && kind != DURABLE_VIEW_STOP && !unlogged && !atomic_load(&d->failed)) {
 		uint8_t *rec = malloc(VIEW_RECORD_MAX);
-		size_t len = rec ? encode_view(v, rec) : 0;
+		size_t len = rec ? view_record_encode(v, rec) : 0;
 		int rc = rec ? 0 : GRP_ENOMEM;
 		if (rec && kind == DURABLE_VIEW_JOINED) {
 			free(d->pending_view);
@@ -368,22 +328,18 @@ static int common_end(struct plog *log, uint64_t version, uint64_t *out)
  * ours after the lowest of those ends. */
 int durable_serve(grp_t *g, const unsigned *to, unsigned n, uint64_t before)
 {
-	uint8_t head[4 + 1];
-	struct wcursor w = { .p = head, .cap = sizeof head };
-	wc_u8(&w, STREAM_LOG);
-	wc_u32(&w, n);
+	uint8_t head[LOG_STREAM_LOG_HEAD];
+	log_stream_head_encode(head, n);
 	/* Records still in the writer's ring are not readable yet. */
 	int rc = plog_sync(g->durable.log);
 	if (!rc)
-		rc = grp_state_write(g, head, w.off);
+		rc = grp_state_write(g, head, sizeof head);
 	uint64_t after = UINT64_MAX;
 	for (unsigned i = 0; i < n && !rc; i++) {
 		uint64_t cut;
 		rc = common_end(g->durable.log, links_joiner_log_version(g->links, to[i]), &cut);
-		uint8_t entry[12];
-		struct wcursor e = { .p = entry, .cap = sizeof entry };
-		wc_u32(&e, to[i]);
-		wc_u64(&e, cut);
+		uint8_t entry[LOG_STREAM_CUT_ENTRY];
+		log_stream_cut_encode(entry, to[i], cut);
 		if (!rc)
 			rc = grp_state_write(g, entry, sizeof entry);
 		after = cut < after ? cut : after;
@@ -394,13 +350,8 @@ int durable_serve(grp_t *g, const unsigned *to, unsigned n, uint64_t before)
 	struct plog_record r;
 	uint64_t shipped = 0;
 	while (!rc && it && (rc = plog_iter_next(it, &r)) == 1) {
-		uint8_t rec[STREAM_RECORD_HEADER];
-		struct wcursor c = { .p = rec, .cap = sizeof rec };
-		wc_u8(&c, (uint8_t)r.kind);
-		wc_u32(&c, r.sender);
-		wc_u64(&c, r.version);
-		wc_u64(&c, r.hlc);
-		wc_u32(&c, (uint32_t)r.len);
+		uint8_t rec[LOG_STREAM_RECORD_HEADER];
+		log_stream_record_encode(rec, &r);
 		rc = grp_state_write(g, rec, sizeof rec);
 		if (!rc && r.len)
 			rc = grp_state_write(g, r.data, r.len);
@@ -413,83 +364,10 @@ int durable_serve(grp_t *g, const unsigned *to, unsigned n, uint64_t before)
 	return rc;
 }
 
-static int read_exactly(grp_t *g, void *buf, size_t len)
+/* The joiner's side of the transfer, as a stream source. */
+static int read_state(void *g, void *buf, size_t cap, size_t *got)
 {
-	size_t done = 0;
-	while (done < len) {
-		size_t got;
-		int rc = grp_state_read(g, (uint8_t *)buf + done, len - done, &got);
-		if (rc)
-			return rc;
-		if (got == 0)
-			return done == 0 ? 1 : GRP_EPROTO;
-		done += got;
-	}
-	return 0;
-}
-
-/* One shipped record, validated field by field; 1 at the stream's end. */
-static int load_record(grp_t *g, uint8_t **buf, size_t *cap, struct plog_record *r)
-{
-	uint8_t head[STREAM_RECORD_HEADER];
-	int rc = read_exactly(g, head, sizeof head);
-	if (rc)
-		return rc;
-	struct rcursor c = { .p = head, .len = sizeof head };
-	uint8_t kind = rc_u8(&c);
-	r->sender = rc_u32(&c);
-	r->version = rc_u64(&c);
-	r->hlc = rc_u64(&c);
-	r->len = rc_u32(&c);
-	/* grp_max_msg_size, which grp_join sets only once it returns. */
-	const struct epoch_params *p = &g->params;
-	size_t limit = kind == PLOG_VIEW ? VIEW_RECORD_MAX
-		       : p->rdmc_max_payload > p->max_smc_payload ? p->rdmc_max_payload
-								   : p->max_smc_payload;
-	if ((kind != PLOG_MESSAGE && kind != PLOG_VIEW) || r->len > limit) {
-		log_error(MOD, "shipped log record: kind %u, length %zu: refused", kind, r->len);
-		return GRP_EPROTO;
-	}
-	r->kind = kind;
-	if (r->len > *cap) {
-		uint8_t *bigger = realloc(*buf, r->len);
-		if (!bigger)
-			return GRP_ENOMEM;
-		*buf = bigger;
-		*cap = r->len;
-	}
-	rc = r->len ? read_exactly(g, *buf, r->len) : 0;
-	r->data = *buf;
-	return rc == 1 ? GRP_EPROTO : rc;
-}
-
-/* Our entry in the stream's table of where each joiner's log must end. */
-static int read_cut(grp_t *g, uint64_t *cut)
-{
-	uint8_t raw[4];
-	int rc = read_exactly(g, raw, sizeof raw);
-	struct rcursor c = { .p = raw, .len = sizeof raw };
-	uint32_t n = rc ? 0 : rc_u32(&c);
-	bool found = false;
-	if (!rc && (n == 0 || n > FAB_MAX_PEERS))
-		rc = GRP_EPROTO;
-	for (uint32_t i = 0; i < n && !rc; i++) {
-		uint8_t entry[12];
-		rc = read_exactly(g, entry, sizeof entry);
-		struct rcursor e = { .p = entry, .len = sizeof entry };
-		uint32_t id = rc_u32(&e);
-		uint64_t at = rc_u64(&e);
-		if (!rc && id == links_my_id(g->links)) {
-			*cut = at;
-			found = true;
-		}
-	}
-	if (!rc && !found)
-		rc = GRP_EPROTO;
-	if (rc)
-		log_error(MOD, "the log stream names no end for our log: %s",
-			  grp_strerror(rc == 1 ? GRP_EPROTO : rc));
-	return rc == 1 ? GRP_EPROTO : rc;
+	return grp_state_read(g, buf, cap, got);
 }
 
 /* Our own log up to the group's history, replayed where the application
@@ -515,17 +393,22 @@ static int replay_local(grp_t *g, uint64_t cut)
 static int load_log(grp_t *g)
 {
 	struct durable *d = &g->durable;
+	struct log_stream_source src = { .read = read_state, .arg = g };
 	uint64_t cut = 0;
-	int rc = read_cut(g, &cut);
+	int rc = log_stream_read_cut(&src, links_my_id(g->links), &cut);
 	if (!rc)
 		rc = replay_local(g, cut);
 	if (rc)
 		return rc;
 	uint8_t *buf = NULL;
 	size_t cap = 0;
+	/* grp_max_msg_size, which grp_join sets only once it returns. */
+	const struct epoch_params *p = &g->params;
+	size_t message_max = p->rdmc_max_payload > p->max_smc_payload ? p->rdmc_max_payload
+								       : p->max_smc_payload;
 	uint64_t last = d->last_version, loaded = 0;
 	struct plog_record r;
-	while ((rc = load_record(g, &buf, &cap, &r)) == 0) {
+	while ((rc = log_stream_read_record(&src, message_max, &buf, &cap, &r)) == 0) {
 		if (r.version <= last)
 			continue;
 		if (r.version >= d->pending_version && d->pending_view) {
@@ -570,18 +453,19 @@ static int discard_state(grp_t *g)
 int durable_load(grp_t *g)
 {
 	struct durable *d = &g->durable;
+	struct log_stream_source src = { .read = read_state, .arg = g };
 	uint8_t kind;
-	int rc = read_exactly(g, &kind, 1);
+	int rc = log_stream_read_exactly(&src, &kind, 1);
 	if (rc == 1)
 		rc = GRP_EPROTO;
-	if (!rc && kind == STREAM_APP_STATE && d->log) {
+	if (!rc && kind == LOG_STREAM_APP_STATE && d->log) {
 		log_error(MOD, "the member serving us keeps no log: persist.mode must be on at "
 			  "every member");
 		rc = GRP_EPROTO;
 	}
-	if (!rc && kind == STREAM_APP_STATE)
+	if (!rc && kind == LOG_STREAM_APP_STATE)
 		rc = g->cb.state_load ? g->cb.state_load(g, g->user) : discard_state(g);
-	else if (!rc && kind == STREAM_LOG)
+	else if (!rc && kind == LOG_STREAM_LOG)
 		rc = load_log(g);
 	else if (!rc)
 		rc = GRP_EPROTO;
@@ -598,7 +482,7 @@ int durable_load(grp_t *g)
 
 int durable_serve_app_state(grp_t *g)
 {
-	uint8_t kind = STREAM_APP_STATE;
+	uint8_t kind = LOG_STREAM_APP_STATE;
 	int rc = grp_state_write(g, &kind, 1);
 	if (!rc && g->cb.state_save)
 		rc = g->cb.state_save(g, g->user);
