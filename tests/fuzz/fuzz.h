@@ -1,0 +1,39 @@
+/* What the fuzz targets share: the group they play, an invariant check
+ * that stops the fuzzer, and the input as text or as a stream. The seed
+ * generator (make_corpus.c) uses the same constants, so that its inputs
+ * are ones the targets accept. */
+#ifndef GRP_FUZZ_H
+#define GRP_FUZZ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define FUZZ_GROUP_NAME "fuzz"
+/* The node id of the member that receives (a joiner, for the log stream). */
+#define FUZZ_MY_ID 2u
+/* The server's challenge in the handshake: fixed, so that a saved input
+ * that answers it stays valid. */
+#define FUZZ_NONCE_S_BYTE 0x5a
+#define FUZZ_NONCE_C_BYTE 0xc3
+
+uint64_t fuzz_group_id(void);
+
+/* A broken invariant is a bug the fuzzer must report: it aborts. */
+#define FUZZ_CHECK(cond) ((cond) ? (void)0 : fuzz_fail(__FILE__, __LINE__, #cond))
+_Noreturn void fuzz_fail(const char *file, int line, const char *what);
+
+/* The input with a NUL after it (malloc'd; NULL only out of memory). */
+char *fuzz_text(const uint8_t *data, size_t size);
+
+/* The input as a stream that a reader callback drains. */
+struct fuzz_bytes {
+	const uint8_t *p;
+	size_t len, off;
+};
+/* The signature of log_stream_read_fn and snapshot_read_fn: up to cap
+ * bytes, *got 0 at the end. */
+int fuzz_bytes_read(void *arg, void *buf, size_t cap, size_t *got);
+
+#endif
