@@ -24,8 +24,9 @@ uint64_t fuzz_group_id(void);
 #define FUZZ_CHECK(cond) ((cond) ? (void)0 : fuzz_fail(__FILE__, __LINE__, #cond))
 _Noreturn void fuzz_fail(const char *file, int line, const char *what);
 
-/* The input with a NUL after it (malloc'd; NULL only out of memory). */
-char *fuzz_text(const uint8_t *data, size_t size);
+/* A copy of the input with a NUL after it, to change or to read as text
+ * (malloc'd; NULL only out of memory). */
+void *fuzz_copy(const uint8_t *data, size_t size);
 
 /* The input as a stream that a reader callback drains. */
 struct fuzz_bytes {
@@ -35,5 +36,18 @@ struct fuzz_bytes {
 /* The signature of log_stream_read_fn and snapshot_read_fn: up to cap
  * bytes, *got 0 at the end. */
 int fuzz_bytes_read(void *arg, void *buf, size_t cap, size_t *got);
+
+/* A checksum is a wall a fuzzer does not climb. In the inputs of the log's
+ * targets a crc field that holds zero stands for the right crc, which the
+ * target writes in before it parses (a right crc of zero is a chance of
+ * 1 in 2^32), so that mutations reach what the crc guards; a wrong
+ * non-zero crc is left for the parser to refuse. */
+void fuzz_seal_segment_header(uint8_t *header);
+/* The record at `record`, if one whole lies within room bytes and its
+ * header is not the zeros that end a segment: returns the bytes it spans,
+ * else 0. */
+size_t fuzz_seal_record(uint8_t *record, size_t room);
+/* The header, then the records from the first on, as the scan finds them. */
+void fuzz_seal_segment(uint8_t *file, size_t size);
 
 #endif

@@ -52,7 +52,7 @@ static void check_dump_loads_back(const char *text)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *text = fuzz_text(data, size);
+	char *text = fuzz_copy(data, size);
 	grp_config *from_string, *from_file;
 	FUZZ_CHECK(text && grp_config_new(&from_string) == 0 && grp_config_new(&from_file) == 0);
 	int rc_string = grp_config_load_string(from_string, text, "fuzz");

@@ -19,7 +19,7 @@ static char *format(const struct hostport_list *list)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *text = fuzz_text(data, size);
+	char *text = fuzz_copy(data, size);
 	FUZZ_CHECK(text != NULL);
 	char why[CONFIG_ERROR_MAX];
 	struct hostport_list list;

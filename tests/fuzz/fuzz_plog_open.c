@@ -1,5 +1,5 @@
 /* The recovery scan of plog_open over a log directory holding one
- * segment, the input: it opens or refuses without harm, and an opened
+ * segment, the input (its zero crcs sealed, fuzz.h): it opens or refuses without harm, and an opened
  * log iterates exactly the records it reported, versions ascending. The
  * directory is on tmpfs where there is one, so that the syncs of a
  * repaired tail cost little. */
@@ -84,7 +84,11 @@ static void check_records(struct plog *log, const struct plog_open_report *repor
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	root_init();
-	write_segment(data, size);
+	uint8_t *file = fuzz_copy(data, size);
+	FUZZ_CHECK(file != NULL);
+	fuzz_seal_segment(file, size);
+	write_segment(file, size);
+	free(file);
 	struct plog_params p = {
 		.dir = log_dir,
 		.group_id = fuzz_group_id(),

@@ -17,7 +17,7 @@ void fuzz_fail(const char *file, int line, const char *what)
 	abort();
 }
 
-char *fuzz_text(const uint8_t *data, size_t size)
+void *fuzz_copy(const uint8_t *data, size_t size)
 {
 	char *text = malloc(size + 1);
 	if (!text)
