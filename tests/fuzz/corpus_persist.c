@@ -13,27 +13,32 @@
 #include "segment.h"
 #include "view_record.h"
 
-/* A segment file being built: its header, records, then zeros. Unsealed,
- * its crcs are zero: the targets compute them (fuzz.h). */
-struct segment_file {
-	uint8_t bytes[8192];
+/* Segment files back to back, as fuzz_plog_open cuts its input into
+ * files. Unsealed, their crcs are zero: the targets compute them (fuzz.h). */
+struct log_files {
+	uint8_t bytes[16384];
 	size_t len;
 	bool sealed;
 };
 
-static void segment_start(struct segment_file *f, bool sealed)
+static void log_start(struct log_files *f, bool sealed)
 {
 	memset(f, 0, sizeof *f);
 	f->sealed = sealed;
-	struct segment_header h = { .group_id = fuzz_group_id(), .first_version = 0, .index = 0 };
-	segment_header_encode(f->bytes, &h);
-	if (!sealed)
-		memset(f->bytes + SEGMENT_HEADER_BYTES - 4, 0, 4);
-	f->len = SEGMENT_HEADER_BYTES;
 }
 
-static void segment_add(struct segment_file *f, enum plog_kind kind, uint64_t version,
-			  uint64_t hlc, const void *payload, size_t len)
+static void segment_begin(struct log_files *f, uint32_t index, uint64_t first_version)
+{
+	struct segment_header h = { .group_id = fuzz_group_id(), .first_version = first_version,
+				    .index = index };
+	segment_header_encode(f->bytes + f->len, &h);
+	f->len += SEGMENT_HEADER_BYTES;
+	if (!f->sealed)
+		memset(f->bytes + f->len - 4, 0, 4);
+}
+
+static void segment_add(struct log_files *f, enum plog_kind kind, uint64_t version, uint64_t hlc,
+			const void *payload, size_t len)
 {
 	struct record_header h = { .kind = (uint8_t)kind, .len = (uint32_t)len, .sender = 1,
 				   .version = version, .hlc = hlc };
@@ -44,50 +49,93 @@ static void segment_add(struct segment_file *f, enum plog_kind kind, uint64_t ve
 	f->len += record_total_bytes(len);
 }
 
-/* The file: its records, then `zeros` zero bytes, which end them. */
-static void segment_write(struct segment_file *f, const char *name, size_t zeros)
+/* The zeros after a segment's last record, which end its records. */
+static void segment_end(struct log_files *f, size_t zeros)
 {
-	corpus_write("plog_open", name, f->bytes, f->len + zeros);
+	f->len += zeros;
 }
 
-/* A view of three members, then messages in it. */
-static void segment_with_history(struct segment_file *f, bool sealed)
+static void log_write(const struct log_files *f, const char *name)
+{
+	corpus_write("plog_open", name, f->bytes, f->len);
+}
+
+/* A first segment: a view of three members, then messages in it. */
+static void segment_with_history(struct log_files *f, bool sealed)
 {
 	unsigned members[] = { 0, 1, 2 };
 	grp_view v = { .vid = 1, .n_members = 3, .members = members };
 	uint8_t rec[VIEW_RECORD_MAX];
 	size_t len = view_record_encode(&v, rec);
-	segment_start(f, sealed);
+	log_start(f, sealed);
+	segment_begin(f, 0, 0);
 	segment_add(f, PLOG_VIEW, epoch_version(1, 0), 1, rec, len);
 	segment_add(f, PLOG_MESSAGE, epoch_version(1, 1), 2, "put k1 v1", 9);
 	segment_add(f, PLOG_MESSAGE, epoch_version(1, 2), 3, "", 0);
 	segment_add(f, PLOG_MESSAGE, epoch_version(1, 3), 5, "twelve bytes", 12);
 }
 
+/* A second segment after segment_with_history's. */
+static void second_segment(struct log_files *f)
+{
+	segment_begin(f, 1, epoch_version(1, 4));
+	segment_add(f, PLOG_MESSAGE, epoch_version(1, 4), 8, "in the second", 13);
+	segment_add(f, PLOG_MESSAGE, epoch_version(1, 6), 9, "a gap is fine", 13);
+}
+
+/* Breaks the payload of the last record. */
+static void tear_last(struct log_files *f, size_t last_len)
+{
+	f->bytes[f->len - record_total_bytes(last_len) + RECORD_HEADER_BYTES] ^= 1;
+}
+
 static void seed_plog_open(void)
 {
-	static struct segment_file f;
-	segment_start(&f, true);
-	segment_write(&f, "header_only", 0);
-	segment_write(&f, "empty", RECORD_HEADER_BYTES);
+	static struct log_files f;
+	log_start(&f, true);
+	segment_begin(&f, 0, 0);
+	log_write(&f, "header_only");
+	segment_end(&f, RECORD_HEADER_BYTES);
+	log_write(&f, "empty");
 	segment_with_history(&f, false);
-	segment_write(&f, "history_unsealed", 64);
+	segment_end(&f, 64);
+	log_write(&f, "history_unsealed");
 	segment_with_history(&f, true);
-	segment_write(&f, "history", 64);
-	size_t last = f.len - record_total_bytes(12);
-	f.bytes[last + RECORD_HEADER_BYTES] ^= 1;
-	segment_write(&f, "torn_tail", 64);
+	segment_end(&f, 64);
+	log_write(&f, "history");
+	second_segment(&f);
+	segment_end(&f, 64);
+	log_write(&f, "two_segments");
+	segment_with_history(&f, false);
+	segment_end(&f, 64);
+	second_segment(&f);
+	segment_end(&f, 64);
+	log_write(&f, "two_segments_unsealed");
+	segment_with_history(&f, true);
+	segment_end(&f, 64);
+	segment_begin(&f, 1, epoch_version(1, 4));
+	segment_end(&f, RECORD_HEADER_BYTES);
+	log_write(&f, "empty_last_segment");
+	segment_with_history(&f, true);
+	tear_last(&f, 12);
+	segment_end(&f, 64);
+	log_write(&f, "torn_tail");
+	second_segment(&f);
+	segment_end(&f, 64);
+	log_write(&f, "torn_tail_in_the_first_of_two");
 	segment_with_history(&f, true);
 	f.bytes[f.len + 40] = 0xff;
-	segment_write(&f, "garbage_after_the_end", 64);
+	segment_end(&f, 64);
+	log_write(&f, "garbage_after_the_end");
 	segment_with_history(&f, true);
 	f.bytes[SEGMENT_HEADER_BYTES + RECORD_HEADER_BYTES] ^= 1;
-	segment_write(&f, "bad_record_before_good_ones", 64);
+	segment_end(&f, 64);
+	log_write(&f, "bad_record_before_good_ones");
 }
 
 static void seed_record(void)
 {
-	static struct segment_file f;
+	static struct log_files f;
 	segment_with_history(&f, true);
 	size_t view_len = record_total_bytes(1 + 4 + 4 + 3 * 4);
 	const uint8_t *first = f.bytes + SEGMENT_HEADER_BYTES;

@@ -1,5 +1,7 @@
-/* The recovery scan of plog_open over a log directory holding one
- * segment, the input (its zero crcs sealed, fuzz.h): it opens or refuses without harm, and an opened
+/* The recovery scan of plog_open over a log directory that holds the
+ * input as segment files: the input is cut before each further segment
+ * magic, up to MAX_SEGMENTS files seg-0, seg-1, ..., each with its zero
+ * crcs sealed (fuzz.h). It opens or refuses without harm, and an opened
  * log iterates exactly the records it reported, versions ascending. The
  * directory is on tmpfs where there is one, so that the syncs of a
  * repaired tail cost little. */
@@ -16,6 +18,10 @@
 #include "segment.h"
 
 #define MIB (1024u * 1024u)
+#define MAX_SEGMENTS 8u
+
+/* segment.h: every segment starts with it. */
+static const char segment_magic[8] = { 'G', 'R', 'P', 'P', 'L', 'O', 'G', '1' };
 
 static char root[256];
 static char log_dir[300];
@@ -51,16 +57,35 @@ static void root_init(void)
 	atexit(remove_root);
 }
 
-static void write_segment(const uint8_t *data, size_t size)
+static void write_segment(uint32_t index, const uint8_t *data, size_t size)
 {
-	FUZZ_CHECK(mkdir(log_dir, 0700) == 0);
+	uint8_t *file = fuzz_copy(data, size);
+	FUZZ_CHECK(file != NULL);
+	fuzz_seal_segment(file, size);
 	char name[SEGMENT_NAME_MAX], path[sizeof log_dir + SEGMENT_NAME_MAX];
-	segment_name(name, 0, false);
+	segment_name(name, index, false);
 	snprintf(path, sizeof path, "%s/%s", log_dir, name);
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	FUZZ_CHECK(fd >= 0);
-	FUZZ_CHECK(size == 0 || write(fd, data, size) == (ssize_t)size);
+	FUZZ_CHECK(size == 0 || write(fd, file, size) == (ssize_t)size);
 	close(fd);
+	free(file);
+}
+
+static void write_segments(const uint8_t *data, size_t size)
+{
+	FUZZ_CHECK(mkdir(log_dir, 0700) == 0);
+	for (uint32_t index = 0; index < MAX_SEGMENTS; index++) {
+		const uint8_t *next = index + 1 < MAX_SEGMENTS && size > 1
+					      ? memmem(data + 1, size - 1, segment_magic, sizeof segment_magic)
+					      : NULL;
+		size_t len = next ? (size_t)(next - data) : size;
+		write_segment(index, data, len);
+		if (!next)
+			return;
+		data += len;
+		size -= len;
+	}
 }
 
 static void check_records(struct plog *log, const struct plog_open_report *report)
@@ -84,11 +109,7 @@ static void check_records(struct plog *log, const struct plog_open_report *repor
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	root_init();
-	uint8_t *file = fuzz_copy(data, size);
-	FUZZ_CHECK(file != NULL);
-	fuzz_seal_segment(file, size);
-	write_segment(file, size);
-	free(file);
+	write_segments(data, size);
 	struct plog_params p = {
 		.dir = log_dir,
 		.group_id = fuzz_group_id(),
