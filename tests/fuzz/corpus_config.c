@@ -43,7 +43,7 @@ static void seed_ini(void)
 	set(cfg, "multicast.nonblocking", "yes");
 	set(cfg, "persist.mode", "durable");
 	set(cfg, "persist.dir", "/var/lib/group");
-	set(cfg, "log.level", "debug");
+	set(cfg, "log.level", "warn, persist=debug, transfer = info");
 	write_dump("dump_every_type", cfg);
 	grp_config_free(cfg);
 	corpus_write_text("config", "members_only",
@@ -56,6 +56,7 @@ static void seed_ini(void)
 	corpus_write_text("config", "unknown_section", "[nowhere]\nx = 1\n");
 	corpus_write_text("config", "int_out_of_range", "[member]\nid = -9223372036854775808\n");
 	corpus_write_text("config", "uint_overflow", "[rdmc]\nmax_payload = 18446744073709551616\n");
+	corpus_write_text("config", "log_level_unknown_module", "[log]\nlevel = info,nowhere=debug\n");
 	corpus_write("config", "nul_inside", "[member]\nid = 1\0\n", 16);
 }
 
