@@ -1,7 +1,8 @@
 /* What the fuzz targets share: the group they play, an invariant check
- * that stops the fuzzer, and the input as text or as a stream. The seed
- * generator (make_corpus.c) uses the same constants, so that its inputs
- * are ones the targets accept. */
+ * that stops the fuzzer, the input as a copy or as a stream, and the crcs
+ * of the log's records computed for the fuzzer. The seed generator
+ * (make_corpus.c) uses the same constants, so that its inputs are ones
+ * the targets accept. */
 #ifndef GRP_FUZZ_H
 #define GRP_FUZZ_H
 
@@ -14,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* The node id of the member that receives (a joiner, for the log stream). */
 #define FUZZ_MY_ID 2u
 /* The server's challenge in the handshake: fixed, so that a saved input
- * that answers it stays valid. */
+ * that answers it stays valid; and the nonce of the seeds' client. */
 #define FUZZ_NONCE_S_BYTE 0x5a
 #define FUZZ_NONCE_C_BYTE 0xc3
 
