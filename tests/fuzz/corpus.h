@@ -9,6 +9,12 @@
 void corpus_write(const char *target, const char *name, const void *data, size_t len);
 void corpus_write_text(const char *target, const char *name, const char *text);
 
+struct text_seed {
+	const char *name;
+	const char *text;
+};
+void corpus_write_texts(const char *target, const struct text_seed *seeds, size_t n);
+
 /* One per file: the seeds of the targets of one area. */
 void seed_wire(void);     /* frame, session */
 void seed_config(void);   /* config, hostports, secret */

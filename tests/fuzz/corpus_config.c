@@ -30,6 +30,18 @@ static void set(grp_config *cfg, const char *key, const char *value)
 	}
 }
 
+static const struct text_seed ini_seeds[] = {
+	{ "members_only", "[group]\nname = orders\nmembers = 10.0.0.1:7100,10.0.0.2:7100\n" },
+	{ "crlf_comments_spaces", "; a comment\r\n# another\r\n  [ member ]  \r\n  id =  3  \r\n\r\n"
+				  "[group]\ncontact = a:1 , [::1]:2\n" },
+	{ "duplicate_key", "[member]\nid = 1\nid = 2\n" },
+	{ "key_before_section", "id = 1\n" },
+	{ "unknown_section", "[nowhere]\nx = 1\n" },
+	{ "int_out_of_range", "[member]\nid = -9223372036854775808\n" },
+	{ "uint_overflow", "[rdmc]\nmax_payload = 18446744073709551616\n" },
+	{ "log_level_unknown_module", "[log]\nlevel = info,nowhere=debug\n" },
+};
+
 static void seed_ini(void)
 {
 	grp_config *cfg;
@@ -46,31 +58,20 @@ static void seed_ini(void)
 	set(cfg, "log.level", "warn, persist=debug, transfer = info");
 	write_dump("dump_every_type", cfg);
 	grp_config_free(cfg);
-	corpus_write_text("config", "members_only",
-			  "[group]\nname = orders\nmembers = 10.0.0.1:7100,10.0.0.2:7100\n");
-	corpus_write_text("config", "crlf_comments_spaces",
-			  "; a comment\r\n# another\r\n  [ member ]  \r\n  id =  3  \r\n\r\n"
-			  "[group]\ncontact = a:1 , [::1]:2\n");
-	corpus_write_text("config", "duplicate_key", "[member]\nid = 1\nid = 2\n");
-	corpus_write_text("config", "key_before_section", "id = 1\n");
-	corpus_write_text("config", "unknown_section", "[nowhere]\nx = 1\n");
-	corpus_write_text("config", "int_out_of_range", "[member]\nid = -9223372036854775808\n");
-	corpus_write_text("config", "uint_overflow", "[rdmc]\nmax_payload = 18446744073709551616\n");
-	corpus_write_text("config", "log_level_unknown_module", "[log]\nlevel = info,nowhere=debug\n");
+	corpus_write_texts("config", ini_seeds, sizeof ini_seeds / sizeof ini_seeds[0]);
 	corpus_write("config", "nul_inside", "[member]\nid = 1\0\n", 16);
 }
 
-static void seed_hostports(void)
-{
-	corpus_write_text("hostports", "mixed", "127.0.0.1:7000,[::1]:7001,host-a.example:1");
-	corpus_write_text("hostports", "ipv6_non_canonical", "[0:0::1]:2,[FE80::1]:65535");
-	corpus_write_text("hostports", "spaces", "  a:1 ,\tb:2  ");
-	corpus_write_text("hostports", "same_host_other_case", "A:1,a:1");
-	corpus_write_text("hostports", "port_zero", "a:0");
-	corpus_write_text("hostports", "unclosed_bracket", "[::1:5");
-	corpus_write_text("hostports", "stray_comma", "a:1,,b:2");
-	corpus_write_text("hostports", "empty", "");
-}
+static const struct text_seed hostports_seeds[] = {
+	{ "mixed", "127.0.0.1:7000,[::1]:7001,host-a.example:1" },
+	{ "ipv6_non_canonical", "[0:0::1]:2,[FE80::1]:65535" },
+	{ "spaces", "  a:1 ,\tb:2  " },
+	{ "same_host_other_case", "A:1,a:1" },
+	{ "port_zero", "a:0" },
+	{ "unclosed_bracket", "[::1:5" },
+	{ "stray_comma", "a:1,,b:2" },
+	{ "empty", "" },
+};
 
 static void seed_secret(void)
 {
@@ -91,6 +92,7 @@ static void seed_secret(void)
 void seed_config(void)
 {
 	seed_ini();
-	seed_hostports();
+	corpus_write_texts("hostports", hostports_seeds,
+			   sizeof hostports_seeds / sizeof hostports_seeds[0]);
 	seed_secret();
 }

@@ -89,6 +89,17 @@ static void tear_last(struct log_files *f, size_t last_len)
 	f->bytes[f->len - record_total_bytes(last_len) + RECORD_HEADER_BYTES] ^= 1;
 }
 
+/* The log so far alone, then with a second segment after it. */
+static void write_alone_and_with_second(struct log_files *f, const char *alone,
+					const char *with_second)
+{
+	segment_end(f, 64);
+	log_write(f, alone);
+	second_segment(f);
+	segment_end(f, 64);
+	log_write(f, with_second);
+}
+
 static void seed_plog_open(void)
 {
 	static struct log_files f;
@@ -97,32 +108,18 @@ static void seed_plog_open(void)
 	log_write(&f, "header_only");
 	segment_end(&f, RECORD_HEADER_BYTES);
 	log_write(&f, "empty");
-	segment_with_history(&f, false);
-	segment_end(&f, 64);
-	log_write(&f, "history_unsealed");
 	segment_with_history(&f, true);
-	segment_end(&f, 64);
-	log_write(&f, "history");
-	second_segment(&f);
-	segment_end(&f, 64);
-	log_write(&f, "two_segments");
+	write_alone_and_with_second(&f, "history", "two_segments");
 	segment_with_history(&f, false);
-	segment_end(&f, 64);
-	second_segment(&f);
-	segment_end(&f, 64);
-	log_write(&f, "two_segments_unsealed");
+	write_alone_and_with_second(&f, "history_unsealed", "two_segments_unsealed");
+	segment_with_history(&f, true);
+	tear_last(&f, 12);
+	write_alone_and_with_second(&f, "torn_tail", "torn_tail_in_the_first_of_two");
 	segment_with_history(&f, true);
 	segment_end(&f, 64);
 	segment_begin(&f, 1, epoch_version(1, 4));
 	segment_end(&f, RECORD_HEADER_BYTES);
 	log_write(&f, "empty_last_segment");
-	segment_with_history(&f, true);
-	tear_last(&f, 12);
-	segment_end(&f, 64);
-	log_write(&f, "torn_tail");
-	second_segment(&f);
-	segment_end(&f, 64);
-	log_write(&f, "torn_tail_in_the_first_of_two");
 	segment_with_history(&f, true);
 	f.bytes[f.len + 40] = 0xff;
 	segment_end(&f, 64);

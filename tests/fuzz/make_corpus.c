@@ -36,6 +36,12 @@ void corpus_write_text(const char *target, const char *name, const char *text)
 	corpus_write(target, name, text, strlen(text));
 }
 
+void corpus_write_texts(const char *target, const struct text_seed *seeds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		corpus_write_text(target, seeds[i].name, seeds[i].text);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
