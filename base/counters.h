@@ -24,20 +24,27 @@ enum counter_id {
 	COUNTER_COUNT
 };
 
+/* 64 bytes apart, so no two share a cache line: the engine and the senders
+ * add to different ones at every message, and must not take each other's
+ * lines away. (Padding, not _Alignas: the structs holding these come from
+ * malloc, which does not align to 64.) */
 struct counters {
-	_Atomic uint64_t v[COUNTER_COUNT];
+	struct {
+		_Atomic uint64_t v;
+		char pad[64 - sizeof(uint64_t)];
+	} c[COUNTER_COUNT];
 };
 
 /* c may be NULL (a table or relay opened alone counts nothing). */
 static inline void counter_add(struct counters *c, enum counter_id id, uint64_t n)
 {
 	if (c)
-		atomic_fetch_add_explicit(&c->v[id], n, memory_order_relaxed);
+		atomic_fetch_add_explicit(&c->c[id].v, n, memory_order_relaxed);
 }
 
 static inline uint64_t counter_get(const struct counters *c, enum counter_id id)
 {
-	return atomic_load_explicit(&((struct counters *)c)->v[id], memory_order_relaxed);
+	return atomic_load_explicit(&((struct counters *)c)->c[id].v, memory_order_relaxed);
 }
 
 #endif

@@ -231,7 +231,8 @@ static void fill_nulls(struct epoch *e)
 		write_null(e, k);
 	}
 	atomic_store_explicit(&e->next_k, k, memory_order_release);
-	counter_add(links_counters(e->links), COUNTER_NULLS_SENT, k - first);
+	if (k > first)
+		counter_add(links_counters(e->links), COUNTER_NULLS_SENT, k - first);
 }
 
 /* Bytes of slot k that carry data: the header and the used payload. */
