@@ -1008,8 +1008,8 @@ static void test_man_escapes_what_roff_reads(void **state)
 	(void)state;
 	char *text = man_page();
 	static const char *const lines[] = {
-		"\n.It Cm \"\\&word\"\nFirst sentence.\n\\&.dotted second.\n\\&'quoted third.\n"
-		"Back\\eslash fourth.\n.Pp\n",
+		("\n.It Cm \"\\&word\"\nFirst sentence.\n\\&.dotted second.\n\\&'quoted third.\n"
+		 "Back\\eslash fourth.\n.Pp\n"),
 		"\n.Cm \"\\&No\" , \"\\&plain\" ;\ndefault\n.Ql \"\\&No\" ;\n",
 		"\n.Ql \"\\&a\\(dqb\" ;\n",
 		"\nenvironment variable\n.Ev GROUP_ALPHA_WORD .\n",

@@ -41,13 +41,13 @@ static const struct {
 	enum log_level level;
 	struct override overrides[4];
 } accepted[] = {
-	{ "error", LOG_ERROR, { { NULL } } },
-	{ "warn", LOG_WARN, { { NULL } } },
-	{ "info", LOG_INFO, { { NULL } } },
-	{ "debug", LOG_DEBUG, { { NULL } } },
-	{ "trace", LOG_TRACE, { { NULL } } },
-	{ "TRACE", LOG_TRACE, { { NULL } } },
-	{ " \tDeBuG  ", LOG_DEBUG, { { NULL } } },
+	{ "error", LOG_ERROR, { { NULL, LOG_ERROR } } },
+	{ "warn", LOG_WARN, { { NULL, LOG_ERROR } } },
+	{ "info", LOG_INFO, { { NULL, LOG_ERROR } } },
+	{ "debug", LOG_DEBUG, { { NULL, LOG_ERROR } } },
+	{ "trace", LOG_TRACE, { { NULL, LOG_ERROR } } },
+	{ "TRACE", LOG_TRACE, { { NULL, LOG_ERROR } } },
+	{ " \tDeBuG  ", LOG_DEBUG, { { NULL, LOG_ERROR } } },
 	{ "warn,persist=debug", LOG_WARN, { { "persist", LOG_DEBUG } } },
 	{ "persist=debug", LOG_ERROR, { { "persist", LOG_DEBUG } } },
 	{ " info , persist = TRACE ,membership=warn ", LOG_INFO,
@@ -77,7 +77,7 @@ static void test_every_module_can_be_named(void **state)
 		snprintf(text, sizeof text, "%s=trace", log_module_name(m));
 		struct log_spec spec;
 		assert_int_equal(log_spec_parse(text, &spec, NULL, 0), 0);
-		const struct override only[] = { { log_module_name(m), LOG_TRACE }, { NULL } };
+		const struct override only[] = { { log_module_name(m), LOG_TRACE }, { NULL, LOG_ERROR } };
 		assert_spec(&spec, LOG_ERROR, only);
 	}
 }
