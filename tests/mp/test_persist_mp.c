@@ -107,6 +107,7 @@ struct scenario {
 	unsigned cycles;       /* crash loop */
 	char base[64];         /* the members' log directories: base/<node id> */
 	const char *prepared;  /* a prepared log (corrupt_log_refused, formed_with_log_refused) */
+	bool evict;            /* restart_member: id 2 is stopped, evicted, and rejoins by itself */
 	struct shared *sh;
 };
 
@@ -231,6 +232,7 @@ struct member_spec {
 	const char *dir;
 	const char *mode;
 	unsigned segment_mb;
+	bool rejoin_auto;     /* membership.rejoin = auto */
 };
 
 static grp_config *config_of(const struct local_member *m, const struct member_spec *s)
@@ -250,7 +252,8 @@ static grp_config *config_of(const struct local_member *m, const struct member_s
 		    grp_config_set(cfg, "member.id", id) ||
 		    grp_config_set(cfg, "persist.mode", s->mode) ||
 		    grp_config_set(cfg, "persist.dir", s->dir) ||
-		    grp_config_set(cfg, "persist.segment_mb", seg))) {
+		    grp_config_set(cfg, "persist.segment_mb", seg) ||
+		    (s->rejoin_auto && grp_config_set(cfg, "membership.rejoin", "auto")))) {
 		fprintf(stderr, "member %u: configuration: %s\n", m->rank, grp_config_error(cfg));
 		grp_config_free(cfg);
 		return NULL;
@@ -1047,10 +1050,14 @@ static void test_durable_3_members(void **state)
 	remove_base(&sc);
 }
 
-/* ======== restart_one_replays_and_catches_up
+/* ======== restart_one_replays_and_catches_up, evicted_member_rejoins_on_its_log
  * ranks 0, 1: ids 0, 1, send a third of their messages, a third once id 2
  * is gone, a third once it is back; rank 2: id 2, silent, killed once
- * `mark` deliveries are persisted; rank 3: id 2 again, on rank 2's log. */
+ * `mark` deliveries are persisted; rank 3: id 2 again, on rank 2's log.
+ * Evicted instead (sc->evict, membership.rejoin = auto): rank 2 is stopped
+ * (SIGSTOP) past the suspicion timeout once `mark` deliveries are
+ * persisted, and continued once the others removed it; it rejoins by
+ * itself on its log; there is no rank 3. */
 
 static int restart_member(const struct local_member *m, void *arg)
 {
@@ -1067,7 +1074,7 @@ static int restart_member(const struct local_member *m, void *arg)
 	first_members(m, sc->k, members, sizeof members);
 	dir_of(sc, id, dir, sizeof dir);
 	struct member_spec s = { .id = id, .members = members, .listen_fd = m->listen_fd,
-				 .dir = dir, .mode = sc->mode };
+				 .dir = dir, .mode = sc->mode, .rejoin_auto = sc->evict };
 	grp_t *g = NULL;
 	int rc;
 	if (again) {
@@ -1098,12 +1105,14 @@ static int restart_member(const struct local_member *m, void *arg)
 			return 31;
 		}
 		local_member_report(m, "mark");
-		await_signal(SIGUSR2, test_ms(WAIT_MS));
-		fprintf(stderr, "rank 2 was not killed\n");
-		return 32;
+		if (!sc->evict) {
+			await_signal(SIGUSR2, test_ms(WAIT_MS));
+			fprintf(stderr, "rank 2 was not killed\n");
+			return 32;
+		}
 	}
 	uint8_t msg[256];
-	if (!again) {
+	if (m->rank < 2) {
 		for (unsigned i = 0; i < sc->messages && !rc; i++) {
 			/* A third while id 2 is gone (what it will be shipped),
 			 * the last third once it is back. */
@@ -1145,6 +1154,41 @@ static int restart_member(const struct local_member *m, void *arg)
 	return rc;
 }
 
+/* The states agree, and the logs of ids 0, 1 and 2: every message of the
+ * senders in each, equal where two hold a version. */
+static void expect_three_agree(struct scenario *sc, struct local_group *lg, const unsigned *ranks)
+{
+	expect_same_state(lg, ranks, 3);
+	for (unsigned i = 0; i < 3; i++)
+		local_group_kill(lg, ranks[i], SIGUSR2);
+	finish_expect(lg, ranks, 3);
+	struct log_copy logs[3];
+	char dir[128];
+	static const char *const names[] = { "log 0", "log 1", "log 2" };
+	for (unsigned id = 0; id < 3; id++) {
+		dir_of(sc, id, dir, sizeof dir);
+		read_log(sc, dir, &logs[id]);
+		fprintf(stderr, "log %u: %zu records, %" PRIu64 " messages\n", id, logs[id].n,
+			logs[id].messages);
+	}
+	for (unsigned x = 0; x < 3; x++)
+		for (unsigned y = 0; y < 3; y++)
+			if (x != y)
+				expect_agree(&logs[x], names[x], &logs[y], names[y]);
+	/* Up to the last message (the views of the members leaving at the
+	 * end are not everyone's). */
+	uint64_t last_message = 0;
+	for (size_t i = 0; i < logs[0].n; i++)
+		if (logs[0].r[i].kind == PLOG_MESSAGE)
+			last_message = logs[0].r[i].version;
+	assert_int_equal(logs[0].messages, 2ull * sc->messages);
+	expect_holds(&logs[2], names[2], &logs[0], last_message);
+	for (unsigned id = 0; id < 3; id++)
+		log_copy_free(&logs[id]);
+	unshare_memory(sc->sh);
+	remove_base(sc);
+}
+
 static void test_restart_one_replays_and_catches_up(void **state)
 {
 	(void)state;
@@ -1181,36 +1225,26 @@ static void test_restart_one_replays_and_catches_up(void **state)
 	assert_true(in_log > 0);
 	assert_int_equal(replayed, in_log);
 	assert_true(shipped > 0);
-	unsigned ranks[] = { 0, 1, 3 };
-	expect_same_state(lg, ranks, 3);
-	for (unsigned i = 0; i < 3; i++)
-		local_group_kill(lg, ranks[i], SIGUSR2);
-	finish_expect(lg, ranks, 3);
-	struct log_copy logs[3];
-	char dir[128];
-	static const char *const names[] = { "log 0", "log 1", "log 2" };
-	for (unsigned id = 0; id < 3; id++) {
-		dir_of(&sc, id, dir, sizeof dir);
-		read_log(&sc, dir, &logs[id]);
-		fprintf(stderr, "log %u: %zu records, %" PRIu64 " messages\n", id, logs[id].n,
-			logs[id].messages);
-	}
-	for (unsigned x = 0; x < 3; x++)
-		for (unsigned y = 0; y < 3; y++)
-			if (x != y)
-				expect_agree(&logs[x], names[x], &logs[y], names[y]);
-	/* Up to the last message (the views of the members leaving at the
-	 * end are not everyone's). */
-	uint64_t last_message = 0;
-	for (size_t i = 0; i < logs[0].n; i++)
-		if (logs[0].r[i].kind == PLOG_MESSAGE)
-			last_message = logs[0].r[i].version;
-	assert_int_equal(logs[0].messages, 2ull * sc.messages);
-	expect_holds(&logs[2], names[2], &logs[0], last_message);
-	for (unsigned id = 0; id < 3; id++)
-		log_copy_free(&logs[id]);
-	unshare_memory(sc.sh);
-	remove_base(&sc);
+	expect_three_agree(&sc, lg, (const unsigned[]){ 0, 1, 3 });
+}
+
+/* membership.rejoin = auto with a log: the evicted member goes on with its
+ * log, is shipped only what it missed, and ends with everyone's state. */
+static void test_evicted_member_rejoins_on_its_log(void **state)
+{
+	(void)state;
+	struct scenario sc = { .mode = "async", .k = 3, .messages = test_load(4000),
+			       .msg_bytes = 64, .evict = true };
+	make_base(&sc);
+	sc.sh = share();
+	struct local_group *lg;
+	start_group(3, restart_member, &sc, &lg);
+	await_line(lg, 2, "mark");
+	local_group_kill(lg, 2, SIGSTOP);
+	char line[256];
+	await_prefix(lg, 0, "gone 2 ", line, sizeof line);
+	local_group_kill(lg, 2, SIGCONT);
+	expect_three_agree(&sc, lg, (const unsigned[]){ 0, 1, 2 });
 }
 
 /* ======== crash_loop
@@ -1907,6 +1941,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest cases[] = {
 		cmocka_unit_test(test_durable_3_members),
 		cmocka_unit_test(test_restart_one_replays_and_catches_up),
+		cmocka_unit_test(test_evicted_member_rejoins_on_its_log),
 		cmocka_unit_test(test_crash_loop),
 		cmocka_unit_test(test_corrupt_log_refused),
 		cmocka_unit_test(test_disk_full_member_leaves),
