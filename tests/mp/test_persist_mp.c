@@ -1189,19 +1189,27 @@ static void expect_three_agree(struct scenario *sc, struct local_group *lg, cons
 	remove_base(sc);
 }
 
+/* Starts restart_member's processes, and once id 2's `mark` deliveries
+ * are persisted sends it sig and waits until the others removed it. */
+static struct local_group *start_and_remove_2(struct scenario *sc, unsigned processes, int sig)
+{
+	make_base(sc);
+	sc->sh = share();
+	struct local_group *lg;
+	start_group(processes, restart_member, sc, &lg);
+	await_line(lg, 2, "mark");
+	local_group_kill(lg, 2, sig);
+	char line[256];
+	await_prefix(lg, 0, "gone 2 ", line, sizeof line);
+	return lg;
+}
+
 static void test_restart_one_replays_and_catches_up(void **state)
 {
 	(void)state;
 	struct scenario sc = { .mode = "async", .k = 3, .messages = test_load(4000),
 			       .msg_bytes = 64 };
-	make_base(&sc);
-	sc.sh = share();
-	struct local_group *lg;
-	start_group(4, restart_member, &sc, &lg);
-	await_line(lg, 2, "mark");
-	local_group_kill(lg, 2, SIGKILL);
-	char line[256];
-	await_prefix(lg, 0, "gone 2 ", line, sizeof line);
+	struct local_group *lg = start_and_remove_2(&sc, 4, SIGKILL);
 	/* What its log holds (read from a copy), for the restarted process
 	 * to tell its log's replay from what it is shipped. */
 	char dir2[128], scratch[128];
@@ -1212,6 +1220,7 @@ static void test_restart_one_replays_and_catches_up(void **state)
 	atomic_store(&sc.sh->log_end[3], log_end);
 	set_check(&sc, dir2, 0);
 	local_group_kill(lg, 3, SIGUSR1);
+	char line[256];
 	await_prefix(lg, 3, "replayed ", line, sizeof line);
 	fprintf(stderr, "restarted on a log of %" PRIu64 " messages: %s\n", in_log, line);
 	unsigned long long replayed = 0, shipped = 0;
@@ -1235,14 +1244,7 @@ static void test_evicted_member_rejoins_on_its_log(void **state)
 	(void)state;
 	struct scenario sc = { .mode = "async", .k = 3, .messages = test_load(4000),
 			       .msg_bytes = 64, .evict = true };
-	make_base(&sc);
-	sc.sh = share();
-	struct local_group *lg;
-	start_group(3, restart_member, &sc, &lg);
-	await_line(lg, 2, "mark");
-	local_group_kill(lg, 2, SIGSTOP);
-	char line[256];
-	await_prefix(lg, 0, "gone 2 ", line, sizeof line);
+	struct local_group *lg = start_and_remove_2(&sc, 3, SIGSTOP);
 	local_group_kill(lg, 2, SIGCONT);
 	expect_three_agree(&sc, lg, (const unsigned[]){ 0, 1, 2 });
 }
