@@ -83,6 +83,9 @@ static const char *state_of(grp_t *g)
 		return "leaving";
 	if (atomic_load(&g->durable.restart_pending))
 		return "restarting";
+	/* Before the first view, and while a rejoin puts a new one in place. */
+	if (!atomic_load_explicit(&g->first_reported, memory_order_acquire))
+		return "joining";
 	return "running";
 }
 
@@ -263,7 +266,7 @@ static void admin_free(struct admin *a)
 	free(a);
 }
 
-int admin_start(grp_t *g, const grp_config *cfg)
+int admin_start(grp_t *g, const grp_config *cfg, unsigned my_id)
 {
 	const char *path = config_str(cfg, "admin.socket");
 	if (!*path)
@@ -272,7 +275,7 @@ int admin_start(grp_t *g, const grp_config *cfg)
 	if (!a)
 		return GRP_ENOMEM;
 	a->g = g;
-	a->me = links_my_id(g->links);
+	a->me = my_id;
 	a->listen_fd = a->wake[0] = a->wake[1] = -1;
 	pthread_mutex_init(&a->lock, NULL);
 	snprintf(a->group, sizeof a->group, "%s", config_str(cfg, "group.name"));
@@ -296,7 +299,6 @@ int admin_start(grp_t *g, const grp_config *cfg)
 		return rc;
 	}
 	atomic_store_explicit(&g->admin, a, memory_order_release);
-	admin_note_view(g);
 	return 0;
 }
 

@@ -341,6 +341,11 @@ static int start(grp_t *g, const grp_config *cfg)
 	if (rc)
 		return rc;
 	s.links.counters = &g->counters;
+	rc = admin_start(g, cfg, s.links.my_id);
+	if (rc) {
+		member_setup_free(&s);
+		return rc;
+	}
 	unsigned *ids = calloc(s.n ? s.n : 1, sizeof *ids);
 	g->params.ids = ids;
 	rc = ids ? read_multicast(g, cfg, &s) : GRP_ENOMEM;
@@ -374,8 +379,7 @@ static int start(grp_t *g, const grp_config *cfg)
 	pthread_mutex_lock(&g->snd.send_lock);
 	g->max_msg = epoch_max_msg(current(g));
 	pthread_mutex_unlock(&g->snd.send_lock);
-	rc = admin_start(g, cfg);
-	return rc ? rc : rejoin_start(g);
+	return rejoin_start(g);
 }
 
 /* Stops the engine (no callback runs after this), tells the others we

@@ -252,7 +252,9 @@ typedef struct grp_callbacks {
  * the bootstrap port meanwhile; for a joiner: no view added it),
  * GRP_EIDTAKEN (a member of the view has this member.id), GRP_ETRANSFER,
  * GRP_ESTRANGER (the members do not share our secret), GRP_EPEER,
- * GRP_ENOMEM; with persist.mode on: GRP_ECORRUPT (the log is damaged
+ * GRP_ENOMEM; with admin.socket: GRP_EBUSY (another process serves it),
+ * GRP_ECONFIG (it exists and is no socket, or its path is too long),
+ * GRP_EIO (it cannot be made); with persist.mode on: GRP_ECORRUPT (the log is damaged
  * where it cannot be repaired: the log names file, offset and reason),
  * GRP_EBUSY (another process has persist.dir's log open), GRP_ENOSPC,
  * GRP_EIO, GRP_EVERSION (a log format we do not know), GRP_EMINORITY
